@@ -1,0 +1,145 @@
+/**
+ * Service configuration, read once from the environment at start-up and validated with zod.
+ * Every problem is reported on its own line, and nothing starts until all are fixed.
+ */
+import { z } from "zod";
+
+export type Role = "api" | "worker" | "all";
+
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+const optionalText = z.string().trim().min(1).optional();
+
+const Env = z.object({
+  PORT: int(8080, 0, 65535),
+  HOST: z.string().default("0.0.0.0"),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
+  REDIS_PREFIX: z.string().regex(/^[\w.-]+$/).default("sync"),
+  IONOS_API_URL: z.url().default("https://api.ionos.com/cloudapi/v6"),
+  IONOS_TOKEN: optionalText,
+  IONOS_USERNAME: optionalText,
+  IONOS_PASSWORD: optionalText,
+  IONOS_CONTRACT_NUMBER: z.string().regex(/^\d+$/, "must be digits").optional(),
+  /** Requests per second to IONOS, shared by every worker using the same credentials. */
+  IONOS_RATE_LIMIT_RPS: z.coerce.number().positive().max(1000).default(10),
+  IONOS_MAX_ATTEMPTS: int(5, 1, 50),
+  IONOS_TIMEOUT_MS: int(30_000, 100),
+  IONOS_REQUEST_TIMEOUT_MS: int(300_000, 1000),
+  EVENTS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]{8,}$/, "must be whsec_<base64>")
+    .optional(),
+  ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  SCIM_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  SYNC_CONFIG: optionalText,
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  BODY_LIMIT_BYTES: int(1024 * 1024, 1024, 64 * 1024 * 1024),
+  EVENT_DEDUPE_TTL_SECONDS: int(7 * 24 * 3600, 60),
+  JOB_ATTEMPTS: int(8, 1, 100),
+  JOB_BACKOFF_MS: int(2000, 10),
+  WORKER_CONCURRENCY: int(4, 1, 100),
+  SHUTDOWN_TIMEOUT_MS: int(30_000, 0),
+});
+
+export interface Config {
+  role: Role;
+  port: number;
+  host: string;
+  redisUrl: string;
+  redisPrefix: string;
+  ionos: {
+    apiUrl: string;
+    auth?: { token: string } | { username: string; password: string };
+    contractNumber?: string;
+    rateLimitPerSecond: number;
+    maxAttempts: number;
+    timeoutMs: number;
+    requestTimeoutMs: number;
+  };
+  eventsToken?: string;
+  webhookSecret?: string;
+  adminToken?: string;
+  scimToken?: string;
+  syncConfigPath?: string;
+  logLevel: z.infer<typeof Env>["LOG_LEVEL"];
+  bodyLimitBytes: number;
+  dedupeTtlSeconds: number;
+  jobAttempts: number;
+  jobBackoffMs: number;
+  workerConcurrency: number;
+  shutdownTimeoutMs: number;
+}
+
+/** Thrown by `loadConfig`; `problems` has one line per missing or malformed setting. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`configuration is not valid:\n  ${problems.join("\n  ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/**
+ * Reads the configuration for a role from environment variables.
+ *
+ * @param env variables, e.g. `Deno.env.toObject()`
+ * @throws {ConfigError} listing every problem
+ * @example
+ * const config = loadConfig(Deno.env.toObject(), "all");
+ */
+export function loadConfig(env: Record<string, string | undefined>, role: Role = "all"): Config {
+  // Empty strings count as unset, as compose files often leave `KEY=` lines.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ""));
+  const parsed = Env.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`),
+    );
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (!e.REDIS_URL) problems.push("REDIS_URL: required (e.g. redis://localhost:6379)");
+  const auth = e.IONOS_TOKEN
+    ? { token: e.IONOS_TOKEN }
+    : e.IONOS_USERNAME && e.IONOS_PASSWORD
+    ? { username: e.IONOS_USERNAME, password: e.IONOS_PASSWORD }
+    : undefined;
+  if (e.IONOS_USERNAME && !e.IONOS_PASSWORD && !e.IONOS_TOKEN) {
+    problems.push("IONOS_PASSWORD: required when IONOS_USERNAME is set");
+  }
+  if (role !== "api" && !auth) {
+    problems.push(
+      "IONOS_TOKEN (or IONOS_USERNAME + IONOS_PASSWORD): required to run workers",
+    );
+  }
+  if (role !== "worker" && !e.EVENTS_TOKEN && !e.WEBHOOK_SECRET) {
+    problems.push("EVENTS_TOKEN or WEBHOOK_SECRET: at least one is required to accept events");
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return {
+    role,
+    port: e.PORT,
+    host: e.HOST,
+    redisUrl: e.REDIS_URL!,
+    redisPrefix: e.REDIS_PREFIX,
+    ionos: {
+      apiUrl: e.IONOS_API_URL.replace(/\/+$/, ""),
+      ...(auth ? { auth } : {}),
+      ...(e.IONOS_CONTRACT_NUMBER ? { contractNumber: e.IONOS_CONTRACT_NUMBER } : {}),
+      rateLimitPerSecond: e.IONOS_RATE_LIMIT_RPS,
+      maxAttempts: e.IONOS_MAX_ATTEMPTS,
+      timeoutMs: e.IONOS_TIMEOUT_MS,
+      requestTimeoutMs: e.IONOS_REQUEST_TIMEOUT_MS,
+    },
+    ...(e.EVENTS_TOKEN ? { eventsToken: e.EVENTS_TOKEN } : {}),
+    ...(e.WEBHOOK_SECRET ? { webhookSecret: e.WEBHOOK_SECRET } : {}),
+    ...(e.ADMIN_TOKEN ? { adminToken: e.ADMIN_TOKEN } : {}),
+    ...(e.SCIM_TOKEN ? { scimToken: e.SCIM_TOKEN } : {}),
+    ...(e.SYNC_CONFIG ? { syncConfigPath: e.SYNC_CONFIG } : {}),
+    logLevel: e.LOG_LEVEL,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    dedupeTtlSeconds: e.EVENT_DEDUPE_TTL_SECONDS,
+    jobAttempts: e.JOB_ATTEMPTS,
+    jobBackoffMs: e.JOB_BACKOFF_MS,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * The mapping file (`SYNC_CONFIG`, JSON or YAML): how IdP users and groups become IONOS ones.
+ * Validated strictly at start-up, so a typo in a key or a privilege name stops the service.
+ */
+import { z } from "zod";
+import { parse as parseYaml } from "yaml";
+import { IONOS_PRIVILEGES, type IonosPrivilege } from "../ionos/types.ts";
+
+// The REST page spells it createDatacenter; accept both, keep one.
+const PRIVILEGE_ALIASES: Record<string, IonosPrivilege> = { createDatacenter: "createDataCenter" };
+
+const Privilege = z.string().transform((name, ctx) => {
+  const canonical = PRIVILEGE_ALIASES[name] ?? name;
+  if (!(IONOS_PRIVILEGES as readonly string[]).includes(canonical)) {
+    ctx.addIssue({
+      code: "custom",
+      message: `unknown IONOS privilege "${name}" (known: ${IONOS_PRIVILEGES.join(", ")})`,
+    });
+    return z.NEVER;
+  }
+  return canonical as IonosPrivilege;
+});
+
+export const Mapping = z.strictObject({
+  /** What `user.deleted` does in IONOS. */
+  onUserDeleted: z.enum(["delete", "deactivate"]).default("delete"),
+  forceSecAuth: z.boolean().default(false),
+  /** Members of these IdP groups (names, globs allowed) become IONOS administrators. */
+  administrators: z.array(z.string().min(1)).default([]),
+  groups: z.strictObject({
+    /** Which IdP groups are synced to IONOS (globs on displayName). */
+    include: z.array(z.string().min(1)).default(["*"]),
+    privileges: z.record(z.string(), z.array(Privilege)).default({}),
+  }).default({ include: ["*"], privileges: {} }),
+  /** Never deleted, deactivated or demoted, whatever the IdP says. */
+  protectedEmails: z.array(z.string().min(3)).default([]),
+});
+export type Mapping = z.infer<typeof Mapping>;
+
+export const DEFAULT_MAPPING: Mapping = Mapping.parse({});
+
+/** Thrown when the mapping file is unreadable or invalid; `problems` has one line each. */
+export class MappingError extends Error {
+  constructor(readonly problems: string[], options?: ErrorOptions) {
+    super(`invalid mapping file:\n  ${problems.join("\n  ")}`, options);
+    this.name = "MappingError";
+  }
+}
+
+/** Parses mapping text (JSON or YAML). @throws {MappingError} */
+export function parseMapping(text: string, source = "SYNC_CONFIG"): Mapping {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {}; // YAML is a superset of JSON
+  } catch (cause) {
+    throw new MappingError([`${source}: not valid JSON or YAML: ${(cause as Error).message}`], {
+      cause,
+    });
+  }
+  const result = Mapping.safeParse(raw);
+  if (!result.success) {
+    throw new MappingError(result.error.issues.map((i) => {
+      const path = i.path.join(".") || "(root)";
+      const keys = "keys" in i && Array.isArray(i.keys) ? `: ${i.keys.join(", ")}` : "";
+      return `${source} ${path}: ${i.message}${keys}`;
+    }));
+  }
+  return result.data;
+}
+
+/** Reads and parses the mapping file. @throws {MappingError} */
+export async function loadMapping(path: string | undefined): Promise<Mapping> {
+  if (!path) return DEFAULT_MAPPING;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (cause) {
+    throw new MappingError([`SYNC_CONFIG: cannot read ${path}: ${(cause as Error).message}`], {
+      cause,
+    });
+  }
+  return parseMapping(text, `SYNC_CONFIG (${path})`);
+}
+
+/** Case-insensitive glob match with `*` and `?`. */
+export function globMatch(pattern: string, value: string): boolean {
+  const re = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  return new RegExp(`^${re}$`, "i").test(value);
+}
+
+export const matchesAny = (patterns: readonly string[], value: string) =>
+  patterns.some((p) => globMatch(p, value));
+
+/** Privilege flags for an IdP group name: every known privilege, true where the mapping says. */
+export function groupPrivileges(
+  mapping: Mapping,
+  groupName: string,
+): Record<IonosPrivilege, boolean> {
+  const granted = new Set<IonosPrivilege>();
+  for (const [pattern, privileges] of Object.entries(mapping.groups.privileges)) {
+    if (globMatch(pattern, groupName)) privileges.forEach((p) => granted.add(p));
+  }
+  return Object.fromEntries(IONOS_PRIVILEGES.map((p) => [p, granted.has(p)])) as Record<
+    IonosPrivilege,
+    boolean
+  >;
+}
+
+export const isProtectedEmail = (mapping: Mapping, email: string | undefined) =>
+  !!email && mapping.protectedEmails.some((p) => p.toLowerCase() === email.toLowerCase());

@@ -1,0 +1,85 @@
+/**
+ * The HTTP intake: builds the Hono app from its parts. Knows nothing of IONOS.
+ */
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "../log.ts";
+import type { SyncJobData } from "../queue/sync_queue.ts";
+import type { SyncRecords } from "../store/sync_records.ts";
+import type { WantedStateStore } from "../store/wanted_state.ts";
+import { adminAuth } from "./auth/admin_auth.ts";
+import type { IngestDeps } from "./ingest.ts";
+import { adminStatsRoute } from "./routes/admin_stats.ts";
+import { eventsRoute } from "./routes/events.ts";
+import { healthRoutes } from "./routes/health.ts";
+
+export interface AppOptions {
+  redis: Redis;
+  queue: Queue<SyncJobData>;
+  store: WantedStateStore;
+  records: SyncRecords;
+  logger: Logger;
+  eventsToken?: string;
+  webhookSecret?: string;
+  adminToken?: string;
+  /** @default 1 MiB */
+  bodyLimitBytes?: number;
+  onIngested?: IngestDeps["onIngested"];
+  onRejected?: (reason: string) => void;
+  readiness?: () => Record<string, unknown>;
+  /**
+   * Further routers mounted at their paths (SCIM, IdP adapters, admin API). Admin ones are
+   * mounted under `/admin/api` behind the admin token.
+   */
+  mounts?: { path: string; app: Hono }[];
+  adminMounts?: { path: string; app: Hono }[];
+}
+
+/**
+ * @example
+ * const app = createApp({ redis, queue, store, records, logger, eventsToken });
+ * Deno.serve({ port: 8080 }, app.fetch);
+ */
+export function createApp(options: AppOptions): Hono {
+  const { logger, bodyLimitBytes = 1024 * 1024 } = options;
+  const app = new Hono();
+  app.use("*", requestId());
+  app.use("*", secureHeaders());
+
+  app.route("/", healthRoutes({ redis: options.redis, ...pick(options, "readiness") }));
+  app.route(
+    "/",
+    eventsRoute({
+      ...pick(options, "eventsToken", "webhookSecret", "onRejected"),
+      bodyLimitBytes,
+      logger,
+      ingest: { store: options.store, queue: options.queue, ...pick(options, "onIngested") },
+    }),
+  );
+  for (const m of options.mounts ?? []) app.route(m.path, m.app);
+
+  const admin = new Hono();
+  admin.use("*", adminAuth(options.adminToken));
+  admin.route("/", adminStatsRoute(options.queue, options.records));
+  for (const m of options.adminMounts ?? []) admin.route(m.path, m.app);
+  app.route("/admin/api", admin);
+
+  app.notFound((c) => c.json({ error: "not_found", message: `no route ${c.req.path}` }, 404));
+  app.onError((error, c) => {
+    if (error instanceof HTTPException) return error.getResponse();
+    logger.error("unhandled error", { path: c.req.path, error });
+    return c.json({ error: "internal", message: "internal error" }, 500);
+  });
+  return app;
+}
+
+/** Copies only the defined keys, so optional options stay absent rather than `undefined`. */
+function pick<T extends object, K extends keyof T>(o: T, ...keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}

@@ -1,0 +1,57 @@
+/** `GET /admin/api/stats`: queue counts and managed entity counts, so scripts can see a drain. */
+import { Hono } from "hono";
+import type { Queue } from "bullmq";
+import type { SyncJobData } from "../../queue/sync_queue.ts";
+import type { SyncRecords } from "../../store/sync_records.ts";
+
+export interface Stats {
+  jobs: {
+    waiting: number;
+    active: number;
+    delayed: number;
+    failed: number;
+    completed: number;
+    paused: number;
+    prioritized: number;
+  };
+  managed: { users: number; groups: number };
+  queuePaused: boolean;
+}
+
+/** Reads the numbers behind `/admin/api/stats`; the CLI's `status` uses it too. */
+export async function readStats(queue: Queue<SyncJobData>, records: SyncRecords): Promise<Stats> {
+  const [counts, managed, queuePaused] = await Promise.all([
+    queue.getJobCounts(
+      "waiting",
+      "active",
+      "delayed",
+      "failed",
+      "completed",
+      "paused",
+      "prioritized",
+    ),
+    records.countManaged(),
+    queue.isPaused(),
+  ]);
+  const n = (k: string) => counts[k] ?? 0;
+  return {
+    jobs: {
+      // Prioritized and paused jobs are waiting too, from a script's point of view.
+      waiting: n("waiting") + n("prioritized") + n("paused"),
+      active: n("active"),
+      delayed: n("delayed"),
+      failed: n("failed"),
+      completed: n("completed"),
+      paused: n("paused"),
+      prioritized: n("prioritized"),
+    },
+    managed,
+    queuePaused,
+  };
+}
+
+export function adminStatsRoute(queue: Queue<SyncJobData>, records: SyncRecords): Hono {
+  const app = new Hono();
+  app.get("/stats", async (c) => c.json(await readStats(queue, records)));
+  return app;
+}

@@ -1,0 +1,625 @@
+/**
+ * The one typed client for IONOS Cloud API v6 User Management: the only code that builds IONOS
+ * URLs, reads IONOS bodies and turns IONOS answers into errors (see ./errors.ts).
+ *
+ * Retry policy, decided here once:
+ * - 429 is retried for every method (the request was not applied), waiting `Retry-After`, and
+ *   the wait pauses the shared rate limiter so other workers back off too.
+ * - 5xx, 408, network errors and timeouts are retried for GET, PUT and DELETE (idempotent) with
+ *   exponential backoff and full jitter. POST is not retried: the write may have been applied and
+ *   only the answer lost, so the retryable error goes up to the job layer, which looks up first.
+ * - Every write waits for its request (`Location`) to reach DONE, as all official IONOS tools do.
+ */
+import { type Logger, silentLogger } from "../log.ts";
+import {
+  IonosApiError,
+  IonosError,
+  IonosNetworkError,
+  IonosRequestFailedError,
+  IonosRequestTimeoutError,
+} from "./errors.ts";
+import { LocalRateLimiter, type RateLimiter } from "./rate_limiter.ts";
+import { backoffDelay, parseRetryAfter, sleep } from "./retry.ts";
+import {
+  IONOS_PRIVILEGES,
+  type IonosCollection,
+  type IonosErrorBody,
+  type IonosGroup,
+  type IonosGroupProperties,
+  type IonosRequestStatus,
+  type IonosUser,
+  type IonosUserCreate,
+  type IonosUserProperties,
+} from "./types.ts";
+
+/** One HTTP exchange, for metrics. `route` is a template such as `/um/users/{id}`. */
+export interface IonosCallInfo {
+  method: string;
+  route: string;
+  status: number | "error";
+  durationMs: number;
+}
+
+/** A retry about to happen inside one client call. */
+export interface IonosRetryInfo {
+  method: string;
+  route: string;
+  /** The attempt that failed, from 1. */
+  attempt: number;
+  delayMs: number;
+  error: IonosError;
+}
+
+export interface IonosClientOptions {
+  /** API root, e.g. `https://api.ionos.com/cloudapi/v6`. */
+  baseUrl: string;
+  /** Token (Bearer) works always; Basic only for accounts without 2-factor authentication. */
+  auth: { token: string } | { username: string; password: string };
+  /** Sent as `X-Contract-Number`, for accounts with several contracts. */
+  contractNumber?: string;
+  /** Budget shared by all workers with the same credentials. @default none (only pauses) */
+  rateLimiter?: RateLimiter;
+  /** Attempts for retryable failures inside one call. @default 5 */
+  maxAttempts?: number;
+  /** Backoff base. @default 200 */
+  baseDelayMs?: number;
+  /** Backoff cap. @default 10_000 */
+  maxDelayMs?: number;
+  /** Per HTTP request. @default 30_000 */
+  timeoutMs?: number;
+  /** First wait before polling a request status; grows to 2 s. @default 250 */
+  requestPollIntervalMs?: number;
+  /** How long to wait for a request to reach DONE. @default 300_000 */
+  requestTimeoutMs?: number;
+  /** @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /** @default silentLogger */
+  logger?: Logger;
+  onCall?: (info: IonosCallInfo) => void;
+  onRetry?: (info: IonosRetryInfo) => void;
+  /** Time spent waiting for the rate limiter before a request (only waits of 5 ms or more). */
+  onRateLimitWait?: (ms: number) => void;
+}
+
+type Method = "GET" | "POST" | "PUT" | "DELETE";
+type Query = Record<string, string | number | undefined>;
+
+interface Call {
+  method: Method;
+  /** Template with `{name}` placeholders, filled from `params`. */
+  route: string;
+  params?: Record<string, string>;
+  query?: Query;
+  body?: unknown;
+  /** Return a 404 answer instead of throwing. */
+  allow404?: boolean;
+  /** Extra strings to scrub from error messages (a new user's password). */
+  secrets?: string[];
+}
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+/** A `Retry-After` longer than this is left to the job layer instead of sleeping in the call. */
+const MAX_IN_CALL_WAIT_MS = 60_000;
+const MAX_POLL_INTERVAL_MS = 2_000;
+const PAGE_SIZE = 100;
+
+/**
+ * Typed IONOS Cloud API v6 User Management client.
+ *
+ * @throws {IonosApiError} error statuses (404 only where documented as a result).
+ * @throws {IonosNetworkError} no answer after the retries allowed.
+ * @throws {IonosRequestFailedError} a write's request ended FAILED.
+ * @throws {IonosRequestTimeoutError} a write's request did not reach DONE in time.
+ *
+ * @example
+ * const ionos = new IonosClient({ baseUrl: "https://api.ionos.com/cloudapi/v6", auth: { token } });
+ * const user = await ionos.findUserByEmail("ada@example.com") ??
+ *   await ionos.createUser({ firstname: "Ada", lastname: "Lovelace", email: "ada@example.com",
+ *     password, administrator: false, forceSecAuth: false, active: true });
+ * await ionos.addGroupMember(groupId, user.id);
+ */
+export class IonosClient {
+  readonly #baseUrl: string;
+  readonly #headers: Record<string, string>;
+  readonly #secrets: string[];
+  readonly #limiter: RateLimiter;
+  readonly #maxAttempts: number;
+  readonly #baseDelayMs: number;
+  readonly #maxDelayMs: number;
+  readonly #timeoutMs: number;
+  readonly #pollMs: number;
+  readonly #requestTimeoutMs: number;
+  readonly #fetch: typeof fetch;
+  readonly #log: Logger;
+  readonly #onCall: IonosClientOptions["onCall"];
+  readonly #onRetry: IonosClientOptions["onRetry"];
+  readonly #onRateLimitWait: IonosClientOptions["onRateLimitWait"];
+
+  constructor(options: IonosClientOptions) {
+    const {
+      baseUrl,
+      auth,
+      contractNumber,
+      rateLimiter = new LocalRateLimiter({ requestsPerSecond: Infinity }),
+      maxAttempts = 5,
+      baseDelayMs = 200,
+      maxDelayMs = 10_000,
+      timeoutMs = 30_000,
+      requestPollIntervalMs = 250,
+      requestTimeoutMs = 300_000,
+      fetch: fetchFn = globalThis.fetch,
+      logger = silentLogger,
+    } = options;
+    if (!/^https?:\/\//.test(baseUrl)) {
+      throw new TypeError(`Cannot create IonosClient as 'baseUrl' must be an http(s) URL`);
+    }
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
+      throw new RangeError(
+        `Cannot create IonosClient as 'maxAttempts' must be a positive integer: current value is ${maxAttempts}`,
+      );
+    }
+    this.#baseUrl = baseUrl.replace(/\/+$/, "");
+    const basic = "token" in auth ? "" : base64(`${auth.username}:${auth.password}`);
+    // The encoded Basic value is as secret as the password: scrub both.
+    this.#secrets = "token" in auth ? [auth.token] : [auth.password, basic];
+    this.#headers = {
+      Accept: "application/json",
+      Authorization: "token" in auth ? `Bearer ${auth.token}` : `Basic ${basic}`,
+      ...(contractNumber ? { "X-Contract-Number": contractNumber } : {}),
+    };
+    this.#limiter = rateLimiter;
+    this.#maxAttempts = maxAttempts;
+    this.#baseDelayMs = baseDelayMs;
+    this.#maxDelayMs = maxDelayMs;
+    this.#timeoutMs = timeoutMs;
+    this.#pollMs = requestPollIntervalMs;
+    this.#requestTimeoutMs = requestTimeoutMs;
+    this.#fetch = fetchFn;
+    this.#log = logger;
+    this.#onCall = options.onCall;
+    this.#onRetry = options.onRetry;
+    this.#onRateLimitWait = options.onRateLimitWait;
+  }
+
+  // ---- users ----
+
+  /**
+   * Looks a user up by email (server-side filter; a full listing is slow on large contracts).
+   * The filter may match loosely, so the result is checked for an exact, case-insensitive match.
+   */
+  async findUserByEmail(email: string): Promise<IonosUser | undefined> {
+    const wanted = email.trim().toLowerCase();
+    for await (
+      const user of this.#pages<IonosUser>("/um/users", {}, { "filter.email": email, depth: 1 })
+    ) {
+      if (user.properties?.email?.toLowerCase() === wanted) return user;
+    }
+    return undefined;
+  }
+
+  /** @returns undefined when the user does not exist. */
+  async getUser(id: string): Promise<IonosUser | undefined> {
+    const res = await this.#send({
+      method: "GET",
+      route: "/um/users/{id}",
+      params: { id },
+      query: { depth: 1 },
+      allow404: true,
+    });
+    return res.status === 404 ? undefined : res.body as IonosUser;
+  }
+
+  /** One page of users. @param opts.depth @default 1 (0 returns references without properties) */
+  async listUsers(opts: ListOptions = {}): Promise<IonosCollection<IonosUser>> {
+    return await this.#list<IonosUser>("/um/users", {}, opts);
+  }
+
+  /** All users, fetched 100 at a time. */
+  iterateUsers(opts: { depth?: 0 | 1 } = {}): AsyncGenerator<IonosUser> {
+    return this.#pages<IonosUser>("/um/users", {}, { depth: opts.depth ?? 1 });
+  }
+
+  /** Creates a user and waits for DONE. Not retried on 5xx/network: look up, then retry. */
+  async createUser(props: IonosUserCreate): Promise<IonosUser> {
+    const res = await this.#write({
+      method: "POST",
+      route: "/um/users",
+      body: { properties: props },
+      secrets: [props.password],
+    });
+    return requireId(res.body as IonosUser, "POST /um/users");
+  }
+
+  /** Replaces the user's properties (send the full set, as the official tools do) and waits. */
+  async updateUser(id: string, props: IonosUserProperties): Promise<IonosUser> {
+    const res = await this.#write({
+      method: "PUT",
+      route: "/um/users/{id}",
+      params: { id },
+      body: { properties: props },
+    });
+    return res.body as IonosUser;
+  }
+
+  /** Deletes a user and waits; a user already gone counts as done. */
+  async deleteUser(id: string): Promise<void> {
+    await this.#write({
+      method: "DELETE",
+      route: "/um/users/{id}",
+      params: { id },
+      allow404: true,
+    });
+  }
+
+  /** Groups the user belongs to. */
+  async getUserGroups(userId: string): Promise<IonosGroup[]> {
+    const out: IonosGroup[] = [];
+    for await (const g of this.#pages<IonosGroup>("/um/users/{id}/groups", { id: userId })) {
+      out.push(normalizeGroup(g));
+    }
+    return out;
+  }
+
+  // ---- groups ----
+
+  /** @returns undefined when the group does not exist. */
+  async getGroup(id: string): Promise<IonosGroup | undefined> {
+    const res = await this.#send({
+      method: "GET",
+      route: "/um/groups/{id}",
+      params: { id },
+      query: { depth: 1 },
+      allow404: true,
+    });
+    return res.status === 404 ? undefined : normalizeGroup(res.body as IonosGroup);
+  }
+
+  /** One page of groups. */
+  async listGroups(opts: ListOptions = {}): Promise<IonosCollection<IonosGroup>> {
+    const page = await this.#list<IonosGroup>("/um/groups", {}, opts);
+    return { ...page, items: page.items.map(normalizeGroup) };
+  }
+
+  /** All groups, fetched 100 at a time. */
+  async *iterateGroups(opts: { depth?: 0 | 1 } = {}): AsyncGenerator<IonosGroup> {
+    for await (const g of this.#pages<IonosGroup>("/um/groups", {}, { depth: opts.depth ?? 1 })) {
+      yield normalizeGroup(g);
+    }
+  }
+
+  /** Creates a group and waits for DONE. Not retried on 5xx/network: look up, then retry. */
+  async createGroup(props: IonosGroupProperties): Promise<IonosGroup> {
+    const res = await this.#write({
+      method: "POST",
+      route: "/um/groups",
+      body: { properties: groupBody(props) },
+    });
+    return normalizeGroup(requireId(res.body as IonosGroup, "POST /um/groups"));
+  }
+
+  /** Replaces the group's name and every privilege flag, and waits. */
+  async updateGroup(id: string, props: IonosGroupProperties): Promise<IonosGroup> {
+    const res = await this.#write({
+      method: "PUT",
+      route: "/um/groups/{id}",
+      params: { id },
+      body: { properties: groupBody(props) },
+    });
+    return normalizeGroup(res.body as IonosGroup);
+  }
+
+  /** Deletes a group and waits; a group already gone counts as done. */
+  async deleteGroup(id: string): Promise<void> {
+    await this.#write({
+      method: "DELETE",
+      route: "/um/groups/{id}",
+      params: { id },
+      allow404: true,
+    });
+  }
+
+  /** Members of a group (all pages). */
+  async listGroupMembers(groupId: string): Promise<IonosUser[]> {
+    const out: IonosUser[] = [];
+    for await (const u of this.#pages<IonosUser>("/um/groups/{id}/users", { id: groupId })) {
+      out.push(u);
+    }
+    return out;
+  }
+
+  /** Adds a user to a group and waits. The user's own create request must be DONE first. */
+  async addGroupMember(groupId: string, userId: string): Promise<void> {
+    await this.#write({
+      method: "POST",
+      route: "/um/groups/{id}/users",
+      params: { id: groupId },
+      body: { id: userId },
+    });
+  }
+
+  /** Removes a user from a group and waits; not a member (404) counts as done. */
+  async removeGroupMember(groupId: string, userId: string): Promise<void> {
+    await this.#write({
+      method: "DELETE",
+      route: "/um/groups/{id}/users/{userId}",
+      params: { id: groupId, userId },
+      allow404: true,
+    });
+  }
+
+  // ---- requests ----
+
+  /**
+   * Polls a request status until DONE, waiting `requestPollIntervalMs` first and growing to 2 s.
+   * Only the request id is taken from `location`; the URL is rebuilt from `baseUrl`, so the
+   * credentials never go to a host named in a response header.
+   *
+   * @param location The `Location` header of a 202 answer, or a request id.
+   * @throws {IonosRequestFailedError} status FAILED.
+   * @throws {IonosRequestTimeoutError} not DONE within `requestTimeoutMs`.
+   */
+  async waitForRequest(location: string): Promise<IonosRequestStatus> {
+    const id = location.match(/\/requests\/([^/?#]+)/)?.[1] ?? location;
+    const started = Date.now();
+    let interval = this.#pollMs;
+    let last: string | undefined;
+    for (;;) {
+      const remaining = this.#requestTimeoutMs - (Date.now() - started);
+      if (remaining <= 0) throw new IonosRequestTimeoutError(id, Date.now() - started, last);
+      await sleep(Math.min(interval, remaining));
+      interval = Math.min(MAX_POLL_INTERVAL_MS, Math.ceil(interval * 1.5));
+      const res = await this.#send({
+        method: "GET",
+        route: "/requests/{id}/status",
+        params: { id },
+      });
+      const status = res.body as IonosRequestStatus;
+      last = status?.metadata?.status;
+      if (last === "DONE") return status;
+      if (last === "FAILED") {
+        throw new IonosRequestFailedError(
+          id,
+          this.#scrub(status.metadata.message ?? "no message", []),
+        );
+      }
+    }
+  }
+
+  // ---- plumbing ----
+
+  async #list<T>(
+    route: string,
+    params: Record<string, string>,
+    opts: ListOptions,
+  ): Promise<IonosCollection<T>> {
+    const { offset = 0, limit = PAGE_SIZE, depth = 1 } = opts;
+    const res = await this.#send({
+      method: "GET",
+      route,
+      params,
+      query: { ...opts.query, depth, offset, limit },
+    });
+    const page = res.body as IonosCollection<T>;
+    return { ...page, items: Array.isArray(page?.items) ? page.items : [] };
+  }
+
+  /**
+   * Every item of a collection, 100 per page. Sub-collections (`/um/groups/{id}/users`) document
+   * no paging and may ignore offset/limit: a page longer than asked, or one with nothing new,
+   * ends the walk, so such an endpoint is read once instead of looping forever.
+   */
+  async *#pages<T extends { id: string }>(
+    route: string,
+    params: Record<string, string>,
+    query: Query = { depth: 1 },
+  ): AsyncGenerator<T> {
+    const { depth = 1, ...rest } = query;
+    const seen = new Set<string>();
+    for (let offset = 0;;) {
+      const page = await this.#list<T>(route, params, {
+        offset,
+        limit: PAGE_SIZE,
+        depth: depth === 0 ? 0 : 1,
+        query: rest,
+      });
+      let fresh = 0;
+      for (const item of page.items) {
+        if (seen.has(item.id)) continue;
+        seen.add(item.id);
+        fresh++;
+        yield item;
+      }
+      if (page.items.length !== PAGE_SIZE || fresh === 0) return;
+      offset += PAGE_SIZE;
+    }
+  }
+
+  /** Sends a write and waits for its request, if IONOS named one. */
+  async #write(call: Call): Promise<Answer> {
+    const res = await this.#send(call);
+    if (res.status === 404) return res; // only reached with allow404: already gone
+    const location = res.headers.get("location");
+    if (location) await this.waitForRequest(location);
+    else this.#log.warn("ionos write without Location", { method: call.method, route: call.route });
+    return res;
+  }
+
+  /** One logical call: rate limit, retries, error mapping. */
+  async #send(call: Call): Promise<Answer> {
+    const url = this.#url(call);
+    let resumeAt = 0; // a 429 asked us to wait until then, whatever the limiter does
+    for (let attempt = 1;; attempt++) {
+      const waitStart = Date.now();
+      await this.#limiter.acquire();
+      await sleep(resumeAt - Date.now());
+      const waited = Date.now() - waitStart;
+      if (waited >= 5) this.#onRateLimitWait?.(waited);
+
+      let error: IonosError;
+      try {
+        return await this.#attempt(call, url);
+      } catch (err) {
+        if (!(err instanceof IonosError)) throw err;
+        error = err;
+      }
+      const rateLimited = error instanceof IonosApiError && error.status === 429;
+      // POST answers lost to 5xx/network may hide an applied write: leave it to the job layer.
+      const mayRetry = error.retryable && (rateLimited || call.method !== "POST");
+
+      const retryAfter = error instanceof IonosApiError ? error.retryAfterMs : undefined;
+      // Everyone sharing the credentials is over the limit, not just this call.
+      if (rateLimited) await this.#limiter.pause(retryAfter ?? 1000);
+      if (!mayRetry || attempt >= this.#maxAttempts) throw error;
+      const backoff = backoffDelay(attempt, this.#baseDelayMs, this.#maxDelayMs);
+      const delayMs = retryAfter ?? (rateLimited ? Math.max(1000, backoff) : backoff);
+      if (delayMs > MAX_IN_CALL_WAIT_MS) throw error;
+      resumeAt = Date.now() + delayMs;
+      this.#log.warn("ionos call retrying", {
+        method: call.method,
+        route: call.route,
+        attempt,
+        delayMs,
+        error: error.message,
+      });
+      this.#onRetry?.({ method: call.method, route: call.route, attempt, delayMs, error });
+    }
+  }
+
+  /** One HTTP exchange. Throws IonosError for anything but 2xx (and an allowed 404). */
+  async #attempt(call: Call, url: string): Promise<Answer> {
+    const { method, route } = call;
+    const started = performance.now();
+    const done = (status: number | "error") => {
+      const durationMs = Math.round(performance.now() - started);
+      this.#onCall?.({ method, route, status, durationMs });
+      this.#log.debug("ionos call", { method, route, status, durationMs });
+    };
+    let res: Response;
+    let text: string;
+    try {
+      res = await this.#fetch(url, {
+        method,
+        headers: call.body === undefined
+          ? this.#headers
+          : { ...this.#headers, "Content-Type": "application/json" },
+        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+      text = await res.text();
+    } catch (err) {
+      done("error");
+      const reason = (err as Error)?.name === "TimeoutError"
+        ? `timeout after ${this.#timeoutMs} ms`
+        : this.#scrub(String((err as Error)?.message ?? err), call.secrets ?? []);
+      throw new IonosNetworkError(method, route, reason, err);
+    }
+    done(res.status);
+    await this.#slowDownIfLow(res.headers);
+
+    let body: unknown = undefined;
+    if (text) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = undefined;
+      }
+    }
+    if (res.ok || (res.status === 404 && call.allow404)) {
+      return { status: res.status, headers: res.headers, body };
+    }
+    const errBody = body as Partial<IonosErrorBody> | undefined;
+    const messages = Array.isArray(errBody?.messages) ? errBody.messages : [];
+    const joined = messages.map((m) => m?.message).filter(Boolean).join("; ") ||
+      (text && body === undefined ? text.slice(0, 200) : res.statusText || "no message");
+    throw new IonosApiError({
+      status: res.status,
+      ionosMessage: this.#scrub(joined, call.secrets ?? []).slice(0, 1000),
+      errorCode: messages[0]?.errorCode,
+      method,
+      route,
+      retryAfterMs: parseRetryAfter(res.headers.get("retry-after")),
+    });
+  }
+
+  /** `X-RateLimit-Remaining` near zero: pause everyone for about one slot of the stated limit. */
+  async #slowDownIfLow(headers: Headers): Promise<void> {
+    const remaining = Number(headers.get("x-ratelimit-remaining") ?? NaN);
+    if (!(remaining <= 1)) return;
+    const perMinute = Number(headers.get("x-ratelimit-limit") ?? NaN);
+    const ms = perMinute > 0 ? Math.min(5000, Math.max(200, Math.ceil(60_000 / perMinute))) : 1000;
+    await this.#limiter.pause(ms);
+  }
+
+  #url(call: Call): string {
+    const path = call.route.replace(/\{(\w+)\}/g, (_, name: string) => {
+      const value = call.params?.[name];
+      if (value === undefined) throw new TypeError(`missing route parameter '${name}'`);
+      return encodeURIComponent(value);
+    });
+    const search = new URLSearchParams();
+    for (const [k, v] of Object.entries(call.query ?? {})) {
+      if (v !== undefined) search.set(k, String(v));
+    }
+    const qs = search.toString();
+    return `${this.#baseUrl}${path}${qs ? `?${qs}` : ""}`;
+  }
+
+  /** Belt and braces: IONOS should never echo a secret, but a message must not carry one. */
+  #scrub(text: string, extra: string[]): string {
+    let out = text;
+    for (const s of [...this.#secrets, ...extra]) {
+      if (s && s.length >= 4) out = out.split(s).join("[redacted]");
+    }
+    return out;
+  }
+}
+
+/** Paging options for `listUsers` / `listGroups`. */
+export interface ListOptions {
+  /** @default 0 */
+  offset?: number;
+  /** 1 to 100. @default 100 */
+  limit?: number;
+  /** @default 1 */
+  depth?: 0 | 1;
+  /** Extra query parameters such as `filter.email`. */
+  query?: Query;
+}
+
+function base64(s: string): string {
+  let bin = "";
+  for (const b of new TextEncoder().encode(s)) bin += String.fromCharCode(b);
+  return btoa(bin);
+}
+
+function requireId<T extends { id?: string }>(body: T, what: string): T {
+  if (!body || typeof body.id !== "string" || !body.id) {
+    throw new IonosError(`IONOS ${what} answered without an id`, { retryable: false });
+  }
+  return body;
+}
+
+/** The REST page spells `createDatacenter`; the spec `createDataCenter`. Read both, fill gaps. */
+function normalizeGroup(group: IonosGroup): IonosGroup {
+  if (!group?.properties) return group;
+  const raw = group.properties as unknown as Record<string, unknown>;
+  const props = { ...raw, name: String(raw.name ?? "") } as Record<string, unknown>;
+  if (props.createDataCenter === undefined && raw.createDatacenter !== undefined) {
+    props.createDataCenter = raw.createDatacenter;
+  }
+  delete props.createDatacenter;
+  for (const p of IONOS_PRIVILEGES) props[p] = props[p] === true;
+  return { ...group, properties: props as IonosGroupProperties };
+}
+
+/** Exactly the name and every privilege flag, so a PUT is always a full set. */
+function groupBody(props: IonosGroupProperties): IonosGroupProperties {
+  const out = { name: props.name } as IonosGroupProperties;
+  for (const p of IONOS_PRIVILEGES) out[p] = props[p] === true;
+  return out;
+}

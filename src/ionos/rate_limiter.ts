@@ -1,0 +1,194 @@
+/**
+ * Client-side rate limiting for IONOS calls.
+ *
+ * IONOS limits per credentials, not per process, and does not publish the numbers
+ * (ionos-facts.md), so every worker that uses the same credentials must share one budget:
+ * `RedisRateLimiter` keeps it in Redis. Both limiters use GCRA (a token bucket stored as one
+ * "theoretical arrival time"): over any 1-second window at most `requestsPerSecond + burst`
+ * calls pass, and `pause(ms)` stops everyone, as a 429 asks.
+ */
+import type { Redis } from "ioredis";
+import { sleep } from "./retry.ts";
+
+/** A shared call budget. `acquire()` resolves when one call may be made. */
+export interface RateLimiter {
+  acquire(): Promise<void>;
+  /** Makes every `acquire()` sharing this limiter wait at least `ms` from now. */
+  pause(ms: number): Promise<void>;
+}
+
+export interface RateLimiterOptions {
+  /** Steady rate; fractions allowed (IONOS quotes per minute: 120/min is 2). */
+  requestsPerSecond: number;
+  /** Calls that may pass at once after an idle period. @default 1 */
+  burst?: number;
+}
+
+function validate(options: RateLimiterOptions, allowInfinite: boolean): [number, number] {
+  const { requestsPerSecond, burst = 1 } = options;
+  if (!(requestsPerSecond > 0) || (!allowInfinite && !Number.isFinite(requestsPerSecond))) {
+    throw new RangeError(
+      `Cannot limit as 'requestsPerSecond' must be a positive number: current value is ${requestsPerSecond}`,
+    );
+  }
+  if (!Number.isInteger(burst) || burst < 1) {
+    throw new RangeError(
+      `Cannot limit as 'burst' must be a positive integer: current value is ${burst}`,
+    );
+  }
+  return [1000 / requestsPerSecond, burst];
+}
+
+/**
+ * Derives a Redis key for the limiter from the API base URL and the credential identity, hashed
+ * (SHA-256) so that neither a token nor a user name ends up in Redis. The same account on the
+ * same API shares one key; a password change keeps the key (the IONOS limit follows the user).
+ *
+ * @example const key = await rateLimiterKey("https://api.ionos.com/cloudapi/v6", { token }); // "ionos:rl:3f9c..."
+ */
+export async function rateLimiterKey(
+  baseUrl: string,
+  auth: { token: string } | { username: string; password?: string },
+): Promise<string> {
+  const identity = "token" in auth ? `token:${auth.token}` : `user:${auth.username.toLowerCase()}`;
+  const url = baseUrl.replace(/\/+$/, "").toLowerCase();
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    new TextEncoder().encode(`${url}\n${identity}`),
+  );
+  const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return `ionos:rl:${hex}`;
+}
+
+/**
+ * In-process GCRA limiter, for tests and single-process use without Redis.
+ * `requestsPerSecond: Infinity` gives a limiter that only honours `pause()`.
+ */
+export class LocalRateLimiter implements RateLimiter {
+  readonly #interval: number;
+  readonly #burst: number;
+  #tat = 0;
+  #pausedUntil = 0;
+
+  constructor(options: RateLimiterOptions) {
+    [this.#interval, this.#burst] = validate(options, true);
+  }
+
+  async acquire(): Promise<void> {
+    for (;;) {
+      const now = Date.now();
+      if (this.#pausedUntil > now) {
+        await sleep(this.#pausedUntil - now);
+        continue;
+      }
+      if (this.#interval === 0) return;
+      const next = Math.max(this.#tat, now) + this.#interval;
+      const allowAt = next - this.#burst * this.#interval;
+      if (allowAt <= now) {
+        this.#tat = next;
+        return;
+      }
+      await sleep(Math.ceil(allowAt - now));
+    }
+  }
+
+  pause(ms: number): Promise<void> {
+    this.#pausedUntil = Math.max(this.#pausedUntil, Date.now() + ms);
+    return Promise.resolve();
+  }
+}
+
+// Both scripts read the clock from Redis (TIME), so processes with skewed clocks agree.
+// Values are stored as "%.3f" strings: Lua's tostring would round epoch milliseconds.
+const CLOCK = `
+if redis.replicate_commands then redis.replicate_commands() end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+`;
+
+/** KEYS: tat, pausedUntil. ARGV: interval ms, burst. Returns 0 (go) or ms to wait. */
+const ACQUIRE_LUA = `${CLOCK}
+local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
+if paused > now then return math.ceil(paused - now) end
+local interval = tonumber(ARGV[1])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local nextTat = tat + interval
+local allowAt = nextTat - tonumber(ARGV[2]) * interval
+if allowAt > now then return math.ceil(allowAt - now) end
+redis.call('SET', KEYS[1], string.format('%.3f', nextTat), 'PX', math.ceil(nextTat - now) + 1000)
+return 0
+`;
+
+/** KEYS: pausedUntil. ARGV: ms. Only ever extends a pause. */
+const PAUSE_LUA = `${CLOCK}
+local ms = tonumber(ARGV[1])
+local untilTs = now + ms
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if untilTs > current then
+  redis.call('SET', KEYS[1], string.format('%.3f', untilTs), 'PX', math.ceil(ms) + 1000)
+end
+return 0
+`;
+
+export interface RedisRateLimiterOptions extends RateLimiterOptions {
+  redis: Redis;
+  /** Shared by every process using the same IONOS credentials: see `rateLimiterKey()`. */
+  key: string;
+}
+
+/**
+ * GCRA limiter whose state lives in Redis, so all workers with the same `key` share the budget.
+ * One script call per `acquire()` when under the rate; a caller over the rate sleeps until its
+ * slot and asks again (with a little jitter so waiting workers do not ask at the same instant).
+ *
+ * @example
+ * const limiter = new RedisRateLimiter({ redis, key: rateLimiterKey(url, auth), requestsPerSecond: 2 });
+ * await limiter.acquire();
+ */
+export class RedisRateLimiter implements RateLimiter {
+  readonly #redis: Redis;
+  readonly #keys: [string, string];
+  readonly #interval: number;
+  readonly #burst: number;
+  /** Script SHA1s from SCRIPT LOAD, so each call sends only the hash. */
+  readonly #shas = new Map<string, string>();
+
+  constructor(options: RedisRateLimiterOptions) {
+    [this.#interval, this.#burst] = validate(options, false);
+    this.#redis = options.redis;
+    // Hash tag keeps both keys in one Redis Cluster slot, as one script touches both.
+    this.#keys = [`{${options.key}}:tat`, `{${options.key}}:paused`];
+  }
+
+  async acquire(): Promise<void> {
+    for (;;) {
+      const wait = Number(
+        await this.#run(ACQUIRE_LUA, this.#keys, [this.#interval, this.#burst]),
+      );
+      if (wait <= 0) return;
+      await sleep(wait + Math.random() * Math.min(10, this.#interval));
+    }
+  }
+
+  async pause(ms: number): Promise<void> {
+    if (ms > 0) await this.#run(PAUSE_LUA, [this.#keys[1]], [ms]);
+  }
+
+  async #run(script: string, keys: string[], args: number[]): Promise<unknown> {
+    for (let loaded = false;; loaded = true) {
+      let sha = this.#shas.get(script);
+      if (!sha) {
+        sha = String(await this.#redis.script("LOAD", script));
+        this.#shas.set(script, sha);
+      }
+      try {
+        return await this.#redis.evalsha(sha, keys.length, ...keys, ...args);
+      } catch (err) {
+        // After a Redis restart or SCRIPT FLUSH the cache is empty: load the script again.
+        if (loaded || !String(err).includes("NOSCRIPT")) throw err;
+        this.#shas.delete(script);
+      }
+    }
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * JSON logs, one line per entry, with secrets removed before anything is written.
+ *
+ * Fields whose name looks secret (password, token, secret, authorization, ...) are replaced by
+ * "[redacted]" at any depth, so a careless `log.info("x", { headers })` cannot leak a credential.
+ */
+
+export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
+const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
+
+const SECRET_KEY = /pass(word)?|secret|token|authorization|api[-_]?key|signature|cookie/i;
+
+/** Returns a deep copy of `value` with secret-looking fields replaced. */
+export function redact(value: unknown, depth = 0): unknown {
+  if (depth > 8 || value === null || typeof value !== "object") return value;
+  if (value instanceof Error) {
+    return { name: value.name, message: value.message, ...redactObject(value, depth) };
+  }
+  if (Array.isArray(value)) return value.slice(0, 100).map((v) => redact(v, depth + 1));
+  return redactObject(value as Record<string, unknown>, depth);
+}
+
+function redactObject(value: object, depth: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = SECRET_KEY.test(k) ? "[redacted]" : redact(v, depth + 1);
+  }
+  return out;
+}
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+  /** A logger that adds `fields` to every line (request id, job id, ...). */
+  child(fields: Record<string, unknown>): Logger;
+}
+
+export interface LoggerOptions {
+  /** @default "info" */
+  level?: LogLevel;
+  /** Where lines go. @default console.log / console.error */
+  write?: (line: string, level: LogLevel) => void;
+  /** Fields added to every line. */
+  fields?: Record<string, unknown>;
+}
+
+const defaultWrite = (line: string, level: LogLevel) =>
+  level === "error" || level === "warn" ? console.error(line) : console.log(line);
+
+/**
+ * Creates a JSON logger.
+ *
+ * @example
+ * const log = createLogger({ level: "debug" }).child({ jobId: "42" });
+ * log.info("user created", { ionosUserId: "u-1" });
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const { level = "info", write = defaultWrite, fields = {} } = options;
+  const min = LEVELS[level];
+  const emit = (lvl: LogLevel, msg: string, extra?: Record<string, unknown>) => {
+    if (LEVELS[lvl] < min) return;
+    const entry = { time: new Date().toISOString(), level: lvl, msg, ...fields, ...extra };
+    write(JSON.stringify(redact(entry)), lvl);
+  };
+  return {
+    debug: (m, f) => emit("debug", m, f),
+    info: (m, f) => emit("info", m, f),
+    warn: (m, f) => emit("warn", m, f),
+    error: (m, f) => emit("error", m, f),
+    child: (more) => createLogger({ level, write, fields: { ...fields, ...more } }),
+  };
+}
+
+/** A logger that drops everything: the default for library code and tests. */
+export const silentLogger: Logger = createLogger({ level: "silent" });

@@ -1,0 +1,61 @@
+/**
+ * Production entry: `deno task start [--role api|worker|all]`.
+ * Reads the environment once, refuses to start with one line per problem, stops cleanly on
+ * SIGTERM/SIGINT.
+ */
+import { ConfigError, loadConfig, type Role } from "./config/config.ts";
+import { loadMapping, MappingError } from "./config/mapping.ts";
+import { createLogger } from "./log.ts";
+import { type Service, startService } from "./service.ts";
+
+const ROLES = ["api", "worker", "all"] as const;
+
+/** Parses `--role X` / `--role=X`; @throws {ConfigError} for anything else. */
+export function parseRole(args: string[]): Role {
+  let role: string = "all";
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--role") role = args[++i] ?? "";
+    else if (a.startsWith("--role=")) role = a.slice(7);
+    else throw new ConfigError([`unknown argument "${a}" (use --role api|worker|all)`]);
+  }
+  if (!(ROLES as readonly string[]).includes(role)) {
+    throw new ConfigError([`--role: must be one of api, worker, all (got "${role}")`]);
+  }
+  return role as Role;
+}
+
+/** Runs the service until a signal; returns the process exit code on start-up failure. */
+export async function run(args: string[], env: Record<string, string>): Promise<Service> {
+  const role = parseRole(args);
+  const config = loadConfig(env, role);
+  const mapping = await loadMapping(config.syncConfigPath);
+  const logger = createLogger({ level: config.logLevel, fields: { role } });
+  logger.info("mapping in force", {
+    source: config.syncConfigPath ?? "defaults (SYNC_CONFIG not set)",
+    mapping,
+  });
+  const service = await startService(config, mapping, logger);
+  const shutdown = async (signal: string) => {
+    logger.info("shutting down", { signal });
+    await service.stop();
+    logger.info("stopped");
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGTERM", () => void shutdown("SIGTERM"));
+  Deno.addSignalListener("SIGINT", () => void shutdown("SIGINT"));
+  return service;
+}
+
+if (import.meta.main) {
+  try {
+    await run(Deno.args, Deno.env.toObject());
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof MappingError) {
+      console.error("refusing to start:");
+      for (const p of error.problems) console.error(`  ${p}`);
+      Deno.exit(2);
+    }
+    throw error;
+  }
+}

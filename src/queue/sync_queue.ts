@@ -1,0 +1,68 @@
+/**
+ * The sync queue: one job per entity that needs syncing, carrying only which entity. The worker
+ * reads the entity's latest wanted state when the job runs, so jobs are idempotent.
+ */
+import { type ConnectionOptions, type JobsOptions, Queue } from "bullmq";
+import { type EntityKey, parseEntityKey } from "../store/wanted_state.ts";
+
+export const SYNC_QUEUE_NAME = "ionos-sync";
+
+export interface SyncJobData {
+  kind: "user" | "group";
+  id: string;
+}
+
+export interface SyncQueueOptions {
+  /** BullMQ key prefix. @default "bull" */
+  prefix?: string;
+  /** Attempts per job before it lands in the failed set. @default 8 */
+  attempts?: number;
+  /** First retry delay; doubles each attempt, with jitter. @default 2000 */
+  backoffMs?: number;
+}
+
+export function createSyncQueue(
+  connection: ConnectionOptions,
+  options: SyncQueueOptions = {},
+): Queue<SyncJobData> {
+  const { prefix = "bull", attempts = 8, backoffMs = 2000 } = options;
+  return new Queue<SyncJobData>(SYNC_QUEUE_NAME, {
+    connection,
+    prefix,
+    defaultJobOptions: {
+      attempts,
+      backoff: { type: "exponential", delay: backoffMs, jitter: 0.5 },
+      removeOnComplete: { age: 24 * 3600, count: 10_000 },
+      // Failed jobs stay until an operator retries or discards them.
+      removeOnFail: false,
+    },
+  });
+}
+
+/**
+ * Job options for one entity. While a job for the entity waits, another add is a no-op (the
+ * waiting job will read the newest state); while one runs, BullMQ keeps exactly one follow-up
+ * (`keepLastIfActive`), so a change that lands mid-sync is applied afterwards, never dropped.
+ */
+export function syncJobOptions(key: EntityKey): JobsOptions {
+  return { deduplication: { id: key, keepLastIfActive: true } };
+}
+
+/**
+ * Enqueues one sync job per entity.
+ *
+ * @example
+ * await enqueueSync(queue, ["user:00u1", "group:00g1"]);
+ */
+export async function enqueueSync(queue: Queue<SyncJobData>, keys: EntityKey[]): Promise<void> {
+  if (keys.length === 0) return;
+  await queue.addBulk(keys.map((key) => {
+    const { kind, id } = parseEntityKey(key);
+    return { name: kind, data: { kind, id }, opts: syncJobOptions(key) };
+  }));
+}
+
+export const enqueueUserSync = (queue: Queue<SyncJobData>, id: string) =>
+  enqueueSync(queue, [`user:${id}`]);
+export const enqueueGroupSync = (queue: Queue<SyncJobData>, id: string) =>
+  enqueueSync(queue, [`group:${id}`]);

@@ -1,0 +1,173 @@
+/**
+ * Wires the parts together for a role: the HTTP intake (`api`), the sync workers (`worker`), or
+ * both (`all`), and stops them in order on shutdown.
+ */
+import { Redis } from "ioredis";
+import type { Hono } from "hono";
+import type { Config } from "./config/config.ts";
+import type { Mapping } from "./config/mapping.ts";
+import { IonosClient } from "./ionos/client.ts";
+import { rateLimiterKey, RedisRateLimiter } from "./ionos/rate_limiter.ts";
+import { createApp } from "./intake/app.ts";
+import type { Logger } from "./log.ts";
+import { createSyncQueue } from "./queue/sync_queue.ts";
+import { SyncRecords } from "./store/sync_records.ts";
+import { WantedStateStore } from "./store/wanted_state.ts";
+import { startOutboxSweeper } from "../workers/outbox_sweeper.ts";
+import { createSyncWorker } from "../workers/sync_worker.ts";
+
+export interface Service {
+  /** The HTTP app, when the role serves HTTP. */
+  app?: Hono;
+  /** Where the HTTP server listens, once started. */
+  url?: string;
+  /** Stops accepting requests, lets active jobs finish (bounded), closes Redis. */
+  stop(): Promise<void>;
+}
+
+/** Redis options for the intake: fail fast when Redis is away, so callers get a 503 at once. */
+function intakeRedis(url: string): Redis {
+  return new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 5_000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+  });
+}
+
+/** Redis for workers: wait through restarts instead of failing jobs. */
+function workerRedis(url: string): Redis {
+  return new Redis(url, {
+    maxRetriesPerRequest: null,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+  });
+}
+
+async function waitReady(redis: Redis, logger: Logger): Promise<void> {
+  if (redis.status === "ready") return;
+  await new Promise<void>((resolve) => {
+    const onError = (e: Error) => logger.warn("waiting for Redis", { error: e.message });
+    redis.on("error", onError);
+    redis.once("ready", () => {
+      redis.off("error", onError);
+      redis.on("error", (e: Error) => logger.warn("redis error", { error: e.message }));
+      resolve();
+    });
+  });
+}
+
+/**
+ * Starts the service for `config.role`.
+ *
+ * @example
+ * const service = await startService(loadConfig(Deno.env.toObject(), "all"), mapping, logger);
+ * Deno.addSignalListener("SIGTERM", () => service.stop());
+ */
+export async function startService(
+  config: Config,
+  mapping: Mapping,
+  logger: Logger,
+): Promise<Service> {
+  const stops: (() => Promise<void> | void)[] = [];
+  const prefix = config.redisPrefix;
+  const queueOptions = { attempts: config.jobAttempts, backoffMs: config.jobBackoffMs };
+  let app: Hono | undefined;
+  let url: string | undefined;
+
+  if (config.role !== "worker") {
+    const redis = intakeRedis(config.redisUrl);
+    await waitReady(redis, logger);
+    const queue = createSyncQueue(redis, queueOptions);
+    queue.on("error", (e) => logger.warn("queue error", { error: e.message }));
+    const store = new WantedStateStore(redis, {
+      prefix,
+      dedupeTtlSeconds: config.dedupeTtlSeconds,
+    });
+    const records = new SyncRecords(redis, { prefix });
+    app = createApp({
+      redis,
+      queue,
+      store,
+      records,
+      logger,
+      bodyLimitBytes: config.bodyLimitBytes,
+      ...(config.eventsToken ? { eventsToken: config.eventsToken } : {}),
+      ...(config.webhookSecret ? { webhookSecret: config.webhookSecret } : {}),
+      ...(config.adminToken ? { adminToken: config.adminToken } : {}),
+    });
+    const server = Deno.serve({
+      port: config.port,
+      hostname: config.host,
+      onListen: () => {},
+    }, app.fetch);
+    url = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${server.addr.port}`;
+    logger.info("intake listening", { url });
+    stops.push(async () => {
+      await server.shutdown();
+      await queue.close();
+      redis.disconnect();
+    });
+  }
+
+  if (config.role !== "api") {
+    const auth = config.ionos.auth!;
+    const redis = workerRedis(config.redisUrl);
+    await waitReady(redis, logger);
+    const queue = createSyncQueue(redis, queueOptions);
+    const store = new WantedStateStore(redis, { prefix });
+    const records = new SyncRecords(redis, { prefix });
+    const rateLimiter = new RedisRateLimiter({
+      redis,
+      key: await rateLimiterKey(config.ionos.apiUrl, auth),
+      requestsPerSecond: config.ionos.rateLimitPerSecond,
+    });
+    const ionos = new IonosClient({
+      baseUrl: config.ionos.apiUrl,
+      auth,
+      rateLimiter,
+      maxAttempts: config.ionos.maxAttempts,
+      timeoutMs: config.ionos.timeoutMs,
+      requestTimeoutMs: config.ionos.requestTimeoutMs,
+      logger,
+      ...(config.ionos.contractNumber ? { contractNumber: config.ionos.contractNumber } : {}),
+    });
+    const ctx = { store, records, mapping, ionos, queue, logger };
+    const worker = createSyncWorker(ctx, {
+      connection: redis,
+      concurrency: config.workerConcurrency,
+    });
+    const stopSweeper = startOutboxSweeper(store, queue, logger);
+    logger.info("workers started", { concurrency: config.workerConcurrency });
+    stops.unshift(async () => {
+      stopSweeper();
+      // Let active jobs finish, but not forever: a stuck IONOS call must not block a deploy.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<"timeout">((r) => {
+        timer = setTimeout(() => r("timeout"), config.shutdownTimeoutMs);
+      });
+      const outcome = await Promise.race([worker.close(), timeout]);
+      clearTimeout(timer);
+      if (outcome === "timeout") {
+        logger.warn("active jobs did not finish in time; they will be retried", {
+          timeoutMs: config.shutdownTimeoutMs,
+        });
+        await worker.close(true);
+      }
+      await queue.close();
+      redis.disconnect();
+    });
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    ...(app ? { app } : {}),
+    ...(url ? { url } : {}),
+    stop() {
+      stopping ??= (async () => {
+        // HTTP first (no new work), then workers, then Redis.
+        for (const s of [...stops].reverse()) await s();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,81 @@
+/** Options of the simulator, with their defaults in one place. */
+import type { Faults } from "./faults.ts";
+
+/** Options for {@linkcode createIonosSimulator}. */
+export interface SimulatorOptions {
+  /** Accepted as `Authorization: Bearer <token>`. @default {"sim-token"} */
+  token?: string;
+  /** Accepted with `password` as Basic auth. @default {"sim@example.com"} */
+  username?: string;
+  /** Basic auth password. @default {"sim-password"} */
+  password?: string;
+  /** Time a write's request takes to reach DONE; 0 = DONE at once. @default {20} */
+  requestDelayMs?: number;
+  /** Refill rate of the shared token bucket; 0 or Infinity = no limit. @default {50} */
+  rateLimitPerSecond?: number;
+  /** Bucket size, sent as `X-RateLimit-Burst`. @default {rateLimitPerSecond} */
+  rateLimitBurst?: number;
+  /** Delay in ms added to every API call. @default {0} */
+  latencyMs?: number;
+  /** Seed for fault dice and generated ids; same seed, same run. @default {random} */
+  seed?: number;
+  /** Faults active from the start. @default {{}} */
+  faults?: Faults;
+  /**
+   * Answer 422 to writes on a user or group whose create request is not DONE yet. IONOS tools
+   * all wait for DONE and Terraform had a bug from not waiting (ionos-facts.md), so the
+   * simulator makes that mistake visible. @default {true}
+   */
+  requireCreateDone?: boolean;
+  /** Call-log entries kept (oldest dropped). @default {100000} */
+  maxCallLog?: number;
+}
+
+/** Options with every default applied. */
+export type ResolvedOptions = Required<Omit<SimulatorOptions, "seed">> & { seed: number };
+
+/**
+ * Applies defaults and checks ranges.
+ * @throws {RangeError} for a negative delay, rate, burst or latency.
+ */
+export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions {
+  const {
+    token = "sim-token",
+    username = "sim@example.com",
+    password = "sim-password",
+    requestDelayMs = 20,
+    rateLimitPerSecond = 50,
+    rateLimitBurst = rateLimitPerSecond,
+    latencyMs = 0,
+    seed = Math.floor(Math.random() * 2 ** 32),
+    faults = {},
+    requireCreateDone = true,
+    maxCallLog = 100_000,
+  } = options;
+  const nonNegative = { requestDelayMs, rateLimitPerSecond, rateLimitBurst, latencyMs, maxCallLog };
+  for (const [name, value] of Object.entries(nonNegative)) {
+    if (!(value >= 0)) {
+      throw new RangeError(
+        `Cannot start the simulator as '${name}' must be >= 0: current value is ${value}`,
+      );
+    }
+  }
+  if (rateLimitPerSecond > 0 && Number.isFinite(rateLimitPerSecond) && rateLimitBurst < 1) {
+    throw new RangeError(
+      "Cannot start the simulator as 'rateLimitBurst' must be >= 1 when limiting",
+    );
+  }
+  return {
+    token,
+    username,
+    password,
+    requestDelayMs,
+    rateLimitPerSecond,
+    rateLimitBurst,
+    latencyMs,
+    seed,
+    faults,
+    requireCreateDone,
+    maxCallLog,
+  };
+}

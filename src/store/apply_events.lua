@@ -1,0 +1,138 @@
+-- Applies a batch of normalized events to the wanted state, atomically.
+-- ARGV[1] key prefix, ARGV[2] dedupe TTL seconds, ARGV[3] delivery id ("" if none),
+-- ARGV[4] now (ms), ARGV[5] JSON array of normalized events.
+-- Returns JSON {accepted, duplicates, stamp, entities = ["user:<id>", ...],
+--               groups = {[gid] = {name, oldName, changed = [uid, ...]}}}
+-- Each entity keeps the time of the change that set it; an older change never overwrites a newer
+-- one, so events may arrive in any order and still converge on the latest state.
+local prefix, ttl, delivery, now = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+local events = cjson.decode(ARGV[5])
+local entities, seenEntity, groups = {}, {}, {}
+-- The outbox is scored with Redis' own clock so several intake processes agree on order.
+local clock = redis.call('TIME')
+local stamp = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local accepted, duplicates = 0, 0
+
+local function touch(entity)
+  if not seenEntity[entity] then
+    seenEntity[entity] = true
+    entities[#entities + 1] = entity
+    redis.call('ZADD', prefix .. ':outbox', stamp, entity)
+  end
+end
+
+local function groupInfo(gid)
+  local info = groups[gid]
+  if not info then
+    local cur = redis.call('GET', prefix .. ':group:' .. gid)
+    local name = cur and cjson.decode(cur).displayName or false
+    info = { name = name, oldName = name, changed = {} }
+    groups[gid] = info
+  end
+  return info
+end
+
+local function readStamp(raw)
+  if not raw then return nil, -1 end
+  return string.sub(raw, 1, 1) == '1', tonumber(string.sub(raw, 3))
+end
+
+-- Sets one (group, user) membership pair; returns nothing. Records a change for admin checks.
+local function setPair(gid, uid, present, t)
+  local mkey = prefix .. ':members:' .. gid
+  local was, pairT = readStamp(redis.call('HGET', mkey, uid))
+  if pairT > t then return end
+  redis.call('HSET', mkey, uid, (present and '1:' or '0:') .. t)
+  if present then
+    redis.call('SADD', prefix .. ':user-groups:' .. uid, gid)
+  else
+    redis.call('SREM', prefix .. ':user-groups:' .. uid, gid)
+  end
+  if was ~= present then
+    local info = groupInfo(gid)
+    info.changed[#info.changed + 1] = uid
+  end
+end
+
+-- Returns the stored record if `t` is not older than it, or false when the change is stale.
+local function fresh(key, t)
+  local cur = redis.call('GET', key)
+  if not cur then return {} end
+  local obj = cjson.decode(cur)
+  if tonumber(obj.t) > t then return false end
+  return obj
+end
+
+local function apply(ev)
+  local t = ev.t
+  if ev.k == 'user' then
+    local key = prefix .. ':user:' .. ev.id
+    local cur = fresh(key, t)
+    if not cur then return end
+    local v
+    if ev.op == 'delete' then
+      v = { email = cur.email, deleted = true }
+    else
+      v = ev.v
+      if v.active == nil then
+        if cur.active == nil or cur.deleted then v.active = true else v.active = cur.active end
+      end
+      v.deleted = false
+    end
+    v.id, v.t, v.eventId = ev.id, t, ev.e
+    redis.call('SET', key, cjson.encode(v))
+    redis.call('SADD', prefix .. ':users', ev.id)
+    touch('user:' .. ev.id)
+  elseif ev.k == 'group' then
+    local key = prefix .. ':group:' .. ev.id
+    local info = groupInfo(ev.id)
+    local cur = fresh(key, t)
+    if cur then
+      local v
+      if ev.op == 'delete' then
+        v = { displayName = cur.displayName, deleted = true }
+      else
+        v = ev.v
+        v.deleted = false
+      end
+      v.id, v.t, v.eventId = ev.id, t, ev.e
+      redis.call('SET', key, cjson.encode(v))
+      redis.call('SADD', prefix .. ':groups', ev.id)
+      info.name = v.displayName
+    end
+    if ev.op == 'upsert' and ev.members then
+      local listed = {}
+      for _, uid in ipairs(ev.members) do
+        listed[uid] = true
+        setPair(ev.id, uid, true, t)
+      end
+      local all = redis.call('HKEYS', prefix .. ':members:' .. ev.id)
+      for _, uid in ipairs(all) do
+        if not listed[uid] then setPair(ev.id, uid, false, t) end
+      end
+    end
+    touch('group:' .. ev.id)
+  elseif ev.k == 'members' then
+    groupInfo(ev.id)
+    for _, uid in ipairs(ev.members) do setPair(ev.id, uid, ev.op == 'add', t) end
+    touch('group:' .. ev.id)
+  end
+end
+
+if delivery ~= '' then
+  if not redis.call('SET', prefix .. ':seen-delivery:' .. delivery, now, 'NX', 'EX', ttl) then
+    return cjson.encode({ accepted = 0, duplicates = #events, entities = {}, groups = {},
+      stamp = stamp })
+  end
+end
+for _, ev in ipairs(events) do
+  if redis.call('SET', prefix .. ':seen:' .. ev.e, now, 'NX', 'EX', ttl) then
+    accepted = accepted + 1
+    apply(ev)
+  else
+    duplicates = duplicates + 1
+  end
+end
+-- cjson encodes an empty table as {}; callers treat both shapes as empty.
+return cjson.encode({ accepted = accepted, duplicates = duplicates, entities = entities,
+  groups = groups, stamp = stamp })

@@ -1,0 +1,39 @@
+/** Every Redis key the sync store uses, in one place, so operators can find them. */
+export interface StoreKeys {
+  user(id: string): string;
+  group(id: string): string;
+  /** Hash: IdP user id -> "1:<t>" (member) or "0:<t>" (removed at t). */
+  members(groupId: string): string;
+  /** Set of IdP group ids the user is a member of. */
+  userGroups(userId: string): string;
+  users: string;
+  groups: string;
+  seenEvent(id: string): string;
+  seenDelivery(id: string): string;
+  /** Sorted set of entity keys ("user:<id>") whose sync job may not have been enqueued yet. */
+  outbox: string;
+  /** Hash: the IONOS twin of an IdP user or group (ionosId, origin, last result). */
+  ionosUser(id: string): string;
+  ionosGroup(id: string): string;
+  /** Hash: IONOS id -> IdP id, for users and groups we manage. */
+  managedUsers: string;
+  managedGroups: string;
+}
+
+export function storeKeys(prefix: string): StoreKeys {
+  return {
+    user: (id) => `${prefix}:user:${id}`,
+    group: (id) => `${prefix}:group:${id}`,
+    members: (id) => `${prefix}:members:${id}`,
+    userGroups: (id) => `${prefix}:user-groups:${id}`,
+    users: `${prefix}:users`,
+    groups: `${prefix}:groups`,
+    seenEvent: (id) => `${prefix}:seen:${id}`,
+    seenDelivery: (id) => `${prefix}:seen-delivery:${id}`,
+    outbox: `${prefix}:outbox`,
+    ionosUser: (id) => `${prefix}:ionos:user:${id}`,
+    ionosGroup: (id) => `${prefix}:ionos:group:${id}`,
+    managedUsers: `${prefix}:managed:users`,
+    managedGroups: `${prefix}:managed:groups`,
+  };
+}

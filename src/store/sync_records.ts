@@ -1,0 +1,93 @@
+/**
+ * What we know of each managed entity's IONOS twin: its IONOS id, whether we created or adopted
+ * it, and the last sync result. Only entities recorded here are ever changed in IONOS.
+ */
+import type { Redis } from "ioredis";
+import { type StoreKeys, storeKeys } from "./keys.ts";
+
+export interface TwinRecord {
+  /** IONOS id, once the twin exists. */
+  ionosId?: string;
+  /** "created" by us, or "adopted" (it existed in IONOS with the same email or name). */
+  origin?: "created" | "adopted";
+  /** "creating" is written before a create call so a retry after a lost answer adopts it. */
+  state?: "creating" | "synced" | "failed" | "deleted" | "skipped";
+  /** Email (users) or name (groups) last written to IONOS. */
+  label?: string;
+  lastSyncAt?: string;
+  lastResult?: string;
+  lastError?: string;
+  /** Users only: members of this group still waiting for their IONOS user (count). */
+  pendingMembers?: string;
+}
+
+type Kind = "user" | "group";
+
+/**
+ * @example
+ * const records = new SyncRecords(redis);
+ * await records.set("user", "00u1", { ionosId: "u-1", origin: "created", state: "synced" });
+ */
+export class SyncRecords {
+  readonly keys: StoreKeys;
+  readonly #redis: Redis;
+
+  constructor(redis: Redis, options: { prefix?: string } = {}) {
+    this.#redis = redis;
+    this.keys = storeKeys(options.prefix ?? "sync");
+  }
+
+  #key(kind: Kind, id: string): string {
+    return kind === "user" ? this.keys.ionosUser(id) : this.keys.ionosGroup(id);
+  }
+  #index(kind: Kind): string {
+    return kind === "user" ? this.keys.managedUsers : this.keys.managedGroups;
+  }
+
+  async get(kind: Kind, idpId: string): Promise<TwinRecord | undefined> {
+    const h = await this.#redis.hgetall(this.#key(kind, idpId));
+    return Object.keys(h).length ? h as TwinRecord : undefined;
+  }
+
+  /** Merges `patch` into the record; an `ionosId` is also indexed as managed. */
+  async set(kind: Kind, idpId: string, patch: TwinRecord): Promise<void> {
+    const fields = Object.entries(patch).filter(([, v]) => v !== undefined) as [string, string][];
+    const multi = this.#redis.multi();
+    if (fields.length) multi.hset(this.#key(kind, idpId), Object.fromEntries(fields));
+    if (patch.ionosId) multi.hset(this.#index(kind), patch.ionosId, idpId);
+    await multi.exec();
+  }
+
+  /** Forgets the twin (after it was deleted in IONOS): it is no longer managed. */
+  async forget(kind: Kind, idpId: string, ionosId?: string): Promise<void> {
+    const multi = this.#redis.multi().del(this.#key(kind, idpId));
+    if (ionosId) multi.hdel(this.#index(kind), ionosId);
+    await multi.exec();
+  }
+
+  /** IONOS id -> IdP id of every managed twin of that kind. */
+  async managed(kind: Kind): Promise<Map<string, string>> {
+    return new Map(Object.entries(await this.#redis.hgetall(this.#index(kind))));
+  }
+
+  /** IONOS ids of several twins in one round trip; `undefined` where there is none yet. */
+  async ionosIds(kind: Kind, idpIds: string[]): Promise<(string | undefined)[]> {
+    if (idpIds.length === 0) return [];
+    const pipeline = this.#redis.pipeline();
+    for (const id of idpIds) pipeline.hget(this.#key(kind, id), "ionosId");
+    const results = await pipeline.exec();
+    return (results ?? []).map(([, v]) => (typeof v === "string" ? v : undefined));
+  }
+
+  async isManaged(kind: Kind, ionosId: string): Promise<boolean> {
+    return (await this.#redis.hexists(this.#index(kind), ionosId)) === 1;
+  }
+
+  async countManaged(): Promise<{ users: number; groups: number }> {
+    const [users, groups] = await Promise.all([
+      this.#redis.hlen(this.keys.managedUsers),
+      this.#redis.hlen(this.keys.managedGroups),
+    ]);
+    return { users, groups };
+  }
+}

@@ -1,0 +1,270 @@
+/**
+ * The identity provider's wanted state of users, groups and memberships, kept in Redis.
+ *
+ * Intake writes it (`applyEvents`), workers read it when a sync job runs, so a job always syncs
+ * the latest state no matter how many events came in while it waited.
+ */
+import type { Redis } from "ioredis";
+import { type ScimGroupData, type SyncEvent, userEmail } from "../events/event.ts";
+import { type StoreKeys, storeKeys } from "./keys.ts";
+
+/** What the identity provider wants for one user. */
+export interface WantedUser {
+  id: string;
+  email?: string;
+  userName?: string;
+  externalId?: string;
+  firstName?: string;
+  lastName?: string;
+  displayName?: string;
+  active: boolean;
+  deleted: boolean;
+  /** Time (ms) of the change that set this state. */
+  t: number;
+  eventId: string;
+}
+
+/** What the identity provider wants for one group. */
+export interface WantedGroup {
+  id: string;
+  displayName: string;
+  externalId?: string;
+  deleted: boolean;
+  t: number;
+  eventId: string;
+}
+
+export type EntityKind = "user" | "group";
+/** `"user:<idp id>"` or `"group:<idp id>"`. */
+export type EntityKey = `${EntityKind}:${string}`;
+
+export function entityKey(kind: EntityKind, id: string): EntityKey {
+  return `${kind}:${id}`;
+}
+export function parseEntityKey(key: string): { kind: EntityKind; id: string } {
+  const i = key.indexOf(":");
+  const kind = key.slice(0, i);
+  if (kind !== "user" && kind !== "group") throw new TypeError(`Not an entity key: ${key}`);
+  return { kind, id: key.slice(i + 1) };
+}
+
+export interface ApplyResult {
+  accepted: number;
+  /** Redis time (ms) at which the entities were put in the outbox; see `clearOutbox`. */
+  stamp: number;
+  duplicates: number;
+  /** Entities whose wanted state changed and need a sync job. */
+  entities: EntityKey[];
+  /** Per touched group: its name before and after, and users whose membership flipped. */
+  groups: Record<string, { name: string | false; oldName: string | false; changed: string[] }>;
+}
+
+export interface ApplyOptions {
+  /** An id for the whole delivery (Standard Webhooks `webhook-id`); a repeat is all duplicates. */
+  deliveryId?: string;
+  /** Receive time (ms); orders events that carry no `time`. @default Date.now() */
+  now?: number;
+}
+
+export interface WantedStateStoreOptions {
+  /** @default "sync" */
+  prefix?: string;
+  /** How long an event id is remembered for de-duplication. @default 7 days */
+  dedupeTtlSeconds?: number;
+}
+
+const APPLY_SCRIPT = await Deno.readTextFile(new URL("./apply_events.lua", import.meta.url));
+
+const CLEAR_OUTBOX_SCRIPT = `
+for i = 2, #ARGV do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if score and tonumber(score) <= tonumber(ARGV[1]) then redis.call('ZREM', KEYS[1], ARGV[i]) end
+end
+return 0`;
+
+/** Events in the compact shape the Lua script reads. */
+type NormalizedEvent =
+  | { e: string; t: number; k: "user"; op: "upsert"; id: string; v: Record<string, unknown> }
+  | { e: string; t: number; k: "user" | "group"; op: "delete"; id: string }
+  | {
+    e: string;
+    t: number;
+    k: "group";
+    op: "upsert";
+    id: string;
+    v: Record<string, unknown>;
+    members?: string[];
+  }
+  | { e: string; t: number; k: "members"; op: "add" | "remove"; id: string; members: string[] };
+
+/** Turns a validated event into the facts the store keeps; IdP-specific fields are dropped. */
+export function normalizeEvent(event: SyncEvent, now: number): NormalizedEvent {
+  const t = event.time ? Date.parse(event.time) : now;
+  const e = event.id;
+  switch (event.type) {
+    case "user.created":
+    case "user.updated":
+    case "user.deactivated":
+    case "user.reactivated": {
+      const u = event.data;
+      const active = event.type === "user.deactivated"
+        ? false
+        : event.type === "user.reactivated"
+        ? true
+        : u.active;
+      const v: Record<string, unknown> = compact({
+        email: userEmail(u),
+        userName: u.userName,
+        externalId: u.externalId,
+        firstName: u.name?.givenName ?? undefined,
+        lastName: u.name?.familyName ?? undefined,
+        displayName: u.displayName,
+        active,
+      });
+      return { e, t, k: "user", op: "upsert", id: u.id, v };
+    }
+    case "user.deleted":
+      return { e, t, k: "user", op: "delete", id: event.data.id };
+    case "group.created":
+    case "group.updated": {
+      const g: ScimGroupData = event.data;
+      const v = compact({ displayName: g.displayName, externalId: g.externalId });
+      const members = g.members?.map((m) => m.value);
+      return members
+        ? { e, t, k: "group", op: "upsert", id: g.id, v, members }
+        : { e, t, k: "group", op: "upsert", id: g.id, v };
+    }
+    case "group.deleted":
+      return { e, t, k: "group", op: "delete", id: event.data.id };
+    case "group.members.added":
+    case "group.members.removed":
+      return {
+        e,
+        t,
+        k: "members",
+        op: event.type === "group.members.added" ? "add" : "remove",
+        id: event.data.groupId,
+        members: event.data.members.map((m) => m.value),
+      };
+  }
+}
+
+function compact(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
+
+const asArray = <T>(v: T[] | Record<string, never>): T[] => Array.isArray(v) ? v : [];
+
+/**
+ * Reads and writes the wanted state.
+ *
+ * @example
+ * const store = new WantedStateStore(redis);
+ * const r = await store.applyEvents([event]);
+ * // r.entities: ["user:00u1"] -> enqueue a sync job for each
+ */
+export class WantedStateStore {
+  readonly keys: StoreKeys;
+  readonly #redis: Redis;
+  readonly #ttl: number;
+  readonly #prefix: string;
+
+  constructor(redis: Redis, options: WantedStateStoreOptions = {}) {
+    const { prefix = "sync", dedupeTtlSeconds = 7 * 24 * 3600 } = options;
+    this.#redis = redis;
+    this.#prefix = prefix;
+    this.#ttl = dedupeTtlSeconds;
+    this.keys = storeKeys(prefix);
+  }
+
+  /**
+   * Applies events atomically: de-duplicates them, keeps the newest state per entity and records
+   * the touched entities in an outbox, all in one Lua call, so a 2xx can follow right after.
+   */
+  async applyEvents(events: SyncEvent[], options: ApplyOptions = {}): Promise<ApplyResult> {
+    const now = options.now ?? Date.now();
+    const normalized = events.map((e) => normalizeEvent(e, now));
+    const raw = await this.#redis.eval(
+      APPLY_SCRIPT,
+      0,
+      this.#prefix,
+      String(this.#ttl),
+      options.deliveryId ?? "",
+      String(now),
+      JSON.stringify(normalized),
+    ) as string;
+    const parsed = JSON.parse(raw) as {
+      accepted: number;
+      stamp: number;
+      duplicates: number;
+      entities: EntityKey[] | Record<string, never>;
+      groups: ApplyResult["groups"] | [];
+    };
+    const groups: ApplyResult["groups"] = {};
+    for (const [gid, g] of Object.entries(parsed.groups ?? {})) {
+      groups[gid] = { ...g, changed: asArray(g.changed) };
+    }
+    return { ...parsed, entities: asArray(parsed.entities), groups };
+  }
+
+  async getUser(id: string): Promise<WantedUser | undefined> {
+    const raw = await this.#redis.get(this.keys.user(id));
+    return raw ? JSON.parse(raw) as WantedUser : undefined;
+  }
+
+  async getGroup(id: string): Promise<WantedGroup | undefined> {
+    const raw = await this.#redis.get(this.keys.group(id));
+    return raw ? JSON.parse(raw) as WantedGroup : undefined;
+  }
+
+  /** IdP user ids that are members of the group now. */
+  async getMembers(groupId: string): Promise<string[]> {
+    const all = await this.#redis.hgetall(this.keys.members(groupId));
+    return Object.entries(all).filter(([, v]) => v.startsWith("1:")).map(([uid]) => uid);
+  }
+
+  /** IdP user ids with any membership record (present or removed) in the group. */
+  async getMemberHistory(groupId: string): Promise<string[]> {
+    return await this.#redis.hkeys(this.keys.members(groupId));
+  }
+
+  /** IdP group ids the user is a member of now. */
+  async getUserGroups(userId: string): Promise<string[]> {
+    return await this.#redis.smembers(this.keys.userGroups(userId));
+  }
+
+  async listUserIds(): Promise<string[]> {
+    return await this.#redis.smembers(this.keys.users);
+  }
+
+  async listGroupIds(): Promise<string[]> {
+    return await this.#redis.smembers(this.keys.groups);
+  }
+
+  /** Outbox entries older than `olderThanMs`: entities whose job may never have been enqueued. */
+  async pendingOutbox(
+    olderThanMs: number,
+    limit = 1000,
+  ): Promise<{ entities: EntityKey[]; stamp: number }> {
+    const [sec, usec] = await this.#redis.time();
+    const stamp = Number(sec) * 1000 + Math.floor(Number(usec) / 1000) - olderThanMs;
+    const entities = await this.#redis.zrangebyscore(
+      this.keys.outbox,
+      "-inf",
+      stamp,
+      "LIMIT",
+      0,
+      limit,
+    ) as EntityKey[];
+    return { entities, stamp };
+  }
+
+  /**
+   * Removes outbox entries once their jobs are enqueued, unless a newer change put them there
+   * again after `stamp` (that change's own intake will clear it).
+   */
+  async clearOutbox(entities: EntityKey[], stamp: number): Promise<void> {
+    if (entities.length === 0) return;
+    await this.#redis.eval(CLEAR_OUTBOX_SCRIPT, 1, this.keys.outbox, String(stamp), ...entities);
+  }
+}

@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRedis, type TestRedis } from "../helpers/redis.ts";
+import {
+  LocalRateLimiter,
+  type RateLimiter,
+  rateLimiterKey,
+  RedisRateLimiter,
+} from "../../src/ionos/rate_limiter.ts";
+
+/** Most admissions in any half-open window of `windowMs`. */
+function maxInWindow(times: number[], windowMs: number): number {
+  const t = [...times].sort((a, b) => a - b);
+  let best = 0;
+  for (let i = 0, j = 0; i < t.length; i++) {
+    while (t[i]! - t[j]! >= windowMs) j++;
+    best = Math.max(best, i - j + 1);
+  }
+  return best;
+}
+
+/** Runs `workers` loops per limiter, each acquiring until `ms` has passed; returns admission times. */
+async function hammer(limiters: RateLimiter[], workers: number, ms: number): Promise<number[]> {
+  const times: number[] = [];
+  const end = Date.now() + ms;
+  const loop = async (l: RateLimiter) => {
+    while (Date.now() < end) {
+      await l.acquire();
+      times.push(Date.now());
+    }
+  };
+  await Promise.all(limiters.flatMap((l) => Array.from({ length: workers }, () => loop(l))));
+  return times;
+}
+
+let redis: TestRedis;
+let n = 0;
+const freshKey = () => `test:rl:${Date.now()}:${n++}`;
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+describe("RedisRateLimiter", () => {
+  it("two instances on one key together stay within rate + burst in every 1 s window", async () => {
+    const key = freshKey();
+    const rate = 20;
+    const burst = 2;
+    const a = new RedisRateLimiter({ redis: redis.client(), key, requestsPerSecond: rate, burst });
+    const b = new RedisRateLimiter({ redis: redis.client(), key, requestsPerSecond: rate, burst });
+    const times = await hammer([a, b], 4, 2_500);
+    expect(maxInWindow(times, 1000)).toBeLessThanOrEqual(rate + burst);
+    // ...and the steady stream does get through at about the configured rate.
+    expect(times.length).toBeGreaterThanOrEqual(rate * 2.5 * 0.85);
+  });
+
+  it("pause() on one instance delays acquire() on the other", async () => {
+    const key = freshKey();
+    const a = new RedisRateLimiter({ redis: redis.client(), key, requestsPerSecond: 100 });
+    const b = new RedisRateLimiter({ redis: redis.client(), key, requestsPerSecond: 100 });
+    await b.acquire();
+    await a.pause(400);
+    const started = Date.now();
+    await b.acquire();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(380);
+  });
+
+  it("keeps working after Redis forgets its scripts", async () => {
+    const client = redis.client();
+    const l = new RedisRateLimiter({ redis: client, key: freshKey(), requestsPerSecond: 100 });
+    await l.acquire();
+    await client.script("FLUSH");
+    await l.acquire();
+    await l.pause(1);
+  });
+
+  it("rejects a bad configuration at construction", () => {
+    const c = redis.client();
+    expect(() => new RedisRateLimiter({ redis: c, key: "k", requestsPerSecond: 0 })).toThrow(
+      RangeError,
+    );
+    expect(() => new RedisRateLimiter({ redis: c, key: "k", requestsPerSecond: 1, burst: 0 }))
+      .toThrow(RangeError);
+  });
+});
+
+describe("LocalRateLimiter", () => {
+  it("stays within rate + burst in every 1 s window", async () => {
+    const l = new LocalRateLimiter({ requestsPerSecond: 30, burst: 3 });
+    const times = await hammer([l], 5, 1_500);
+    expect(maxInWindow(times, 1000)).toBeLessThanOrEqual(33);
+    expect(times.length).toBeGreaterThanOrEqual(30 * 1.5 * 0.85);
+  });
+
+  it("with an infinite rate only honours pause()", async () => {
+    const l = new LocalRateLimiter({ requestsPerSecond: Infinity });
+    const t0 = Date.now();
+    for (let i = 0; i < 1000; i++) await l.acquire();
+    expect(Date.now() - t0).toBeLessThan(200);
+    await l.pause(150);
+    const t1 = Date.now();
+    await l.acquire();
+    expect(Date.now() - t1).toBeGreaterThanOrEqual(140);
+  });
+});
+
+describe("rateLimiterKey()", () => {
+  it("is stable per URL and identity and never contains the secret", async () => {
+    const token = "tok-SECRET-123456";
+    const k1 = await rateLimiterKey("https://api.ionos.com/cloudapi/v6/", { token });
+    const k2 = await rateLimiterKey("https://api.ionos.com/cloudapi/v6", { token });
+    const k3 = await rateLimiterKey("https://api.ionos.com/cloudapi/v6", { token: "other" });
+    const k4 = await rateLimiterKey("https://api.ionos.com/cloudapi/v6", {
+      username: "ops@example.com",
+      password: "pw-SECRET",
+    });
+    expect(k1).toBe(k2);
+    expect(k1).not.toBe(k3);
+    expect(k1).toMatch(/^ionos:rl:[0-9a-f]{64}$/);
+    for (const k of [k1, k4]) {
+      expect(k).not.toContain("SECRET");
+      expect(k).not.toContain("ops@");
+    }
+  });
+});

@@ -1,0 +1,25 @@
+/** What a sync step needs: the stores, the mapping, the IONOS client and the queue. */
+import type { Queue } from "bullmq";
+import type { Mapping } from "../src/config/mapping.ts";
+import type { IonosClient } from "../src/ionos/client.ts";
+import type { Logger } from "../src/log.ts";
+import type { SyncJobData } from "../src/queue/sync_queue.ts";
+import type { SyncRecords } from "../src/store/sync_records.ts";
+import type { WantedStateStore } from "../src/store/wanted_state.ts";
+
+export interface SyncContext {
+  store: WantedStateStore;
+  records: SyncRecords;
+  mapping: Mapping;
+  ionos: IonosClient;
+  /** For follow-up jobs (a new user's memberships, an admin group's members). */
+  queue: Queue<SyncJobData>;
+  logger: Logger;
+}
+
+/** What a sync step did, kept as the job's return value and shown to operators. */
+export interface SyncOutcome {
+  result: string;
+  ionosId?: string;
+  changes?: string[];
+}

@@ -1,0 +1,31 @@
+/**
+ * The one place that decides what a failed sync attempt means: retry later, or stop and leave
+ * the job in the failed set with the IONOS message for an operator.
+ */
+import { UnrecoverableError } from "bullmq";
+import { IonosApiError, IonosError } from "../src/ionos/errors.ts";
+
+export type FailureKind = "retry" | "permanent";
+
+/** Retryable IONOS errors (429, 5xx, timeouts, lost connections) and unknown errors retry. */
+export function classifyFailure(error: unknown): FailureKind {
+  if (error instanceof IonosError) return error.retryable ? "retry" : "permanent";
+  // Redis hiccups and the like: worth another attempt.
+  return "retry";
+}
+
+/** A short, secret-free description for the job's failed reason and the twin record. */
+export function describeFailure(error: unknown): string {
+  if (error instanceof IonosApiError) {
+    return `IONOS ${error.status} on ${error.method} ${error.route}: ${error.ionosMessage}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The error to throw to BullMQ: `UnrecoverableError` stops retries at once. */
+export function toJobError(error: unknown): Error {
+  if (classifyFailure(error) === "permanent") {
+    return new UnrecoverableError(describeFailure(error));
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}

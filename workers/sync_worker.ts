@@ -1,0 +1,84 @@
+/**
+ * The BullMQ worker: takes sync jobs and runs the matching sync step. Retry vs permanent failure
+ * is decided by `failure_policy.ts`; the last error is recorded where operators look.
+ */
+import { type ConnectionOptions, type Job, Worker } from "bullmq";
+import { SYNC_QUEUE_NAME, type SyncJobData } from "../src/queue/sync_queue.ts";
+import type { SyncContext, SyncOutcome } from "./context.ts";
+import { describeFailure, toJobError } from "./failure_policy.ts";
+import { syncGroup } from "./sync_group.ts";
+import { syncUser } from "./sync_user.ts";
+
+export interface SyncWorkerOptions {
+  connection: ConnectionOptions;
+  /** @default "bull" */
+  prefix?: string;
+  /** Jobs run at once in this process. @default 4 */
+  concurrency?: number;
+  /** Called when a job ends, for metrics. */
+  onJobDone?: (job: Job<SyncJobData>, outcome: "completed" | "failed", ms: number) => void;
+}
+
+/** Runs one sync job; exported so tests and the CLI can run a sync in-process. */
+export async function runSyncJob(ctx: SyncContext, job: Job<SyncJobData>): Promise<SyncOutcome> {
+  const { kind, id } = job.data;
+  const log = ctx.logger.child({
+    jobId: job.id,
+    entity: `${kind}:${id}`,
+    attempt: job.attemptsMade + 1,
+  });
+  const step = kind === "user" ? syncUser : syncGroup;
+  const started = Date.now();
+  try {
+    const outcome = await step({ ...ctx, logger: log }, id);
+    log.info("sync done", {
+      result: outcome.result,
+      ionosId: outcome.ionosId,
+      ms: Date.now() - started,
+    });
+    return outcome;
+  } catch (error) {
+    const reason = describeFailure(error);
+    const jobError = toJobError(error);
+    const final = jobError.name === "UnrecoverableError" ||
+      job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    await ctx.records.set(kind, id, {
+      lastError: reason,
+      lastSyncAt: new Date().toISOString(),
+      ...(final ? { state: "failed" as const } : {}),
+    }).catch(() => {});
+    log.warn(final ? "sync failed for good" : "sync failed, will retry", { reason });
+    throw jobError;
+  }
+}
+
+/**
+ * Starts a worker on the sync queue.
+ *
+ * @example
+ * const worker = createSyncWorker(ctx, { connection, concurrency: 4 });
+ * await worker.close(); // waits for active jobs
+ */
+export function createSyncWorker(
+  ctx: SyncContext,
+  options: SyncWorkerOptions,
+): Worker<SyncJobData> {
+  const { prefix = "bull", concurrency = 4, onJobDone } = options;
+  const worker = new Worker<SyncJobData, SyncOutcome>(
+    SYNC_QUEUE_NAME,
+    (job) => runSyncJob(ctx, job),
+    { connection: options.connection, prefix, concurrency, autorun: true },
+  );
+  // BullMQ reports loop errors only through this event: without a listener they would vanish.
+  worker.on(
+    "error",
+    (error) => ctx.logger.error("worker error", { error: describeFailure(error) }),
+  );
+  if (onJobDone) {
+    worker.on("completed", (job) => onJobDone(job, "completed", elapsed(job)));
+    worker.on("failed", (job) => job && onJobDone(job, "failed", elapsed(job)));
+  }
+  return worker;
+}
+
+const elapsed = (job: Job) => (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now());
