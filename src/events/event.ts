@@ -81,11 +81,20 @@ export const SYNC_EVENT_TYPES: readonly SyncEventType[] = SyncEvent.options.map(
   o.shape.type.value
 );
 
-/** One event, or `{"events": [...]}` with up to 1000 of them. */
-export const EventBatch = z.union([
-  z.object({ events: z.array(SyncEvent).min(1).max(1000) }),
-  SyncEvent,
-]);
+const Batch = z.object({ events: z.array(SyncEvent).min(1).max(1000) });
+
+/**
+ * Parses one event, or `{"events": [...]}` with up to 1000 of them. The shape is picked first,
+ * so errors name the bad field (`events.3.data.emails`) instead of "no union member matched".
+ */
+export function parseEventBatch(
+  json: unknown,
+): { success: true; events: SyncEvent[] } | { success: false; error: z.ZodError } {
+  const isBatch = typeof json === "object" && json !== null && "events" in json;
+  const result = isBatch ? Batch.safeParse(json) : SyncEvent.safeParse(json);
+  if (!result.success) return { success: false, error: result.error };
+  return { success: true, events: "events" in result.data ? result.data.events : [result.data] };
+}
 
 /**
  * The email IONOS should use for a SCIM user: the primary email, else the first email-shaped

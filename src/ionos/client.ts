@@ -229,7 +229,7 @@ export class IonosClient {
     const res = await this.#write({
       method: "POST",
       route: "/um/users",
-      body: { properties: props },
+      body: { properties: { ...userBody(props), password: props.password } },
       secrets: [props.password],
     });
     return requireId(res.body as IonosUser, "POST /um/users");
@@ -241,7 +241,7 @@ export class IonosClient {
       method: "PUT",
       route: "/um/users/{id}",
       params: { id },
-      body: { properties: props },
+      body: { properties: { ...userBody(props), secAuthActive: props.secAuthActive } },
     });
     return res.body as IonosUser;
   }
@@ -615,6 +615,16 @@ function normalizeGroup(group: IonosGroup): IonosGroup {
   delete props.createDatacenter;
   for (const p of IONOS_PRIVILEGES) props[p] = props[p] === true;
   return { ...group, properties: props as IonosGroupProperties };
+}
+
+/**
+ * Only the writable user properties (not `s3CanonicalUserId` from a read), so a caller may pass
+ * `{ ...user.properties, lastname }`. `secAuthActive` is added by `updateUser` only: IONOS
+ * refuses it on create.
+ */
+function userBody(props: IonosUserCreate | IonosUserProperties) {
+  const { firstname, lastname, email, administrator, forceSecAuth, active } = props;
+  return { firstname, lastname, email, administrator, forceSecAuth, active };
 }
 
 /** Exactly the name and every privilege flag, so a PUT is always a full set. */

@@ -34,42 +34,39 @@ export function isWrite(method: string): boolean {
   return WRITES.has(method.toUpperCase());
 }
 
+const isRate = (v: unknown): boolean => typeof v === "number" && v >= 0 && v <= 1;
+const CHECKS: Record<keyof Faults, [(v: unknown) => boolean, string]> = {
+  error5xxRate: [isRate, "a number in 0..1"],
+  rate429: [isRate, "a number in 0..1"],
+  lostAnswerRate: [isRate, "a number in 0..1"],
+  latencyMs: [(v) => typeof v === "number" && v >= 0, "a number >= 0"],
+  status5xx: [
+    (v) => Number.isInteger(v) && (v as number) >= 500 && (v as number) <= 599,
+    "500..599",
+  ],
+  methods: [(v) => Array.isArray(v) && v.every((m) => typeof m === "string"), "a string array"],
+  writesOnly: [(v) => typeof v === "boolean", "a boolean"],
+  pathPrefix: [(v) => typeof v === "string", "a string"],
+};
+
 /**
- * Checks faults given over HTTP or by a test.
- * @throws {TypeError} for a non-object or wrongly typed field.
- * @throws {RangeError} for a rate outside 0..1, a negative latency or a non-5xx status.
+ * Checks faults given over HTTP or by a test. Unknown keys are refused, so a typo cannot
+ * silently switch a fault off.
+ * @throws {TypeError} for a non-object or an unknown key.
+ * @throws {RangeError} for a value of the wrong type or range.
  */
 export function validateFaults(input: unknown): Faults {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     throw new TypeError("Cannot set faults: expected an object");
   }
-  const f = input as Record<string, unknown>;
-  for (const key of ["error5xxRate", "rate429", "lostAnswerRate"]) {
-    const v = f[key];
-    if (v !== undefined && (typeof v !== "number" || !(v >= 0 && v <= 1))) {
-      throw new RangeError(`Cannot set faults: '${key}' must be in 0..1: current value is ${v}`);
+  for (const [key, value] of Object.entries(input)) {
+    const check = CHECKS[key as keyof Faults];
+    if (!check) throw new TypeError(`Cannot set faults: unknown key '${key}'`);
+    if (value !== undefined && !check[0](value)) {
+      throw new RangeError(`Cannot set faults: '${key}' must be ${check[1]}: got ${value}`);
     }
   }
-  if (f.latencyMs !== undefined && !(typeof f.latencyMs === "number" && f.latencyMs >= 0)) {
-    throw new RangeError(`Cannot set faults: 'latencyMs' must be >= 0: got ${f.latencyMs}`);
-  }
-  const s = f.status5xx;
-  if (s !== undefined && !(Number.isInteger(s) && (s as number) >= 500 && (s as number) <= 599)) {
-    throw new RangeError(`Cannot set faults: 'status5xx' must be 500..599: got ${s}`);
-  }
-  if (
-    f.methods !== undefined &&
-    !(Array.isArray(f.methods) && f.methods.every((m) => typeof m === "string"))
-  ) {
-    throw new TypeError("Cannot set faults: 'methods' must be an array of strings");
-  }
-  if (f.writesOnly !== undefined && typeof f.writesOnly !== "boolean") {
-    throw new TypeError("Cannot set faults: 'writesOnly' must be a boolean");
-  }
-  if (f.pathPrefix !== undefined && typeof f.pathPrefix !== "string") {
-    throw new TypeError("Cannot set faults: 'pathPrefix' must be a string");
-  }
-  const out = structuredClone(f) as Faults;
+  const out = structuredClone(input) as Faults;
   if (out.methods) out.methods = out.methods.map((m) => m.toUpperCase());
   return out;
 }

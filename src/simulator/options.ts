@@ -39,43 +39,34 @@ export type ResolvedOptions = Required<Omit<SimulatorOptions, "seed">> & { seed:
  * @throws {RangeError} for a negative delay, rate, burst or latency.
  */
 export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions {
-  const {
-    token = "sim-token",
-    username = "sim@example.com",
-    password = "sim-password",
-    requestDelayMs = 20,
-    rateLimitPerSecond = 50,
-    rateLimitBurst = rateLimitPerSecond,
-    latencyMs = 0,
-    seed = Math.floor(Math.random() * 2 ** 32),
-    faults = {},
-    requireCreateDone = true,
-    maxCallLog = 100_000,
-  } = options;
-  const nonNegative = { requestDelayMs, rateLimitPerSecond, rateLimitBurst, latencyMs, maxCallLog };
-  for (const [name, value] of Object.entries(nonNegative)) {
-    if (!(value >= 0)) {
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  const o: ResolvedOptions = {
+    token: "sim-token",
+    username: "sim@example.com",
+    password: "sim-password",
+    requestDelayMs: 20,
+    rateLimitPerSecond: 50,
+    rateLimitBurst: options.rateLimitPerSecond ?? 50,
+    latencyMs: 0,
+    seed: Math.floor(Math.random() * 2 ** 32),
+    faults: {},
+    requireCreateDone: true,
+    maxCallLog: 100_000,
+    ...given,
+  };
+  for (const name of ["requestDelayMs", "rateLimitPerSecond", "latencyMs", "maxCallLog"] as const) {
+    if (!(o[name] >= 0)) {
       throw new RangeError(
-        `Cannot start the simulator as '${name}' must be >= 0: current value is ${value}`,
+        `Cannot start the simulator as '${name}' must be >= 0: current value is ${o[name]}`,
       );
     }
   }
-  if (rateLimitPerSecond > 0 && Number.isFinite(rateLimitPerSecond) && rateLimitBurst < 1) {
+  if (
+    o.rateLimitPerSecond > 0 && Number.isFinite(o.rateLimitPerSecond) && !(o.rateLimitBurst >= 1)
+  ) {
     throw new RangeError(
       "Cannot start the simulator as 'rateLimitBurst' must be >= 1 when limiting",
     );
   }
-  return {
-    token,
-    username,
-    password,
-    requestDelayMs,
-    rateLimitPerSecond,
-    rateLimitBurst,
-    latencyMs,
-    seed,
-    faults,
-    requireCreateDone,
-    maxCallLog,
-  };
+  return o;
 }

@@ -39,10 +39,21 @@ export async function startRedis(options: { appendOnly?: boolean } = {}): Promis
 
   const launch = async () => {
     child = spawn("redis-server", [
-      "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "",
-      "--appendonly", options.appendOnly ? "yes" : "no", "--appendfsync", "always",
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      dir,
+      "--save",
+      "",
+      "--appendonly",
+      options.appendOnly ? "yes" : "no",
+      "--appendfsync",
+      "always",
     ], { stdio: "ignore" });
     const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => null });
+    probe.on("error", () => {}); // refused connections are expected until the server is up
     for (let i = 0; i < 100; i++) {
       try {
         await probe.connect();

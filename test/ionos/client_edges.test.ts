@@ -227,6 +227,35 @@ describe("IonosClient groups", () => {
   });
 });
 
+describe("IonosClient users", () => {
+  it("sends only writable properties: no s3CanonicalUserId, no secAuthActive on create", async () => {
+    const bodies: Record<string, Record<string, unknown>> = {};
+    const app = new Hono()
+      .on(["POST", "PUT"], "/cloudapi/v6/um/users/*", async (c) => {
+        bodies[c.req.method] = (await c.req.json()).properties;
+        return c.json({ id: "u-1", type: "user", properties: {} }, 202);
+      });
+    const { c } = client(app);
+    const props = {
+      firstname: "A",
+      lastname: "B",
+      email: "a@example.com",
+      administrator: false,
+      forceSecAuth: false,
+      secAuthActive: true,
+      active: true,
+      s3CanonicalUserId: "s3-id",
+    };
+    await c.createUser({ ...props, password: "pw-12345" });
+    await c.updateUser("u-1", props);
+    expect(Object.keys(bodies.POST ?? {}).sort()).toEqual(
+      ["active", "administrator", "email", "firstname", "forceSecAuth", "lastname", "password"],
+    );
+    expect(bodies.PUT).toEqual({ ...props, s3CanonicalUserId: undefined });
+    expect("s3CanonicalUserId" in (bodies.PUT ?? {})).toBe(false);
+  });
+});
+
 describe("retry helpers", () => {
   it("parseRetryAfter() reads seconds and HTTP-dates", () => {
     const now = Date.parse("2025-01-01T00:00:00Z");

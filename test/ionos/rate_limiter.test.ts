@@ -6,6 +6,8 @@ import {
   rateLimiterKey,
   RedisRateLimiter,
 } from "../../src/ionos/rate_limiter.ts";
+import { IonosClient } from "../../src/ionos/client.ts";
+import { startIonosSimulator } from "../../src/simulator/mod.ts";
 
 /** Most admissions in any half-open window of `windowMs`. */
 function maxInWindow(times: number[], windowMs: number): number {
@@ -83,6 +85,42 @@ describe("RedisRateLimiter", () => {
     );
     expect(() => new RedisRateLimiter({ redis: c, key: "k", requestsPerSecond: 1, burst: 0 }))
       .toThrow(RangeError);
+  });
+});
+
+describe("IonosClient with RedisRateLimiter", () => {
+  it("two workers sharing a key stay under the IONOS limit without a single 429", async () => {
+    const { url, sim, close } = await startIonosSimulator({
+      token: "t-1",
+      rateLimitPerSecond: 12,
+      rateLimitBurst: 3,
+    });
+    try {
+      const u = sim.state.addUser({ firstname: "A", lastname: "B", email: "a@example.com" });
+      const key = await rateLimiterKey(url, { token: "t-1" });
+      const workers = [1, 2].map(() =>
+        new IonosClient({
+          baseUrl: url,
+          auth: { token: "t-1" },
+          rateLimiter: new RedisRateLimiter({ redis: redis.client(), key, requestsPerSecond: 10 }),
+        })
+      );
+      const end = Date.now() + 1_500;
+      let calls = 0;
+      await Promise.all(workers.flatMap((w) =>
+        [1, 2, 3].map(async () => {
+          while (Date.now() < end) {
+            expect((await w.getUser(u.id))?.id).toBe(u.id);
+            calls++;
+          }
+        })
+      ));
+      expect(sim.stats().rateLimited).toBe(0);
+      expect(sim.stats().maxAcceptedPerSecond).toBeLessThanOrEqual(11);
+      expect(calls).toBeGreaterThanOrEqual(12);
+    } finally {
+      await close();
+    }
   });
 });
 

@@ -123,6 +123,7 @@ describe("faults", () => {
     const sim = createIonosSimulator(opts);
     expect(() => sim.setFaults({ error5xxRate: 2 })).toThrow(RangeError);
     expect(() => sim.setFaults({ status5xx: 404 })).toThrow(RangeError);
+    expect(() => sim.setFaults({ errorRate: 1 } as never)).toThrow(/unknown key 'errorRate'/);
   });
 });
 

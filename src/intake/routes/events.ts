@@ -4,7 +4,7 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { EventBatch, type SyncEvent } from "../../events/event.ts";
+import { parseEventBatch } from "../../events/event.ts";
 import type { Logger } from "../../log.ts";
 import { timingSafeEqual } from "../auth/hmac.ts";
 import { verifyStandardWebhook } from "../auth/standard_webhooks.ts";
@@ -82,14 +82,14 @@ export function eventsRoute(options: EventsRouteOptions): Hono {
         onRejected("invalid_json");
         return errorResponse(c, 400, "invalid_json", `body is not JSON: ${(e as Error).message}`);
       }
-      const parsed = EventBatch.safeParse(json);
+      const parsed = parseEventBatch(json);
       if (!parsed.success) {
         onRejected("invalid_event");
         return errorResponse(c, 400, "invalid_event", "the body does not hold valid events", {
           issues: fieldIssues(parsed.error),
         });
       }
-      const events: SyncEvent[] = "events" in parsed.data ? parsed.data.events : [parsed.data];
+      const { events } = parsed;
       const requestId = c.get("requestId" as never) as string | undefined;
       try {
         const result = await ingestEvents(options.ingest, events, {

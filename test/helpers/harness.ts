@@ -1,0 +1,155 @@
+/**
+ * Starts the whole product for a test: a private Redis, the IONOS simulator over HTTP, and the
+ * service (intake + workers) in-process, as `deno task start` would wire it.
+ */
+import { loadConfig } from "../../src/config/config.ts";
+import { DEFAULT_MAPPING, type Mapping, parseMapping } from "../../src/config/mapping.ts";
+import { createLogger } from "../../src/log.ts";
+import { type Service, startService } from "../../src/service.ts";
+import {
+  type RunningSimulator,
+  type SimulatorOptions,
+  startIonosSimulator,
+} from "../../src/simulator/mod.ts";
+import { startRedis, type TestRedis } from "./redis.ts";
+
+export const EVENTS_TOKEN = "test-events-token-0123456789";
+export const ADMIN_TOKEN = "test-admin-token-0123456789";
+export const SCIM_TOKEN = "test-scim-token-0123456789";
+// base64 of "test-webhook-secret-bytes-0123456789"
+export const WEBHOOK_SECRET = "whsec_dGVzdC13ZWJob29rLXNlY3JldC1ieXRlcy0wMTIzNDU2Nzg5";
+
+export interface HarnessOptions {
+  mapping?: Mapping | string;
+  sim?: SimulatorOptions;
+  env?: Record<string, string>;
+  /** Start the service? Some tests start it later. @default true */
+  start?: boolean;
+}
+
+export interface Harness {
+  redis: TestRedis;
+  sim: RunningSimulator;
+  service?: Service;
+  /** Intake base URL. */
+  url: string;
+  /** Every log line the service wrote, as parsed JSON. */
+  logs: string[];
+  env: Record<string, string>;
+  startService(): Promise<void>;
+  postEvents(body: unknown, headers?: Record<string, string>): Promise<Response>;
+  stats(): Promise<StatsBody>;
+  /** Waits until no job is waiting, active or delayed, and the outbox is empty. */
+  drain(timeoutMs?: number): Promise<StatsBody>;
+  stop(): Promise<void>;
+}
+
+export interface StatsBody {
+  jobs: Record<"waiting" | "active" | "delayed" | "failed" | "completed", number>;
+  managed: { users: number; groups: number };
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const redis = await startRedis({ appendOnly: true });
+  const sim = await startIonosSimulator({
+    requestDelayMs: 2,
+    rateLimitPerSecond: 0,
+    ...options.sim,
+  });
+  const env: Record<string, string> = {
+    REDIS_URL: redis.url,
+    IONOS_API_URL: sim.url,
+    IONOS_TOKEN: "sim-token",
+    EVENTS_TOKEN,
+    ADMIN_TOKEN,
+    SCIM_TOKEN,
+    WEBHOOK_SECRET,
+    PORT: "0",
+    HOST: "127.0.0.1",
+    JOB_BACKOFF_MS: "50",
+    IONOS_RATE_LIMIT_RPS: "1000",
+    SHUTDOWN_TIMEOUT_MS: "2000",
+    ...options.env,
+  };
+  const mapping = typeof options.mapping === "string"
+    ? parseMapping(options.mapping)
+    : options.mapping ?? DEFAULT_MAPPING;
+  const logs: string[] = [];
+  const logger = createLogger({ level: "debug", write: (line) => logs.push(line) });
+  const h: Harness = {
+    redis,
+    sim,
+    url: "",
+    logs,
+    env,
+    async startService() {
+      h.service = await startService(loadConfig(env, "all"), mapping, logger);
+      h.url = h.service.url!;
+    },
+    postEvents(body, headers = {}) {
+      return fetch(`${h.url}/events`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          authorization: `Bearer ${EVENTS_TOKEN}`,
+          ...headers,
+        },
+        body: typeof body === "string" ? body : JSON.stringify(body),
+      });
+    },
+    async stats() {
+      const res = await fetch(`${h.url}/admin/api/stats`, {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      return await res.json() as StatsBody;
+    },
+    async drain(timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      const probe = redis.client();
+      try {
+        let quiet = 0;
+        for (;;) {
+          const s = await h.stats();
+          const outbox = await probe.zcard("sync:outbox");
+          const busy = s.jobs.waiting + s.jobs.active + s.jobs.delayed + outbox;
+          // Two quiet looks in a row: a finishing job may still enqueue a follow-up.
+          quiet = busy === 0 ? quiet + 1 : 0;
+          if (quiet >= 2) return s;
+          if (Date.now() > deadline) throw new Error(`queue did not drain: ${JSON.stringify(s)}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      } finally {
+        probe.disconnect();
+      }
+    },
+    async stop() {
+      await h.service?.stop();
+      await sim.close();
+      await redis.stop();
+    },
+  };
+  if (options.start !== false) await h.startService();
+  return h;
+}
+
+/** A `user.created` event for tests. */
+export function userEvent(
+  type: string,
+  id: string,
+  email: string,
+  extra: Record<string, unknown> = {},
+  eventId = crypto.randomUUID(),
+): Record<string, unknown> {
+  const [given, family] = email.split("@")[0]!.split(".");
+  return {
+    id: eventId,
+    type,
+    data: {
+      id,
+      userName: email,
+      name: { givenName: given ?? "Given", familyName: family ?? "Family" },
+      emails: [{ value: email, primary: true }],
+      ...extra,
+    },
+  };
+}
