@@ -6,8 +6,11 @@ import { z } from "zod";
 
 export type Role = "api" | "worker" | "all";
 
-const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number().int().min(min).max(max).default(def);
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => {
+  const error = `must be a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error })
+    .default(def);
+};
 const optionalText = z.string().trim().min(1).optional();
 
 const Env = z.object({
@@ -89,31 +92,28 @@ export function loadConfig(env: Record<string, string | undefined>, role: Role =
   // Empty strings count as unset, as compose files often leave `KEY=` lines.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ""));
   const parsed = Env.safeParse(cleaned);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`),
-    );
+  // Report malformed values and missing combinations together: one line per problem.
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+  const c = cleaned as Record<string, string | undefined>;
+  if (!c.REDIS_URL) problems.push("REDIS_URL: required (e.g. redis://localhost:6379)");
+  if (c.IONOS_USERNAME && !c.IONOS_PASSWORD && !c.IONOS_TOKEN) {
+    problems.push("IONOS_PASSWORD: required when IONOS_USERNAME is set");
   }
+  if (role !== "api" && !c.IONOS_TOKEN && !(c.IONOS_USERNAME && c.IONOS_PASSWORD)) {
+    problems.push("IONOS_TOKEN (or IONOS_USERNAME + IONOS_PASSWORD): required to run workers");
+  }
+  if (role !== "worker" && !c.EVENTS_TOKEN && !c.WEBHOOK_SECRET) {
+    problems.push("EVENTS_TOKEN or WEBHOOK_SECRET: at least one is required to accept events");
+  }
+  if (problems.length || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
-  const problems: string[] = [];
-  if (!e.REDIS_URL) problems.push("REDIS_URL: required (e.g. redis://localhost:6379)");
   const auth = e.IONOS_TOKEN
     ? { token: e.IONOS_TOKEN }
     : e.IONOS_USERNAME && e.IONOS_PASSWORD
     ? { username: e.IONOS_USERNAME, password: e.IONOS_PASSWORD }
     : undefined;
-  if (e.IONOS_USERNAME && !e.IONOS_PASSWORD && !e.IONOS_TOKEN) {
-    problems.push("IONOS_PASSWORD: required when IONOS_USERNAME is set");
-  }
-  if (role !== "api" && !auth) {
-    problems.push(
-      "IONOS_TOKEN (or IONOS_USERNAME + IONOS_PASSWORD): required to run workers",
-    );
-  }
-  if (role !== "worker" && !e.EVENTS_TOKEN && !e.WEBHOOK_SECRET) {
-    problems.push("EVENTS_TOKEN or WEBHOOK_SECRET: at least one is required to accept events");
-  }
-  if (problems.length) throw new ConfigError(problems);
   return {
     role,
     port: e.PORT,
