@@ -1,0 +1,113 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config/config.ts";
+import { groupPrivileges, MappingError, parseMapping } from "../src/config/mapping.ts";
+import { parseRole } from "../src/main.ts";
+
+const base = {
+  REDIS_URL: "redis://localhost:6379",
+  IONOS_TOKEN: "t",
+  EVENTS_TOKEN: "0123456789abcdef",
+};
+
+function problems(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof MappingError) return e.problems;
+    throw e;
+  }
+  throw new Error("expected an error");
+}
+
+describe("loadConfig()", () => {
+  it("applies the documented defaults", () => {
+    const c = loadConfig(base);
+    expect(c.port).toBe(8080);
+    expect(c.ionos.apiUrl).toBe("https://api.ionos.com/cloudapi/v6");
+    expect(c.ionos.auth).toEqual({ token: "t" });
+    expect(c.bodyLimitBytes).toBe(1024 * 1024);
+  });
+
+  it("reports every problem on its own line", () => {
+    const p = problems(() => loadConfig({ PORT: "x", IONOS_USERNAME: "u", EVENTS_TOKEN: "short" }));
+    expect(p).toEqual([
+      "PORT: must be a whole number from 0 to 65535",
+      "EVENTS_TOKEN: must be at least 16 characters",
+      "REDIS_URL: required (e.g. redis://localhost:6379)",
+      "IONOS_PASSWORD: required when IONOS_USERNAME is set",
+      "IONOS_TOKEN (or IONOS_USERNAME + IONOS_PASSWORD): required to run workers",
+    ]);
+  });
+
+  it("refuses to start the intake with neither EVENTS_TOKEN nor WEBHOOK_SECRET", () => {
+    const { EVENTS_TOKEN: _, ...rest } = base;
+    expect(problems(() => loadConfig(rest, "api"))).toEqual([
+      "EVENTS_TOKEN or WEBHOOK_SECRET: at least one is required to accept events",
+    ]);
+    expect(loadConfig(rest, "worker").role).toBe("worker");
+  });
+
+  it("needs IONOS credentials only where workers run", () => {
+    const { IONOS_TOKEN: _, ...rest } = base;
+    expect(loadConfig(rest, "api").ionos.auth).toBeUndefined();
+    expect(problems(() => loadConfig(rest, "all"))[0]).toMatch(/IONOS_TOKEN/);
+    expect(loadConfig({ ...rest, IONOS_USERNAME: "u", IONOS_PASSWORD: "p" }).ionos.auth)
+      .toEqual({ username: "u", password: "p" });
+  });
+
+  it("rejects a WEBHOOK_SECRET that is not whsec_ form, without echoing it", () => {
+    const p = problems(() => loadConfig({ ...base, WEBHOOK_SECRET: "plain-secret-value" }));
+    expect(p).toEqual(["WEBHOOK_SECRET: must be whsec_<base64>"]);
+  });
+});
+
+describe("parseRole()", () => {
+  it.each([
+    [[], "all"],
+    [["--role", "api"], "api"],
+    [["--role=worker"], "worker"],
+  ])("parses %j as %s", (args, role) => expect(parseRole(args as string[])).toBe(role));
+
+  it("refuses unknown roles and arguments", () => {
+    expect(() => parseRole(["--role", "boss"])).toThrow(ConfigError);
+    expect(() => parseRole(["--verbose"])).toThrow(ConfigError);
+  });
+});
+
+describe("parseMapping()", () => {
+  it("gives sensible defaults for an empty file", () => {
+    expect(parseMapping("")).toEqual({
+      onUserDeleted: "delete",
+      forceSecAuth: false,
+      administrators: [],
+      groups: { include: ["*"], privileges: {} },
+      protectedEmails: [],
+    });
+  });
+
+  it("reads YAML and JSON alike and accepts the createDatacenter spelling", () => {
+    const yaml = parseMapping("groups:\n  privileges:\n    devs: [createDatacenter, reserveIp]\n");
+    const json = parseMapping(
+      '{"groups":{"privileges":{"devs":["createDataCenter","reserveIp"]}}}',
+    );
+    expect(yaml).toEqual(json);
+    const flags = groupPrivileges(yaml, "devs");
+    expect(flags.createDataCenter).toBe(true);
+    expect(flags.reserveIp).toBe(true);
+    expect(flags.createSnapshot).toBe(false);
+  });
+
+  it("names unknown keys and privileges", () => {
+    const p = problems(() =>
+      parseMapping("onUserDelete: delete\ngroups:\n  privileges:\n    devs: [makeCoffee]\n")
+    );
+    expect(p.join("\n")).toMatch(/onUserDelete/);
+    expect(p.join("\n")).toMatch(
+      /groups\.privileges\.devs\.0: unknown IONOS privilege "makeCoffee"/,
+    );
+  });
+
+  it("refuses a wrong value for onUserDeleted", () => {
+    expect(problems(() => parseMapping("onUserDeleted: archive"))[0]).toMatch(/onUserDeleted/);
+  });
+});
