@@ -251,7 +251,7 @@ describe("sync pipeline", () => {
     expect(twin.lastError).toMatch(/IONOS 422 on PUT \/um\/users\/\{id\}: .*taken@example.com/);
   });
 
-  it("writes no password or token to the logs", async () => {
+  it("writes no password or token to the logs", () => {
     const text = h.logs.join("\n");
     expect(text.length).toBeGreaterThan(0);
     for (
