@@ -138,7 +138,7 @@ export function userEvent(
   id: string,
   email: string,
   extra: Record<string, unknown> = {},
-  eventId = crypto.randomUUID(),
+  eventId: string = crypto.randomUUID(),
 ): Record<string, unknown> {
   const [given, family] = email.split("@")[0]!.split(".");
   return {

@@ -27,7 +27,7 @@ async function waitingJobs(): Promise<number> {
   return s.jobs.waiting;
 }
 
-async function signed(body: string, id = crypto.randomUUID(), ts?: number) {
+async function signed(body: string, id: string = crypto.randomUUID(), ts?: number) {
   const timestamp = String(ts ?? Math.floor(Date.now() / 1000));
   return {
     "webhook-id": id,
