@@ -135,6 +135,8 @@ export async function startService(
     const worker = createSyncWorker(ctx, {
       connection: redis,
       concurrency: config.workerConcurrency,
+      lockDurationMs: config.workerLockDurationMs,
+      stalledIntervalMs: config.workerStalledIntervalMs,
     });
     const stopSweeper = startOutboxSweeper(store, queue, logger);
     logger.info("workers started", { concurrency: config.workerConcurrency });

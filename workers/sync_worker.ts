@@ -15,6 +15,13 @@ export interface SyncWorkerOptions {
   prefix?: string;
   /** Jobs run at once in this process. @default 4 */
   concurrency?: number;
+  /**
+   * Job lock; if this process dies, its active jobs are retried once the lock lapses.
+   * @default 30_000 (BullMQ's)
+   */
+  lockDurationMs?: number;
+  /** How often to look for stalled jobs (lock lapsed). @default 30_000 (BullMQ's) */
+  stalledIntervalMs?: number;
   /** Called when a job ends, for metrics. */
   onJobDone?: (job: Job<SyncJobData>, outcome: "completed" | "failed", ms: number) => void;
 }
@@ -63,11 +70,24 @@ export function createSyncWorker(
   ctx: SyncContext,
   options: SyncWorkerOptions,
 ): Worker<SyncJobData> {
-  const { prefix = "bull", concurrency = 4, onJobDone } = options;
+  const {
+    prefix = "bull",
+    concurrency = 4,
+    lockDurationMs = 30_000,
+    stalledIntervalMs = 30_000,
+    onJobDone,
+  } = options;
   const worker = new Worker<SyncJobData, SyncOutcome>(
     SYNC_QUEUE_NAME,
     (job) => runSyncJob(ctx, job),
-    { connection: options.connection, prefix, concurrency, autorun: true },
+    {
+      connection: options.connection,
+      prefix,
+      concurrency,
+      lockDuration: lockDurationMs,
+      stalledInterval: stalledIntervalMs,
+      autorun: true,
+    },
   );
   // BullMQ reports loop errors only through this event: without a listener they would vanish.
   worker.on(

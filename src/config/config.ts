@@ -40,6 +40,10 @@ const Env = z.object({
   JOB_ATTEMPTS: int(8, 1, 100),
   JOB_BACKOFF_MS: int(2000, 10),
   WORKER_CONCURRENCY: int(4, 1, 100),
+  /** BullMQ job lock; a killed worker's jobs are retried once it lapses. */
+  WORKER_LOCK_DURATION_MS: int(30_000, 1000),
+  /** How often workers look for jobs whose lock lapsed (stalled jobs). */
+  WORKER_STALLED_INTERVAL_MS: int(30_000, 500),
   SHUTDOWN_TIMEOUT_MS: int(30_000, 0),
 });
 
@@ -69,6 +73,8 @@ export interface Config {
   jobAttempts: number;
   jobBackoffMs: number;
   workerConcurrency: number;
+  workerLockDurationMs: number;
+  workerStalledIntervalMs: number;
   shutdownTimeoutMs: number;
 }
 
@@ -140,6 +146,8 @@ export function loadConfig(env: Record<string, string | undefined>, role: Role =
     jobAttempts: e.JOB_ATTEMPTS,
     jobBackoffMs: e.JOB_BACKOFF_MS,
     workerConcurrency: e.WORKER_CONCURRENCY,
+    workerLockDurationMs: e.WORKER_LOCK_DURATION_MS,
+    workerStalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   };
 }

@@ -3,6 +3,7 @@
  * real BullMQ workers and the simulator over HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSyncQueue } from "../../src/queue/sync_queue.ts";
 import { type Harness, startHarness, userEvent } from "../helpers/harness.ts";
 
 const MAPPING = `
@@ -245,6 +246,12 @@ describe("sync pipeline", () => {
       headers: { authorization: `Bearer ${h.env.ADMIN_TOKEN}` },
     });
     expect(failed.status).toBe(200);
+    const queue = createSyncQueue(h.redis.client());
+    const [job] = await queue.getFailed();
+    await queue.close();
+    expect(job?.data).toEqual({ kind: "user", id: "clash" });
+    expect(job?.failedReason).toMatch(/^IONOS 422 on PUT .*taken@example.com/);
+    expect(job?.attemptsMade).toBe(1); // permanent: not retried
     const r = h.redis.client();
     const twin = await r.hgetall("sync:ionos:user:clash");
     expect(twin.state).toBe("failed");

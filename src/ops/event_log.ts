@@ -1,0 +1,292 @@
+/**
+ * The event log: every accepted event, secrets removed, in a Redis stream with bounded
+ * retention (by age and by count). It answers "what came in for alice?" and feeds replay.
+ *
+ * Keys (prefix `sync` by default):
+ * - `<prefix>:eventlog`                  stream, one entry per event; entry id = receive time
+ * - `<prefix>:eventlog:id:<eventId>`     log id of an event, expires with the retention age
+ * - `<prefix>:eventlog:entity:<entity>`  list of the entity's last 200 log ids, newest first
+ */
+import type { Redis } from "ioredis";
+import type { SyncEvent } from "../events/event.ts";
+import type { IngestContext } from "../intake/ingest.ts";
+import type { ApplyResult, EntityKey } from "../store/wanted_state.ts";
+import { stripSecrets } from "./strip_secrets.ts";
+
+/** One logged event, as operators and replay see it. */
+export interface EventLogEntry {
+  /** Stream id (`<ms>-<seq>`); its milliseconds are the receive time (Redis clock). */
+  logId: string;
+  eventId: string;
+  source: string;
+  type: string;
+  /** The entity the event is about: `user:<id>` or `group:<id>` (membership events: the group). */
+  entity: EntityKey;
+  /** When the change happened: the event's `time`, else its receive time (orders replays). */
+  time: string;
+  /** True when `time` came from the event itself. */
+  timeFromEvent: boolean;
+  receivedAt: string;
+  requestId?: string;
+  /** Entities whose sync job this event caused (empty when it changed nothing, e.g. stale). */
+  entities: EntityKey[];
+  /** Sync job id per entity, where the job was still queued when the event was logged. */
+  jobs: Record<string, string>;
+  /** For source "replay": the event id that was replayed. */
+  replayOf?: string;
+  /** The event as received, without secret-looking fields. */
+  payload: SyncEvent;
+}
+
+/** Extra facts for `append` that the ingest hook does not carry. */
+export interface AppendExtra {
+  /** New event id -> replayed event id. */
+  replayOf?: Map<string, string>;
+  /** Entity -> sync job id. */
+  jobs?: Record<string, string>;
+}
+
+export interface EventLogOptions {
+  /** @default "sync" */
+  prefix?: string;
+  /** Entries older than this are trimmed. @default 7 days */
+  maxAgeMs?: number;
+  /** At most about this many entries are kept (trimmed approximately). @default 100_000 */
+  maxEntries?: number;
+}
+
+export interface EventLogQuery {
+  /** Receive time from (inclusive), ms. */
+  since?: number;
+  /** Receive time until (inclusive), ms. */
+  until?: number;
+  entity?: string;
+  source?: string;
+  type?: string;
+  /** @default 100 */
+  limit?: number;
+  /** Oldest first instead of newest first. @default false */
+  ascending?: boolean;
+}
+
+const ENTITY_INDEX_LENGTH = 200;
+
+const APPEND_SCRIPT = `
+local stream, idx, maxlen, minid = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local ttl, skipKnown = tonumber(ARGV[5]), ARGV[6] == '1'
+local entries = cjson.decode(ARGV[7])
+local ids = {}
+for i, en in ipairs(entries) do
+  local byId = idx .. ':id:' .. en.e
+  if skipKnown and redis.call('EXISTS', byId) == 1 then
+    ids[i] = ''
+  else
+    local id = redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', unpack(en.f))
+    redis.call('SET', byId, id, 'EX', ttl)
+    local byEntity = idx .. ':entity:' .. en.ent
+    redis.call('LPUSH', byEntity, id)
+    redis.call('LTRIM', byEntity, 0, ${ENTITY_INDEX_LENGTH - 1})
+    redis.call('EXPIRE', byEntity, ttl)
+    ids[i] = id
+  end
+end
+redis.call('XTRIM', stream, 'MINID', '~', minid)
+return ids`;
+
+/** The entity an event is about. */
+export function eventEntity(event: SyncEvent): EntityKey {
+  switch (event.type) {
+    case "group.members.added":
+    case "group.members.removed":
+      return `group:${event.data.groupId}`;
+    default:
+      return `${event.type.startsWith("user.") ? "user" : "group"}:${event.data.id}`;
+  }
+}
+
+/**
+ * Appends and reads logged events.
+ *
+ * @example
+ * const log = new EventLog(redis, { prefix: "sync", maxAgeMs: 7 * 86_400_000 });
+ * await log.append(events, result, { source: "events", requestId });
+ * const recent = await log.list({ entity: "user:00u1", limit: 20 });
+ */
+export class EventLog {
+  readonly key: string;
+  readonly #redis: Redis;
+  readonly #maxAgeMs: number;
+  readonly #maxEntries: number;
+
+  constructor(redis: Redis, options: EventLogOptions = {}) {
+    const { prefix = "sync", maxAgeMs = 7 * 24 * 3_600_000, maxEntries = 100_000 } = options;
+    if (!(maxAgeMs >= 1000)) {
+      throw new RangeError(
+        `Cannot create EventLog as 'maxAgeMs' must be at least 1000: current value is ${maxAgeMs}`,
+      );
+    }
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) {
+      throw new RangeError(
+        `Cannot create EventLog as 'maxEntries' must be a positive integer: current value is ${maxEntries}`,
+      );
+    }
+    this.#redis = redis;
+    this.key = `${prefix}:eventlog`;
+    this.#maxAgeMs = maxAgeMs;
+    this.#maxEntries = maxEntries;
+  }
+
+  /**
+   * Logs the events of one ingest. Events of a batch that had duplicates are skipped when the
+   * log already holds their id, so a redelivery does not log them twice.
+   *
+   * @returns the log id per event ("" where skipped)
+   */
+  async append(
+    events: SyncEvent[],
+    result: ApplyResult,
+    context: IngestContext,
+    extra: AppendExtra = {},
+  ): Promise<string[]> {
+    if (events.length === 0 || result.accepted === 0) return events.map(() => "");
+    const changed = new Set<string>(result.entities);
+    const entries = events.map((event) => {
+      const entity = eventEntity(event);
+      const entities = changed.has(entity) ? [entity] : [];
+      const jobs: Record<string, string> = {};
+      for (const e of entities) if (extra.jobs?.[e]) jobs[e] = extra.jobs[e];
+      const fields: Record<string, string> = {
+        e: event.id,
+        src: context.source,
+        type: event.type,
+        ent: entity,
+        // Without a time of its own, the event was ordered by the apply stamp (close to `now`).
+        t: event.time ? String(Date.parse(event.time)) : String(result.stamp),
+        tev: event.time ? "1" : "0",
+        ents: JSON.stringify(entities),
+        jobs: JSON.stringify(jobs),
+        p: JSON.stringify(stripSecrets(event)),
+      };
+      if (context.requestId) fields.rq = context.requestId;
+      const replayOf = extra.replayOf?.get(event.id);
+      if (replayOf) fields.rof = replayOf;
+      return { e: event.id, ent: entity, f: Object.entries(fields).flat() };
+    });
+    const now = await this.#now();
+    const ids = await this.#redis.eval(
+      APPEND_SCRIPT,
+      0,
+      this.key,
+      this.key,
+      String(this.#maxEntries),
+      String(Math.max(0, now - this.#maxAgeMs)),
+      String(Math.ceil(this.#maxAgeMs / 1000)),
+      result.duplicates > 0 ? "1" : "0",
+      JSON.stringify(entries),
+    ) as string[];
+    return ids;
+  }
+
+  /** One entry by event id or log id; undefined when unknown or trimmed. */
+  async get(idOrLogId: string): Promise<EventLogEntry | undefined> {
+    const logId = /^\d+-\d+$/.test(idOrLogId)
+      ? idOrLogId
+      : await this.#redis.get(`${this.key}:id:${idOrLogId}`);
+    if (!logId) return undefined;
+    const rows = await this.#redis.xrange(this.key, logId, logId);
+    return rows[0] ? parseEntry(rows[0]) : undefined;
+  }
+
+  /** Entries matching `query`, newest first unless `ascending`. */
+  async list(query: EventLogQuery = {}): Promise<EventLogEntry[]> {
+    const { limit = 100 } = query;
+    const out: EventLogEntry[] = [];
+    for await (const entry of this.scan(query)) {
+      out.push(entry);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /**
+   * Every entry matching `query`, read in chunks (for replay of a time range). An entity query
+   * reads the entity's index (its last 200 events) instead of the whole stream.
+   */
+  async *scan(query: EventLogQuery = {}): AsyncGenerator<EventLogEntry> {
+    const matches = (e: EventLogEntry) =>
+      (!query.source || e.source === query.source) && (!query.type || e.type === query.type) &&
+      (!query.entity || e.entity === query.entity);
+    if (query.entity) {
+      const ids = await this.#redis.lrange(`${this.key}:entity:${query.entity}`, 0, -1);
+      const inRange = ids.filter((id) => {
+        const ms = Number(id.split("-")[0]);
+        return (query.since === undefined || ms >= query.since) &&
+          (query.until === undefined || ms <= query.until);
+      });
+      if (query.ascending) inRange.reverse();
+      const pipeline = this.#redis.pipeline();
+      for (const id of inRange) pipeline.xrange(this.key, id, id);
+      for (const [, rows] of (await pipeline.exec()) ?? []) {
+        const row = (rows as [string, string[]][] | null)?.[0];
+        const entry = row && parseEntry(row);
+        if (entry && matches(entry)) yield entry;
+      }
+      return;
+    }
+    const chunk = 500;
+    let low = query.since === undefined ? "-" : String(query.since);
+    // An end id without a sequence number covers the whole millisecond.
+    let high = query.until === undefined ? "+" : String(query.until);
+    for (;;) {
+      const rows = query.ascending
+        ? await this.#redis.xrange(this.key, low, high, "COUNT", chunk)
+        : await this.#redis.xrevrange(this.key, high, low, "COUNT", chunk);
+      for (const row of rows) {
+        const entry = parseEntry(row);
+        if (entry && matches(entry)) yield entry;
+      }
+      if (rows.length < chunk) return;
+      // Exclusive ranges ("(" prefix) continue after the last id read.
+      const last = rows[rows.length - 1]![0];
+      if (query.ascending) low = `(${last}`;
+      else high = `(${last}`;
+    }
+  }
+
+  /** Entries held now. */
+  async length(): Promise<number> {
+    return await this.#redis.xlen(this.key);
+  }
+
+  /** Redis' clock, so trimming agrees with the stream ids it assigns. */
+  async #now(): Promise<number> {
+    const [sec, usec] = await this.#redis.time();
+    return Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
+  }
+}
+
+/** Turns a stream row into an entry; malformed rows (hand-edited) are skipped. */
+function parseEntry([logId, flat]: [string, string[]]): EventLogEntry | undefined {
+  const f: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i]!] = flat[i + 1]!;
+  try {
+    const receivedMs = Number(logId.split("-")[0]);
+    return {
+      logId,
+      eventId: f.e ?? "",
+      source: f.src ?? "",
+      type: f.type ?? "",
+      entity: f.ent as EntityKey,
+      time: new Date(Number(f.t ?? receivedMs)).toISOString(),
+      timeFromEvent: f.tev === "1",
+      receivedAt: new Date(receivedMs).toISOString(),
+      ...(f.rq ? { requestId: f.rq } : {}),
+      entities: JSON.parse(f.ents ?? "[]"),
+      jobs: JSON.parse(f.jobs ?? "{}"),
+      ...(f.rof ? { replayOf: f.rof } : {}),
+      payload: JSON.parse(f.p ?? "null"),
+    };
+  } catch {
+    return undefined;
+  }
+}
