@@ -26,7 +26,10 @@ export interface RenderOptions extends Projection {
  * Parses an `attributes` / `excludedAttributes` list. Unknown names are ignored: RFC 7644 gives
  * no error for them, and clients send attributes of extensions we don't keep.
  */
-export function parseAttributeList(type: ResourceTypeDef, text: string | undefined) {
+export function parseAttributeList(
+  type: ResourceTypeDef,
+  text: string | undefined,
+): ResolvedPath[] | undefined {
   if (!text) return undefined;
   const out: ResolvedPath[] = [];
   for (const part of text.split(",")) {

@@ -1,0 +1,32 @@
+/**
+ * Counts provider events we acknowledge but don't act on (unknown or irrelevant types), in the
+ * Redis hash `<prefix>:stats:unknown-events`, field `<source>:<type>`. A growing count tells an
+ * operator that the IdP sends something worth mapping, or that its webhook subscribes to too much.
+ */
+import type { Redis } from "ioredis";
+
+const key = (prefix: string) => `${prefix}:stats:unknown-events`;
+
+/** Adds one to the count of `type` from `source`. */
+export async function countUnknownEvent(
+  redis: Redis,
+  source: string,
+  type: string,
+  prefix = "sync",
+): Promise<void> {
+  await redis.hincrby(key(prefix), `${source}:${type.slice(0, 200)}`, 1);
+}
+
+/**
+ * Every count, keyed `<source>:<type>`.
+ *
+ * @example
+ * await readUnknownEventCounts(redis) // { "workos:connection.activated": 3 }
+ */
+export async function readUnknownEventCounts(
+  redis: Redis,
+  prefix = "sync",
+): Promise<Record<string, number>> {
+  const all = await redis.hgetall(key(prefix));
+  return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, Number(v)]));
+}

@@ -1,0 +1,83 @@
+/**
+ * List queries (RFC 7644 §3.4.2): filter, 1-based `startIndex`, `count`, and the projection.
+ * Results come in creation order (ties by id), so paging is stable across requests, as Okta's
+ * imports need.
+ */
+import type { Filter } from "scim2-parse-filter";
+import { badRequest } from "./errors.ts";
+import { compileFilter, equalityOn, parseFilter } from "./filter.ts";
+import { parseAttributeList, type Projection } from "./render.ts";
+import type { ResourceTypeDef } from "./schema.ts";
+import type { ScimStore, StoredResource } from "./store.ts";
+
+/** Most resources in one answer; advertised as `filter.maxResults`. */
+export const MAX_RESULTS = 200;
+
+export interface ListQuery extends Projection {
+  filter?: Filter;
+  startIndex: number;
+  count: number;
+}
+
+function integerParam(name: string, value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === "") return undefined;
+  if (!/^\s*[-+]?\d{1,15}\s*$/.test(value)) {
+    throw badRequest("invalidValue", `${name} must be an integer, got "${value}"`);
+  }
+  return Number(value);
+}
+
+/**
+ * Reads list parameters (names case-insensitive).
+ *
+ * @throws {ScimError} 400 invalidFilter, or invalidValue for a non-integer startIndex / count
+ * @example
+ * parseListQuery(USER_TYPE, new URL(req.url).searchParams)
+ */
+export function parseListQuery(type: ResourceTypeDef, params: URLSearchParams): ListQuery {
+  const get = (name: string) => {
+    for (const [k, v] of params) if (k.toLowerCase() === name.toLowerCase()) return v;
+    return undefined;
+  };
+  const filterText = get("filter");
+  // Per RFC 7644 §3.4.2.4: startIndex < 1 means 1; a negative count means 0.
+  const startIndex = Math.max(1, integerParam("startIndex", get("startIndex")) ?? 1);
+  const count = Math.min(
+    MAX_RESULTS,
+    Math.max(0, integerParam("count", get("count")) ?? MAX_RESULTS),
+  );
+  const attributes = parseAttributeList(type, get("attributes"));
+  const excluded = parseAttributeList(type, get("excludedAttributes"));
+  return {
+    ...(filterText !== undefined && filterText.trim() !== ""
+      ? { filter: parseFilter(type, filterText) }
+      : {}),
+    startIndex,
+    count,
+    ...(attributes ? { attributes } : {}),
+    ...(excluded ? { excluded } : {}),
+  };
+}
+
+/**
+ * Every resource matching `filter`, in list order. `id eq` and `userName eq` /
+ * `displayName eq` (alone or in an `and`) are answered from an index, the rest by a scan.
+ */
+export async function findResources(
+  store: ScimStore,
+  type: ResourceTypeDef,
+  filter: Filter | undefined,
+): Promise<StoredResource[]> {
+  let ids: string[];
+  const byId = filter && equalityOn(filter, "id");
+  const byName = filter && equalityOn(filter, type.uniqueAttr);
+  if (byId !== undefined) ids = [byId];
+  else if (byName !== undefined) {
+    const id = await store.idByUnique(type.name, byName);
+    ids = id ? [id] : [];
+  } else ids = await store.ids(type.name);
+  const resources = await store.getMany(type.name, ids);
+  if (!filter) return resources;
+  const matches = compileFilter(type, filter);
+  return resources.filter((r) => matches(r.doc));
+}

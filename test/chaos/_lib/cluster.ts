@@ -1,0 +1,119 @@
+/**
+ * A deployment in miniature for fault-injection tests: a private Redis, the IONOS simulator
+ * (in this process, so its state and call log can be inspected), the intake in this process
+ * and any number of worker *processes*, which a test may SIGKILL.
+ */
+import type { Queue } from "bullmq";
+import { loadConfig } from "../../../src/config/config.ts";
+import { DEFAULT_MAPPING } from "../../../src/config/mapping.ts";
+import { createLogger } from "../../../src/log.ts";
+import { createSyncQueue, type SyncJobData } from "../../../src/queue/sync_queue.ts";
+import { type Service, startService } from "../../../src/service.ts";
+import {
+  type RunningSimulator,
+  type SimulatorOptions,
+  startIonosSimulator,
+} from "../../../src/simulator/mod.ts";
+import { EVENTS_TOKEN } from "../../helpers/harness.ts";
+import { startRedis, type TestRedis } from "../../helpers/redis.ts";
+import { type ServiceProcess, spawnService } from "./service_process.ts";
+
+export interface ClusterOptions {
+  sim?: SimulatorOptions;
+  /** Environment for the worker processes, over the defaults below. */
+  workerEnv?: Record<string, string>;
+}
+
+export interface Cluster {
+  redis: TestRedis;
+  sim: RunningSimulator;
+  /** Intake base URL. */
+  url: string;
+  workers: ServiceProcess[];
+  queue: Queue<SyncJobData>;
+  spawnWorker(): Promise<ServiceProcess>;
+  post(body: unknown): Promise<Response>;
+  /** Jobs not finished yet (waiting, prioritized, paused, active, delayed) plus the outbox. */
+  pending(): Promise<number>;
+  /** Waits until nothing is pending twice in a row. @throws {Error} after `timeoutMs` */
+  drain(timeoutMs?: number): Promise<void>;
+  /** Failed jobs with their reasons, for assertion messages. */
+  failures(): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
+  const redis = await startRedis({ appendOnly: true });
+  const sim = await startIonosSimulator({ requestDelayMs: 20, rateLimitPerSecond: 0, ...options.sim });
+  const env: Record<string, string> = {
+    REDIS_URL: redis.url,
+    IONOS_API_URL: sim.url,
+    IONOS_TOKEN: "sim-token",
+    EVENTS_TOKEN,
+    JOB_BACKOFF_MS: "50",
+    IONOS_RATE_LIMIT_RPS: "1000",
+    SHUTDOWN_TIMEOUT_MS: "2000",
+    // Short locks, so a killed worker's jobs are picked up in seconds, not BullMQ's 30 s.
+    WORKER_LOCK_DURATION_MS: "2000",
+    WORKER_STALLED_INTERVAL_MS: "1000",
+    LOG_LEVEL: "info",
+    ...options.workerEnv,
+  };
+  const intake: Service = await startService(
+    loadConfig({ ...env, PORT: "0", HOST: "127.0.0.1" }, "api"),
+    DEFAULT_MAPPING,
+    createLogger({ level: "silent" }),
+  );
+  const queue = createSyncQueue(redis.client());
+  const probe = redis.client();
+  const workers: ServiceProcess[] = [];
+
+  const cluster: Cluster = {
+    redis,
+    sim,
+    url: intake.url!,
+    workers,
+    queue,
+    async spawnWorker() {
+      const w = await spawnService("worker", { env });
+      workers.push(w);
+      return w;
+    },
+    post(body) {
+      return fetch(`${intake.url}/events`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${EVENTS_TOKEN}` },
+        body: JSON.stringify(body),
+      });
+    },
+    async pending() {
+      const c = await queue.getJobCounts("waiting", "prioritized", "paused", "active", "delayed");
+      const jobs = Object.values(c).reduce((a, b) => a + b, 0);
+      return jobs + await probe.zcard("sync:outbox");
+    },
+    async drain(timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (let quiet = 0; quiet < 2;) {
+        // A finishing job may enqueue a follow-up: only two quiet looks in a row count.
+        quiet = (await cluster.pending()) === 0 ? quiet + 1 : 0;
+        if (Date.now() > deadline) {
+          const counts = await queue.getJobCounts();
+          throw new Error(`queue did not drain in ${timeoutMs} ms: ${JSON.stringify(counts)}`);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async failures() {
+      const failed = await queue.getFailed();
+      return failed.map((j) => `${j.name}:${j.data.id}: ${j.failedReason}`);
+    },
+    async stop() {
+      await Promise.all(workers.map((w) => w.kill("SIGTERM")));
+      await queue.close();
+      await intake.stop();
+      await sim.close();
+      await redis.stop();
+    },
+  };
+  return cluster;
+}

@@ -1,0 +1,112 @@
+/**
+ * An identity provider's directory for fault-injection tests: users and groups as events, and
+ * the check that IONOS (the simulator) ended up holding exactly that, once.
+ */
+import type { SimState } from "../../../src/simulator/mod.ts";
+import type { CallRecord } from "../../../src/simulator/mod.ts";
+
+export interface DirUser {
+  id: string;
+  email: string;
+}
+export interface DirGroup {
+  id: string;
+  name: string;
+  members: string[];
+}
+export interface Directory {
+  users: DirUser[];
+  groups: DirGroup[];
+}
+
+/**
+ * `users` users and `groups` groups; user i is a member of group i % groups, so every group
+ * has about users / groups members.
+ */
+export function makeDirectory(tag: string, users: number, groups: number): Directory {
+  const us = Array.from({ length: users }, (_, i) => ({
+    id: `${tag}-u${i}`,
+    email: `${tag}.user${i}@example.com`,
+  }));
+  const gs = Array.from({ length: groups }, (_, g) => ({
+    id: `${tag}-g${g}`,
+    name: `${tag}-group-${g}`,
+    members: us.filter((_, i) => i % groups === g).map((u) => u.id),
+  }));
+  return { users: us, groups: gs };
+}
+
+/** One `user.created` event per user, then one `group.created` (with members) per group. */
+export function directoryEvents(dir: Directory): Record<string, unknown>[] {
+  const users = dir.users.map((u) => ({
+    id: `evt-${u.id}`,
+    type: "user.created",
+    data: {
+      id: u.id,
+      userName: u.email,
+      name: { givenName: "Chaos", familyName: u.id },
+      emails: [{ value: u.email, primary: true }],
+    },
+  }));
+  const groups = dir.groups.map((g) => ({
+    id: `evt-${g.id}`,
+    type: "group.created",
+    data: { id: g.id, displayName: g.name, members: g.members.map((value) => ({ value })) },
+  }));
+  return [...users, ...groups];
+}
+
+/** Splits events into `{events}` request bodies of `size`. */
+export function batches(events: unknown[], size: number): { events: unknown[] }[] {
+  const out: { events: unknown[] }[] = [];
+  for (let i = 0; i < events.length; i += size) out.push({ events: events.slice(i, i + size) });
+  return out;
+}
+
+/**
+ * What is wrong with IONOS compared to the directory, one line per problem; empty when every
+ * user and group exists exactly once with exactly its members.
+ */
+export function convergenceProblems(state: SimState, dir: Directory): string[] {
+  const problems: string[] = [];
+  const users = state.users();
+  const byEmail = new Map<string, string[]>();
+  for (const u of users) {
+    const e = u.properties.email.toLowerCase();
+    byEmail.set(e, [...(byEmail.get(e) ?? []), u.id]);
+  }
+  for (const [email, ids] of byEmail) {
+    if (ids.length > 1) problems.push(`${ids.length} IONOS users with email ${email}`);
+  }
+  const ionosIdOf = new Map<string, string>();
+  for (const u of dir.users) {
+    const ids = byEmail.get(u.email) ?? [];
+    if (ids.length === 0) problems.push(`user ${u.email} missing`);
+    else ionosIdOf.set(u.id, ids[0]!);
+  }
+  const groups = state.groups();
+  for (const g of dir.groups) {
+    const found = groups.filter((x) => x.properties.name === g.name);
+    if (found.length !== 1) {
+      problems.push(`${found.length} IONOS groups named ${g.name}`);
+      continue;
+    }
+    const actual = new Set(state.members(found[0]!.id));
+    const wanted = new Set(g.members.map((m) => ionosIdOf.get(m)).filter((x) => x !== undefined));
+    const missing = [...wanted].filter((id) => !actual.has(id)).length;
+    const extra = [...actual].filter((id) => !wanted.has(id)).length;
+    if (missing || extra) problems.push(`group ${g.name}: ${missing} missing, ${extra} extra`);
+  }
+  return problems;
+}
+
+/**
+ * User creates that IONOS applied (answered 202, or applied with the answer lost). More than
+ * one per user would be a duplicate attempt, even if IONOS refused it.
+ */
+export function appliedUserCreates(log: readonly CallRecord[]): number {
+  return log.filter((c) =>
+    c.method === "POST" && /\/um\/users$/.test(c.path) &&
+    (c.status === 202 || c.fault === "lostAnswer")
+  ).length;
+}
