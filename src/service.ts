@@ -9,6 +9,8 @@ import type { Mapping } from "./config/mapping.ts";
 import { IonosClient } from "./ionos/client.ts";
 import { rateLimiterKey, RedisRateLimiter } from "./ionos/rate_limiter.ts";
 import { createApp } from "./intake/app.ts";
+import { providerMounts } from "./adapters/mounts.ts";
+import { createObservability, intakeOps, ionosHooks, workerOps } from "./ops/wiring.ts";
 import type { Logger } from "./log.ts";
 import { createSyncQueue } from "./queue/sync_queue.ts";
 import { SyncRecords } from "./store/sync_records.ts";
@@ -73,6 +75,8 @@ export async function startService(
   const queueOptions = { attempts: config.jobAttempts, backoffMs: config.jobBackoffMs };
   let app: Hono | undefined;
   let url: string | undefined;
+  // Event log, metrics, admin API, dashboard, scheduled reconcile (issue 4): see src/ops/wiring.ts.
+  const obs = createObservability();
 
   if (config.role !== "worker") {
     const redis = intakeRedis(config.redisUrl);
@@ -84,6 +88,7 @@ export async function startService(
       dedupeTtlSeconds: config.dedupeTtlSeconds,
     });
     const records = new SyncRecords(redis, { prefix });
+    const ops = intakeOps({ config, redis, queue, store, records, logger, obs });
     app = createApp({
       redis,
       queue,
@@ -94,6 +99,23 @@ export async function startService(
       ...(config.eventsToken ? { eventsToken: config.eventsToken } : {}),
       ...(config.webhookSecret ? { webhookSecret: config.webhookSecret } : {}),
       ...(config.adminToken ? { adminToken: config.adminToken } : {}),
+      ...ops.app,
+      // --- identity provider integrations (issue 3): SCIM, WorkOS and Keycloak webhooks ---
+      mounts: [
+        ...providerMounts({
+          scimToken: config.scimToken,
+          workosWebhookSecret: config.workosWebhookSecret,
+          keycloakWebhookSecret: config.keycloakWebhookSecret,
+          redis,
+          prefix,
+          records,
+          ingest: { store, queue, onIngested: ops.onIngested },
+          logger,
+          bodyLimitBytes: config.bodyLimitBytes,
+        }),
+        ...ops.app.mounts,
+      ],
+      // --- end identity provider integrations ---
     });
     const server = Deno.serve({
       port: config.port,
@@ -104,6 +126,7 @@ export async function startService(
     logger.info("intake listening", { url });
     stops.push(async () => {
       await server.shutdown();
+      await ops.stop();
       await queue.close();
       redis.disconnect();
     });
@@ -130,6 +153,7 @@ export async function startService(
       requestTimeoutMs: config.ionos.requestTimeoutMs,
       logger,
       ...(config.ionos.contractNumber ? { contractNumber: config.ionos.contractNumber } : {}),
+      ...ionosHooks(obs),
     });
     const ctx = { store, records, mapping, ionos, queue, logger };
     const worker = createSyncWorker(ctx, {
@@ -137,11 +161,24 @@ export async function startService(
       concurrency: config.workerConcurrency,
       lockDurationMs: config.workerLockDurationMs,
       stalledIntervalMs: config.workerStalledIntervalMs,
+      onJobDone: obs.metrics.onJobDone,
     });
     const stopSweeper = startOutboxSweeper(store, queue, logger);
+    const stopOps = await workerOps({
+      config,
+      redis,
+      queue,
+      store,
+      records,
+      mapping,
+      ionos,
+      logger,
+      obs,
+    });
     logger.info("workers started", { concurrency: config.workerConcurrency });
     stops.unshift(async () => {
       stopSweeper();
+      await stopOps();
       // Let active jobs finish, but not forever: a stuck IONOS call must not block a deploy.
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timeout = new Promise<"timeout">((r) => {

@@ -4,7 +4,8 @@
  */
 import { z } from "zod";
 
-export type Role = "api" | "worker" | "all";
+/** `cli`: operator commands; needs only Redis (IONOS credentials only for reconcile). */
+export type Role = "api" | "worker" | "all" | "cli";
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => {
   const error = `must be a whole number from ${min} to ${max}`;
@@ -33,6 +34,10 @@ const Env = z.object({
     .optional(),
   ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   SCIM_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  /** Signing secret of the WorkOS webhook endpoint; enables POST /hooks/workos. */
+  WORKOS_WEBHOOK_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
+  /** Shared secret of the Keycloak (p2-inc keycloak-events) webhook; enables /hooks/keycloak. */
+  KEYCLOAK_WEBHOOK_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
   SYNC_CONFIG: optionalText,
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   BODY_LIMIT_BYTES: int(1024 * 1024, 1024, 64 * 1024 * 1024),
@@ -45,6 +50,17 @@ const Env = z.object({
   /** How often workers look for jobs whose lock lapsed (stalled jobs). */
   WORKER_STALLED_INTERVAL_MS: int(30_000, 500),
   SHUTDOWN_TIMEOUT_MS: int(30_000, 0),
+  /** Event log retention by age and by count (0 entries: no event log). */
+  EVENT_LOG_MAX_AGE_HOURS: int(7 * 24, 1, 24 * 366),
+  EVENT_LOG_MAX_ENTRIES: int(100_000, 0, 10_000_000),
+  /** When set, GET /metrics asks for it as a bearer token. */
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  /** Role worker only: serve /metrics, /healthz and /readyz on this port. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  ADMIN_DASHBOARD_READONLY: z.enum(["true", "false"], "must be true or false").default("false"),
+  /** Scheduled reconcile: 0 is off. */
+  RECONCILE_INTERVAL_MINUTES: int(0, 0, 7 * 24 * 60),
+  RECONCILE_MODE: z.enum(["report", "fix"]).default("report"),
 });
 
 export interface Config {
@@ -66,6 +82,8 @@ export interface Config {
   webhookSecret?: string;
   adminToken?: string;
   scimToken?: string;
+  workosWebhookSecret?: string;
+  keycloakWebhookSecret?: string;
   syncConfigPath?: string;
   logLevel: z.infer<typeof Env>["LOG_LEVEL"];
   bodyLimitBytes: number;
@@ -76,6 +94,17 @@ export interface Config {
   workerLockDurationMs: number;
   workerStalledIntervalMs: number;
   shutdownTimeoutMs: number;
+  /** Event log, metrics, dashboard and scheduled reconcile (src/ops, src/metrics). */
+  ops: {
+    eventLogMaxAgeMs: number;
+    /** 0: events are not logged. */
+    eventLogMaxEntries: number;
+    metricsToken?: string;
+    metricsPort?: number;
+    dashboardReadOnly: boolean;
+    reconcileIntervalMinutes: number;
+    reconcileMode: "report" | "fix";
+  };
 }
 
 /** Thrown by `loadConfig`; `problems` has one line per missing or malformed setting. */
@@ -107,10 +136,13 @@ export function loadConfig(env: Record<string, string | undefined>, role: Role =
   if (c.IONOS_USERNAME && !c.IONOS_PASSWORD && !c.IONOS_TOKEN) {
     problems.push("IONOS_PASSWORD: required when IONOS_USERNAME is set");
   }
-  if (role !== "api" && !c.IONOS_TOKEN && !(c.IONOS_USERNAME && c.IONOS_PASSWORD)) {
+  if (
+    (role === "worker" || role === "all") && !c.IONOS_TOKEN &&
+    !(c.IONOS_USERNAME && c.IONOS_PASSWORD)
+  ) {
     problems.push("IONOS_TOKEN (or IONOS_USERNAME + IONOS_PASSWORD): required to run workers");
   }
-  if (role !== "worker" && !c.EVENTS_TOKEN && !c.WEBHOOK_SECRET) {
+  if ((role === "api" || role === "all") && !c.EVENTS_TOKEN && !c.WEBHOOK_SECRET) {
     problems.push("EVENTS_TOKEN or WEBHOOK_SECRET: at least one is required to accept events");
   }
   if (problems.length || !parsed.success) throw new ConfigError(problems);
@@ -139,6 +171,8 @@ export function loadConfig(env: Record<string, string | undefined>, role: Role =
     ...(e.WEBHOOK_SECRET ? { webhookSecret: e.WEBHOOK_SECRET } : {}),
     ...(e.ADMIN_TOKEN ? { adminToken: e.ADMIN_TOKEN } : {}),
     ...(e.SCIM_TOKEN ? { scimToken: e.SCIM_TOKEN } : {}),
+    ...(e.WORKOS_WEBHOOK_SECRET ? { workosWebhookSecret: e.WORKOS_WEBHOOK_SECRET } : {}),
+    ...(e.KEYCLOAK_WEBHOOK_SECRET ? { keycloakWebhookSecret: e.KEYCLOAK_WEBHOOK_SECRET } : {}),
     ...(e.SYNC_CONFIG ? { syncConfigPath: e.SYNC_CONFIG } : {}),
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
@@ -149,5 +183,14 @@ export function loadConfig(env: Record<string, string | undefined>, role: Role =
     workerLockDurationMs: e.WORKER_LOCK_DURATION_MS,
     workerStalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    ops: {
+      eventLogMaxAgeMs: e.EVENT_LOG_MAX_AGE_HOURS * 3_600_000,
+      eventLogMaxEntries: e.EVENT_LOG_MAX_ENTRIES,
+      ...(e.METRICS_TOKEN ? { metricsToken: e.METRICS_TOKEN } : {}),
+      ...(e.METRICS_PORT !== undefined ? { metricsPort: e.METRICS_PORT } : {}),
+      dashboardReadOnly: e.ADMIN_DASHBOARD_READONLY === "true",
+      reconcileIntervalMinutes: e.RECONCILE_INTERVAL_MINUTES,
+      reconcileMode: e.RECONCILE_MODE,
+    },
   };
 }

@@ -107,17 +107,20 @@ export async function replayEvents(
       source: "replay" as const,
       ...(deps.requestId ? { requestId: deps.requestId } : {}),
     };
-    const ingested = await ingestEvents({
-      store: deps.store,
-      queue: deps.queue,
-      onIngested: async (evs, applied, ctx) => {
-        applied.entities.forEach((e) => entities.add(e));
-        result.accepted += applied.accepted;
-        await logIngested(deps.eventLog, deps.queue, evs, applied, ctx, { replayOf });
-        await deps.onIngested?.(evs, applied, ctx);
+    const ingested = await ingestEvents(
+      {
+        store: deps.store,
+        queue: deps.queue,
+        onIngested: async (evs, applied, ctx) => {
+          applied.entities.forEach((e) => entities.add(e));
+          result.accepted += applied.accepted;
+          await logIngested(deps.eventLog, deps.queue, evs, applied, ctx, { replayOf });
+          await deps.onIngested?.(evs, applied, ctx);
+        },
       },
-    }, batch, context);
-    void ingested;
+      batch,
+      context,
+    );
     onProgress?.(Math.min(i + BATCH, events.length), events.length);
   }
   result.entities = [...entities];

@@ -69,6 +69,16 @@ export function scimApp(options: ScimAppOptions): Hono {
         scimErrorResponse(c, new ScimError(413, `the body exceeds ${bodyLimitBytes} bytes`)),
     }),
   );
+  app.use("*", async function completeJournal(c, next) {
+    // Writes complete the journal themselves (and answer 503 if they can't); reads do it on the
+    // side, so journaled events don't wait for the next write when the client only polls.
+    if (c.req.method === "GET") {
+      await writer.flushPending().catch((error) =>
+        logger.warn("scim: journal not completed", { error: error.cause ?? error })
+      );
+    }
+    await next();
+  });
   app.route("/", discoveryRoutes(baseUrl));
   const deps = { store: options.store, writer, records: options.records, baseUrl };
   app.route("/Users", resourceRoutes(USER_TYPE, deps));

@@ -5,7 +5,13 @@
 import { type Context, Hono } from "hono";
 import { ScimError, scimJson } from "./errors.ts";
 import { MAX_RESULTS } from "./list.ts";
-import { type AttrDef, COMMON_ATTRIBUTES, GROUP_TYPE, type SchemaDef, USER_TYPE } from "./schema.ts";
+import {
+  type AttrDef,
+  COMMON_ATTRIBUTES,
+  GROUP_TYPE,
+  type SchemaDef,
+  USER_TYPE,
+} from "./schema.ts";
 import {
   LIST_RESPONSE,
   RESOURCE_TYPE_SCHEMA,

@@ -116,7 +116,8 @@ export function groupPatchEvents(before: StoredDoc, after: StoredDoc): SyncEvent
   const now = new Map(members(after).map((m) => [m.value, m]));
   const added = [...now.values()].filter((m) => !old.has(m.value));
   const removed = [...old.values()].filter((m) => !now.has(m.value));
-  for (const [type, list] of [["group.members.added", added], ["group.members.removed", removed]]) {
+  const changes = [["group.members.added", added], ["group.members.removed", removed]] as const;
+  for (const [type, list] of changes) {
     if (list.length === 0) continue;
     events.push(checked({ id: eventId(), type, time, data: { groupId: after.id, members: list } }));
   }

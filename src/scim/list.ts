@@ -1,7 +1,6 @@
 /**
  * List queries (RFC 7644 §3.4.2): filter, 1-based `startIndex`, `count`, and the projection.
- * Results come in creation order (ties by id), so paging is stable across requests, as Okta's
- * imports need.
+ * Results come in creation order, so paging is stable across requests, as Okta's imports need.
  */
 import type { Filter } from "scim2-parse-filter";
 import { badRequest } from "./errors.ts";

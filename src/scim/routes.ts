@@ -45,10 +45,18 @@ export function resourceRoutes(type: ResourceTypeDef, options: ResourceRoutesOpt
   const { store, writer, records, baseUrl } = options;
   const app = new Hono();
 
+  /**
+   * The users' IONOS twins. Best effort: after a write was stored, failing to read the twin
+   * must not turn the answer into an error the client would retry.
+   */
   const twinsOf = (resources: StoredResource[]): Promise<(TwinRecord | undefined)[]> =>
-    type.name === "User"
-      ? guard(Promise.all(resources.map((r) => records.get("user", r.doc.id))))
-      : Promise.resolve(resources.map(() => undefined));
+    Promise.all(
+      resources.map((r) =>
+        type.name === "User"
+          ? records.get("user", r.doc.id).catch(() => undefined)
+          : Promise.resolve(undefined)
+      ),
+    );
 
   /** One resource as answer, with its ETag, honouring `attributes` / `excludedAttributes`. */
   const answer = async (c: Context, resource: StoredResource, status: 200 | 201 = 200) => {
@@ -92,7 +100,9 @@ export function resourceRoutes(type: ResourceTypeDef, options: ResourceRoutesOpt
 
   app.get("/:id", async (c) => {
     const resource = await guard(store.get(type.name, c.req.param("id")));
-    if (!resource) throw new ScimError(404, `${type.name} "${c.req.param("id")}" not found`, "noTarget");
+    if (!resource) {
+      throw new ScimError(404, `${type.name} "${c.req.param("id")}" not found`, "noTarget");
+    }
     const ifNoneMatch = c.req.header("if-none-match");
     if (ifNoneMatch?.split(",").map((t) => t.trim()).includes(etagOf(resource.version))) {
       return c.body(null, 304, { ETag: etagOf(resource.version) });

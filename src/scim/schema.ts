@@ -354,7 +354,9 @@ export function resolvePath(type: ResourceTypeDef, raw: string): ResolveResult {
     const lower = rest.toLowerCase();
     schema = all.find((s) => lower === s.id.toLowerCase()) ??
       all.find((s) => lower.startsWith(`${s.id.toLowerCase()}:`));
-    if (!schema) return { ok: false, problem: "unknownSchema", detail: `unknown schema in "${raw}"` };
+    if (!schema) {
+      return { ok: false, problem: "unknownSchema", detail: `unknown schema in "${raw}"` };
+    }
     if (lower === schema.id.toLowerCase()) {
       if (schema === type.schema) {
         return { ok: false, problem: "malformed", detail: `"${raw}" names no attribute` };

@@ -1,6 +1,6 @@
 -- Writes SCIM resources and journals their sync events, atomically.
 -- ARGV[1] key prefix ("<prefix>:scim"), ARGV[2] JSON {writes = [...], events = [[id, json], ...]}
--- Each write: {type, id, expect, version, doc (absent = delete), created, oldUnique, newUnique}.
+-- Each write: {type, id, expect, version, doc (absent = delete), oldUnique, newUnique}.
 -- `expect` is the version the caller read (0 = must not exist). Every check runs before any
 -- change, so a refused call changes nothing.
 -- Returns JSON {ok = true} or {ok = false, reason = "conflict" | "uniqueness", type, id}.
@@ -28,7 +28,11 @@ for _, w in ipairs(writes) do
   if w.oldUnique and w.oldUnique ~= w.newUnique then redis.call('HDEL', uniq, w.oldUnique) end
   if w.doc then
     redis.call('HSET', resKey(w), 'v', w.version, 'doc', w.doc)
-    redis.call('ZADD', prefix .. ':idx:' .. w.type, w.created, w.id)
+    if w.expect == 0 then
+      -- A sequence, not the clock: list order is creation order even within one millisecond.
+      local seq = redis.call('INCR', prefix .. ':seq:' .. w.type)
+      redis.call('ZADD', prefix .. ':idx:' .. w.type, seq, w.id)
+    end
     if w.newUnique then redis.call('HSET', uniq, w.newUnique, w.id) end
   else
     redis.call('DEL', resKey(w))

@@ -4,7 +4,8 @@
  *
  * Keys, under `<prefix>:scim:`
  * - `res:<User|Group>:<id>`  hash {v: version, doc: JSON}
- * - `idx:<User|Group>`       sorted set, score = created (ms): stable list order, ties by id
+ * - `idx:<User|Group>`       sorted set, score = creation sequence (`seq:<User|Group>`): list
+ *                            order is creation order, stable across pages
  * - `uniq:<User|Group>`      hash lower-cased userName / displayName -> id
  * - `pending`                hash event id -> SyncEvent JSON, written with the resource and
  *                            cleared once `ingestEvents` took it (see `ScimWriter`)
@@ -95,7 +96,7 @@ export class ScimStore {
     return out;
   }
 
-  /** Every id of a type, oldest first (ties by id): the stable order of list answers. */
+  /** Every id of a type, oldest first: the stable order of list answers. */
   async ids(type: ResourceTypeName): Promise<string[]> {
     return await this.#redis.zrange(`${this.#prefix}:idx:${type}`, 0, -1);
   }
@@ -124,13 +125,7 @@ export class ScimStore {
         type: w.type,
         id: w.id,
         expect: w.expect,
-        ...(w.doc
-          ? {
-            doc: JSON.stringify(w.doc),
-            version: String(w.expect + 1),
-            created: String(Date.parse(w.doc.meta.created)),
-          }
-          : {}),
+        ...(w.doc ? { doc: JSON.stringify(w.doc), version: String(w.expect + 1) } : {}),
         ...(w.oldUnique !== undefined ? { oldUnique: w.oldUnique } : {}),
         ...(w.newUnique !== undefined ? { newUnique: w.newUnique } : {}),
       })),

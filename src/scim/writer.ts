@@ -123,8 +123,14 @@ export class ScimWriter {
     ifMatch?: string,
   ): Promise<StoredResource> {
     const attrs = normalizeAttributes(type, input);
-    return await this.#update(type, id, ifMatch, () => attrs, (before, after) =>
-      type.name === "User" ? [userEvent(before, after)] : [groupEvent(before, after)]);
+    return await this.#update(
+      type,
+      id,
+      ifMatch,
+      () => attrs,
+      (before, after) =>
+        type.name === "User" ? [userEvent(before, after)] : [groupEvent(before, after)],
+    );
   }
 
   /** PATCH: applies PatchOp operations. @throws {ScimError} 400, 404, 409, 412, 503 */
@@ -175,8 +181,8 @@ export class ScimWriter {
   }
 
   /**
-   * Ingests events journaled by a write whose ingest did not finish. Runs before every write;
-   * call it from a timer too if SCIM traffic is rare.
+   * Ingests events journaled by a write whose ingest did not finish. Runs before every write
+   * (and, best effort, before every SCIM read); call it from a timer if SCIM traffic is rare.
    *
    * @returns how many events were journaled
    * @throws {ScimError} 503 when Redis is unreachable

@@ -1,0 +1,63 @@
+/**
+ * The routers of the identity-provider integrations, for `createApp({ mounts })`: the SCIM
+ * service provider at `/scim/v2` and the WorkOS and Keycloak webhooks at `/hooks/...`. Each is
+ * mounted only when its credential is configured, so nothing listens unauthenticated.
+ */
+import type { Hono } from "hono";
+import type { Redis } from "ioredis";
+import type { IngestDeps } from "../intake/ingest.ts";
+import type { Logger } from "../log.ts";
+import { scimApp } from "../scim/app.ts";
+import { ScimStore } from "../scim/store.ts";
+import type { SyncRecords } from "../store/sync_records.ts";
+import { keycloakRoute } from "./keycloak/route.ts";
+import { workosRoute } from "./workos/route.ts";
+
+export interface ProviderMountsOptions {
+  scimToken?: string;
+  workosWebhookSecret?: string;
+  keycloakWebhookSecret?: string;
+  redis: Redis;
+  /** @default "sync" */
+  prefix?: string;
+  records: SyncRecords;
+  ingest: IngestDeps;
+  logger: Logger;
+  /** @default 1 MiB */
+  bodyLimitBytes?: number;
+}
+
+/**
+ * @example
+ * createApp({ ..., mounts: providerMounts({ scimToken, redis, records, ingest, logger }) });
+ */
+export function providerMounts(options: ProviderMountsOptions): { path: string; app: Hono }[] {
+  const { redis, prefix = "sync", records, ingest, logger, bodyLimitBytes = 1024 * 1024 } = options;
+  const mounts: { path: string; app: Hono }[] = [];
+  const enabled: string[] = [];
+  if (options.scimToken) {
+    const store = new ScimStore(redis, { prefix });
+    mounts.push({
+      path: "/scim/v2",
+      app: scimApp({ token: options.scimToken, store, records, ingest, logger, bodyLimitBytes }),
+    });
+    enabled.push("scim");
+  }
+  const hooks = { ingest, redis, prefix, logger, bodyLimitBytes };
+  if (options.workosWebhookSecret) {
+    mounts.push({ path: "/", app: workosRoute({ ...hooks, secret: options.workosWebhookSecret }) });
+    enabled.push("workos");
+  }
+  if (options.keycloakWebhookSecret) {
+    mounts.push({
+      path: "/",
+      app: keycloakRoute({ ...hooks, secret: options.keycloakWebhookSecret }),
+    });
+    enabled.push("keycloak");
+  }
+  logger.info("identity provider integrations", {
+    enabled,
+    disabled: ["scim", "workos", "keycloak"].filter((x) => !enabled.includes(x)),
+  });
+  return mounts;
+}

@@ -1,0 +1,67 @@
+/** `whois <email|id>`: what happened to one user's (or group's) account. */
+import { whois } from "../../ops/whois.ts";
+import { type Command } from "../command.ts";
+import { EXIT, formatFields, formatTable } from "../output.ts";
+import { eventTable } from "./events.ts";
+
+export const whoisCommand: Command = {
+  name: "whois",
+  summary: "Wanted state, IONOS twin, recent events, jobs and operator actions for one account.",
+  args: "<email|idp-id|user:<id>|group:<id>|ionos-id>",
+  positionals: [1, 1],
+  options: {
+    live: { type: "boolean", help: "also read the user from IONOS now (needs IONOS credentials)" },
+  },
+  details: `examples:
+  cli whois alice@example.com
+  cli whois user:00u1 --live --json`,
+  async run(ctx, v, [query], out) {
+    const report = await whois({
+      store: ctx.store,
+      records: ctx.records,
+      queue: ctx.queue,
+      eventLog: ctx.eventLog,
+      audit: ctx.audit,
+      ...(v.live === true ? { ionos: await ctx.ionos() } : {}),
+    }, query!);
+    out.result(report, () => {
+      let text = `${report.entity}\n\n`;
+      text += `wanted (IdP):\n${
+        report.wanted ? formatFields({ ...report.wanted }, "  ") : "  (nothing)\n"
+      }`;
+      text += `\nIONOS twin record:\n${
+        report.twin ? formatFields({ ...report.twin }, "  ") : "  (none: never synced)\n"
+      }`;
+      if (report.ionos) text += `\nIONOS now:\n${formatFields({ ...report.ionos }, "  ")}`;
+      if (report.groups) {
+        const names = report.groups.map((g) => `${g.name ?? g.id}${g.deleted ? " (deleted)" : ""}`);
+        text += `\ngroups: ${names.join(", ") || "(none)"}\n`;
+      }
+      if (report.memberCount !== undefined) text += `\nmembers: ${report.memberCount}\n`;
+      text += `\nrecent events:\n${report.events.length ? eventTable(report.events) : "(none)\n"}`;
+      text += `\njobs:\n${
+        report.jobs.length
+          ? formatTable(report.jobs, [
+            { header: "ID", value: (j) => j.id },
+            { header: "STATE", value: (j) => j.state },
+            { header: "ATTEMPTS", value: (j) => `${j.attempts}/${j.maxAttempts}` },
+            { header: "CREATED", value: (j) => j.createdAt },
+            { header: "RESULT / ERROR", value: (j) => j.lastError ?? j.result, max: 80 },
+          ])
+          : "(none queued, failed or recent)\n"
+      }`;
+      if (report.audit.length) {
+        text += `\noperator actions:\n${
+          formatTable(report.audit, [
+            { header: "AT", value: (a) => a.at },
+            { header: "ACTION", value: (a) => a.action },
+            { header: "BY", value: (a) => a.actor },
+            { header: "REASON", value: (a) => a.reason ?? "", max: 60 },
+          ])
+        }`;
+      }
+      return text;
+    });
+    return EXIT.ok;
+  },
+};

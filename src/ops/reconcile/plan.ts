@@ -1,0 +1,200 @@
+/**
+ * Compares the wanted state with what IONOS holds and lists what a sync would change. Pure: the
+ * snapshots are read elsewhere, so the comparison can be tested without Redis or IONOS.
+ */
+import { isProtectedEmail, type Mapping, matchesAny } from "../../config/mapping.ts";
+import type { IonosGroup } from "../../ionos/types.ts";
+import type { EntityKey, WantedGroup, WantedUser } from "../../store/wanted_state.ts";
+import { desiredGroup, desiredUser, groupDiff, isAdministrator, userDiff } from "./desired.ts";
+import type { IonosSnapshot, WantedSnapshot } from "./snapshot.ts";
+
+export const PLAN_ACTIONS = [
+  "create",
+  "adopt",
+  "update",
+  "deactivate",
+  "reactivate",
+  "delete",
+  "add-member",
+  "remove-member",
+] as const;
+export type PlanAction = typeof PLAN_ACTIONS[number];
+
+/** One change a sync would make. */
+export interface PlanItem {
+  /** The entity whose sync job makes the change. */
+  entity: EntityKey;
+  action: PlanAction;
+  /** Email (users) or group name. */
+  label: string;
+  /** What and why, e.g. "firstname, lastname" or "unmanaged IONOS user u-9 has this email". */
+  detail: string;
+  ionosId?: string;
+}
+
+export interface Plan {
+  items: PlanItem[];
+  /** Items per action; every action is present, zero or not. */
+  counts: Record<PlanAction, number>;
+  /** Entities to sync to carry the plan out, each once. */
+  entities: EntityKey[];
+}
+
+/**
+ * @example
+ * const plan = computePlan(mapping, wanted, ionos);
+ * plan.counts.update; // 1
+ */
+export function computePlan(mapping: Mapping, wanted: WantedSnapshot, ionos: IonosSnapshot): Plan {
+  const items: PlanItem[] = [];
+  for (const user of wanted.users.values()) items.push(...planUser(mapping, wanted, ionos, user));
+  for (const group of wanted.groups.values()) {
+    items.push(...planGroup(mapping, wanted, ionos, group));
+  }
+  const counts = Object.fromEntries(PLAN_ACTIONS.map((a) => [a, 0])) as Record<PlanAction, number>;
+  for (const item of items) counts[item.action]++;
+  return { items, counts, entities: [...new Set(items.map((i) => i.entity))] };
+}
+
+function planUser(
+  mapping: Mapping,
+  wanted: WantedSnapshot,
+  ionos: IonosSnapshot,
+  user: WantedUser,
+): PlanItem[] {
+  const entity: EntityKey = `user:${user.id}`;
+  const twin = wanted.userTwins.get(user.id);
+  const current = twin?.ionosId ? ionos.users.get(twin.ionosId) : undefined;
+  const label = user.email ?? current?.properties.email ?? user.id;
+  const item = (action: PlanAction, detail: string, ionosId?: string): PlanItem => ({
+    entity,
+    action,
+    label,
+    detail,
+    ...(ionosId ? { ionosId } : {}),
+  });
+
+  if (user.deleted) {
+    if (!current || isProtectedEmail(mapping, current.properties.email)) return [];
+    if (mapping.onUserDeleted === "deactivate") {
+      return current.properties.active
+        ? [item("deactivate", "deleted at the IdP (onUserDeleted: deactivate)", current.id)]
+        : [];
+    }
+    return [item("delete", "deleted at the IdP", current.id)];
+  }
+  if (!user.email) return [];
+
+  const isAdmin = isAdministrator(mapping, wanted.userGroups.get(user.id) ?? [], wanted.groups);
+  let base = current;
+  const out: PlanItem[] = [];
+  if (!current) {
+    const match = ionos.usersByEmail.get(user.email.toLowerCase());
+    if (match) {
+      const owner = wanted.managedUsers.get(match.id);
+      out.push(item(
+        "adopt",
+        owner && owner !== user.id
+          ? `IONOS user ${match.id} has this email but is linked to user:${owner}`
+          : `unmanaged IONOS user ${match.id} has this email`,
+        match.id,
+      ));
+      base = match;
+    } else {
+      const why = twin?.ionosId
+        ? `IONOS user ${twin.ionosId} is gone (deleted outside the sync)`
+        : "not in IONOS yet";
+      return [item("create", why)];
+    }
+  }
+  const props = base!.properties;
+  const desired = desiredUser(mapping, user, isAdmin, props);
+  const diff = userDiff(props, desired);
+  if (diff.includes("active")) {
+    out.push(item(desired.active ? "reactivate" : "deactivate", "active", base!.id));
+  }
+  const others = diff.filter((f) => f !== "active");
+  if (others.length) {
+    const detail = others.map((f) => `${f}: ${show(props[f])} -> ${show(desired[f])}`).join(", ");
+    out.push(item("update", detail, base!.id));
+  }
+  return out;
+}
+
+function planGroup(
+  mapping: Mapping,
+  wanted: WantedSnapshot,
+  ionos: IonosSnapshot,
+  group: WantedGroup,
+): PlanItem[] {
+  const entity: EntityKey = `group:${group.id}`;
+  const twin = wanted.groupTwins.get(group.id);
+  const current = twin?.ionosId ? ionos.groups.get(twin.ionosId) : undefined;
+  const item = (action: PlanAction, detail: string, ionosId?: string): PlanItem => ({
+    entity,
+    action,
+    label: group.displayName,
+    detail,
+    ...(ionosId ? { ionosId } : {}),
+  });
+  if (group.deleted) return current ? [item("delete", "deleted at the IdP", current.id)] : [];
+  if (!matchesAny(mapping.groups.include, group.displayName)) return [];
+
+  const out: PlanItem[] = [];
+  let base = current;
+  if (!base) {
+    const match = adoptableGroup(wanted.managedGroups, ionos.groups, group.displayName);
+    if (match) {
+      out.push(item("adopt", `unmanaged IONOS group ${match.id} has this name`, match.id));
+      base = match;
+    } else {
+      out.push(item(
+        "create",
+        twin?.ionosId ? `IONOS group ${twin.ionosId} is gone (deleted outside the sync)` : "new",
+      ));
+    }
+  }
+  const desired = desiredGroup(mapping, group.displayName);
+  if (base) {
+    const diff = groupDiff(base.properties, desired);
+    if (diff.length) out.push(item("update", diff.join(", "), base.id));
+  }
+
+  // Members: only users that exist in IONOS can be added; the rest wait for their user's sync.
+  const want = new Set<string>();
+  for (const uid of wanted.members.get(group.id) ?? []) {
+    const ionosId = wanted.userTwins.get(uid)?.ionosId;
+    if (ionosId && ionos.users.has(ionosId)) want.add(ionosId);
+  }
+  const actual = base ? ionos.members.get(base.id) ?? new Set<string>() : new Set<string>();
+  for (const uid of want) {
+    if (!actual.has(uid)) out.push(item("add-member", memberLabel(wanted, ionos, uid), base?.id));
+  }
+  for (const uid of actual) {
+    // Members we do not manage were put there by someone else: the worker leaves them.
+    if (!want.has(uid) && wanted.managedUsers.has(uid)) {
+      out.push(item("remove-member", memberLabel(wanted, ionos, uid), base?.id));
+    }
+  }
+  return out;
+}
+
+/** The first IONOS group with this name that no one manages, as the worker would adopt. */
+export function adoptableGroup(
+  managedGroups: Map<string, string>,
+  groups: Map<string, IonosGroup>,
+  name: string,
+): IonosGroup | undefined {
+  for (const g of groups.values()) {
+    if (g.properties.name === name && !managedGroups.has(g.id)) return g;
+  }
+  return undefined;
+}
+
+function memberLabel(wanted: WantedSnapshot, ionos: IonosSnapshot, ionosUserId: string): string {
+  const email = ionos.users.get(ionosUserId)?.properties.email;
+  const idp = wanted.managedUsers.get(ionosUserId);
+  return `${email ?? ionosUserId}${idp ? ` (user:${idp})` : ""}`;
+}
+
+const show = (v: unknown) => (typeof v === "string" ? JSON.stringify(v) : String(v));

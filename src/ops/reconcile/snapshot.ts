@@ -1,0 +1,118 @@
+/**
+ * Reads both sides for reconcile: the wanted state and twin records from Redis, and the users,
+ * groups and (managed) group members from IONOS, page by page through the shared rate limiter.
+ */
+import type { IonosClient } from "../../ionos/client.ts";
+import type { IonosGroup, IonosUser } from "../../ionos/types.ts";
+import type { SyncRecords, TwinRecord } from "../../store/sync_records.ts";
+import type { WantedGroup, WantedStateStore, WantedUser } from "../../store/wanted_state.ts";
+
+/** Progress of a long read: phase name, items done, total when known. */
+export type Progress = (phase: string, done: number, total?: number) => void;
+
+export interface WantedSnapshot {
+  users: Map<string, WantedUser>;
+  groups: Map<string, WantedGroup>;
+  /** IdP group id -> IdP user ids that are members now. */
+  members: Map<string, string[]>;
+  /** IdP user id -> IdP group ids (the reverse of `members`). */
+  userGroups: Map<string, string[]>;
+  userTwins: Map<string, TwinRecord>;
+  groupTwins: Map<string, TwinRecord>;
+  /** IONOS user id -> IdP user id, for users we manage. */
+  managedUsers: Map<string, string>;
+  managedGroups: Map<string, string>;
+}
+
+export interface IonosSnapshot {
+  users: Map<string, IonosUser>;
+  /** Lower-cased email -> user. */
+  usersByEmail: Map<string, IonosUser>;
+  groups: Map<string, IonosGroup>;
+  /** IONOS group id -> member IONOS user ids; only for groups asked for. */
+  members: Map<string, Set<string>>;
+}
+
+const CHUNK = 500;
+
+/** Runs `fn` over `items` in chunks, so thousands of Redis reads go out pipelined. */
+async function inChunks<T, R>(items: T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += CHUNK) {
+    out.push(...await Promise.all(items.slice(i, i + CHUNK).map(fn)));
+  }
+  return out;
+}
+
+/** Reads every wanted user and group, their memberships and twin records. */
+export async function readWanted(
+  store: WantedStateStore,
+  records: SyncRecords,
+  progress: Progress = () => {},
+): Promise<WantedSnapshot> {
+  const [userIds, groupIds, managedUsers, managedGroups] = await Promise.all([
+    store.listUserIds(),
+    store.listGroupIds(),
+    records.managed("user"),
+    records.managed("group"),
+  ]);
+  progress("wanted state", 0, userIds.length + groupIds.length);
+  const users = new Map<string, WantedUser>();
+  const userTwins = new Map<string, TwinRecord>();
+  await inChunks(userIds, async (id) => {
+    const [u, twin] = await Promise.all([store.getUser(id), records.get("user", id)]);
+    if (u) users.set(id, u);
+    if (twin) userTwins.set(id, twin);
+  });
+  const groups = new Map<string, WantedGroup>();
+  const groupTwins = new Map<string, TwinRecord>();
+  const members = new Map<string, string[]>();
+  const userGroups = new Map<string, string[]>();
+  await inChunks(groupIds, async (id) => {
+    const [g, twin, m] = await Promise.all([
+      store.getGroup(id),
+      records.get("group", id),
+      store.getMembers(id),
+    ]);
+    if (g) groups.set(id, g);
+    if (twin) groupTwins.set(id, twin);
+    members.set(id, m);
+    for (const uid of m) userGroups.set(uid, [...userGroups.get(uid) ?? [], id]);
+  });
+  progress("wanted state", userIds.length + groupIds.length, userIds.length + groupIds.length);
+  return { users, groups, members, userGroups, userTwins, groupTwins, managedUsers, managedGroups };
+}
+
+/**
+ * Lists IONOS users and groups (100 per page, depth=1) and the members of the groups named by
+ * `memberGroups(groups)`, which sees the listed groups first (managed ones and adoption
+ * candidates).
+ */
+export async function readIonos(
+  ionos: IonosClient,
+  memberGroups: (groups: Map<string, IonosGroup>) => string[],
+  progress: Progress = () => {},
+): Promise<IonosSnapshot> {
+  const users = new Map<string, IonosUser>();
+  const usersByEmail = new Map<string, IonosUser>();
+  for await (const u of ionos.iterateUsers({ depth: 1 })) {
+    users.set(u.id, u);
+    const email = u.properties?.email?.toLowerCase();
+    if (email) usersByEmail.set(email, u);
+    if (users.size % 100 === 0) progress("IONOS users", users.size);
+  }
+  progress("IONOS users", users.size, users.size);
+  const groups = new Map<string, IonosGroup>();
+  for await (const g of ionos.iterateGroups({ depth: 1 })) {
+    groups.set(g.id, g);
+    if (groups.size % 100 === 0) progress("IONOS groups", groups.size);
+  }
+  progress("IONOS groups", groups.size, groups.size);
+  const members = new Map<string, Set<string>>();
+  const wanted = memberGroups(groups).filter((id) => groups.has(id));
+  for (const [i, id] of wanted.entries()) {
+    members.set(id, new Set((await ionos.listGroupMembers(id)).map((u) => u.id)));
+    progress("IONOS group members", i + 1, wanted.length);
+  }
+  return { users, usersByEmail, groups, members };
+}

@@ -1,0 +1,147 @@
+/**
+ * "What happened to alice@example.com's account?": one answer that gathers the wanted state,
+ * the IONOS twin record (and, when a client is given, the live IONOS user), the entity's recent
+ * events from the event log, its sync jobs and operator actions.
+ */
+import type { Queue } from "bullmq";
+import type { IonosClient } from "../ionos/client.ts";
+import type { IonosUserProperties } from "../ionos/types.ts";
+import type { SyncJobData } from "../queue/sync_queue.ts";
+import type { SyncRecords, TwinRecord } from "../store/sync_records.ts";
+import type {
+  EntityKey,
+  WantedGroup,
+  WantedStateStore,
+  WantedUser,
+} from "../store/wanted_state.ts";
+import type { AuditEntry, AuditLog } from "./audit_log.ts";
+import { OpsError } from "./errors.ts";
+import type { EventLog, EventLogEntry } from "./event_log.ts";
+import { iterateJobs, jobEntity, type JobSummary, summarizeJob } from "./jobs.ts";
+
+export interface WhoisDeps {
+  store: WantedStateStore;
+  records: SyncRecords;
+  queue: Queue<SyncJobData>;
+  eventLog: EventLog;
+  audit: AuditLog;
+  /** When given, the live IONOS user is looked up too. */
+  ionos?: IonosClient;
+}
+
+/** An event log entry without its payload. */
+export type EventSummary = Omit<EventLogEntry, "payload">;
+
+export interface WhoisReport {
+  query: string;
+  entity: EntityKey;
+  wanted?: WantedUser | WantedGroup;
+  /** Users: the IdP groups they are a member of now. Groups: the member count. */
+  groups?: { id: string; name?: string; deleted?: boolean }[];
+  memberCount?: number;
+  twin?: TwinRecord;
+  /** The live IONOS user (users only, when a client was given). */
+  ionos?: { id: string; properties: IonosUserProperties } | { missing: true } | {
+    error: string;
+  };
+  events: EventSummary[];
+  jobs: JobSummary[];
+  audit: AuditEntry[];
+}
+
+/**
+ * Finds the entity for an email, IdP id, `user:<id>`/`group:<id>` or IONOS id, and reports it.
+ *
+ * @throws {OpsError} not_found when nothing matches
+ * @example
+ * const report = await whois(deps, "alice@example.com");
+ */
+export async function whois(deps: WhoisDeps, query: string): Promise<WhoisReport> {
+  const entity = await resolve(deps, query.trim());
+  if (!entity) throw new OpsError("not_found", `no user or group matches "${query}"`);
+  const [kind, id] = [entity.slice(0, entity.indexOf(":")), entity.slice(entity.indexOf(":") + 1)];
+  const isUser = kind === "user";
+  const [wanted, twin, entries, audit] = await Promise.all([
+    isUser ? deps.store.getUser(id) : deps.store.getGroup(id),
+    deps.records.get(isUser ? "user" : "group", id),
+    deps.eventLog.list({ entity, limit: 20 }),
+    deps.audit.list({ entity, limit: 20 }),
+  ]);
+  const report: WhoisReport = {
+    query,
+    entity,
+    events: entries.map(({ payload: _p, ...rest }) => rest),
+    jobs: await jobsFor(deps.queue, entity, entries),
+    audit,
+  };
+  if (wanted) report.wanted = wanted;
+  if (twin) report.twin = twin;
+  if (isUser) {
+    const gids = await deps.store.getUserGroups(id);
+    report.groups = await Promise.all(gids.map(async (gid) => {
+      const g = await deps.store.getGroup(gid);
+      return { id: gid, ...(g ? { name: g.displayName, deleted: g.deleted } : {}) };
+    }));
+    if (deps.ionos && twin?.ionosId) {
+      try {
+        const u = await deps.ionos.getUser(twin.ionosId);
+        report.ionos = u ? { id: u.id, properties: u.properties } : { missing: true };
+      } catch (error) {
+        report.ionos = { error: (error as Error).message };
+      }
+    }
+  } else {
+    report.memberCount = (await deps.store.getMembers(id)).length;
+  }
+  return report;
+}
+
+async function resolve(deps: WhoisDeps, query: string): Promise<EntityKey | undefined> {
+  if (/^(user|group):./.test(query)) return query as EntityKey;
+  if (query.includes("@")) {
+    const wanted = query.toLowerCase();
+    const ids = await deps.store.listUserIds();
+    for (let i = 0; i < ids.length; i += 500) {
+      const users = await Promise.all(ids.slice(i, i + 500).map((id) => deps.store.getUser(id)));
+      const hit = users.find((u) => u?.email?.toLowerCase() === wanted);
+      if (hit) return `user:${hit.id}`;
+    }
+    return undefined;
+  }
+  if (await deps.store.getUser(query)) return `user:${query}`;
+  if (await deps.store.getGroup(query)) return `group:${query}`;
+  // An IONOS id, as shown in the IONOS console.
+  const [users, groups] = await Promise.all([
+    deps.records.managed("user"),
+    deps.records.managed("group"),
+  ]);
+  if (users.has(query)) return `user:${users.get(query)}`;
+  if (groups.has(query)) return `group:${groups.get(query)}`;
+  return undefined;
+}
+
+/** Jobs named by the entity's events, its queued job, and its failed jobs; newest first. */
+async function jobsFor(
+  queue: Queue<SyncJobData>,
+  entity: EntityKey,
+  entries: EventLogEntry[],
+): Promise<JobSummary[]> {
+  const ids = new Set<string>();
+  for (const e of entries) for (const id of Object.values(e.jobs)) ids.add(id);
+  const queued = await queue.getDeduplicationJobId(entity);
+  if (queued) ids.add(queued);
+  const found = new Map<string, JobSummary>();
+  await Promise.all([...ids].map(async (id) => {
+    const job = await queue.getJob(id);
+    // Job ids are reused by nobody, but check: the event log may outlive the job.
+    if (job && jobEntity(job) === entity) {
+      found.set(id, summarizeJob(job, await job.getState()));
+    }
+  }));
+  let scanned = 0;
+  for await (const job of iterateJobs(queue, "failed")) {
+    if (jobEntity(job) === entity) found.set(String(job.id), summarizeJob(job, "failed"));
+    if (++scanned >= 5000) break; // a huge failed set: the newest are enough
+  }
+  return [...found.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}

@@ -1,0 +1,199 @@
+/**
+ * How the operations parts plug into the service, kept here so `service.ts` only spreads the
+ * results: the event log and metrics hooks, the admin API, dashboard and `/metrics` routers for
+ * the intake, and the metrics hooks, scheduled reconcile and metrics listener for workers.
+ */
+import type { Queue } from "bullmq";
+import { Hono } from "hono";
+import type { Redis } from "ioredis";
+import type { Config } from "../config/config.ts";
+import type { Mapping } from "../config/mapping.ts";
+import type { AppOptions } from "../intake/app.ts";
+import { adminDashboard } from "../intake/routes/admin_dashboard.ts";
+import { adminOpsApi } from "../intake/routes/admin_ops.ts";
+import { healthRoutes } from "../intake/routes/health.ts";
+import type { IonosClient, IonosClientOptions } from "../ionos/client.ts";
+import type { Logger } from "../log.ts";
+import { registerQueueGauges } from "../metrics/queue_gauges.ts";
+import { metricsRoute } from "../metrics/route.ts";
+import { SyncMetrics } from "../metrics/sync_metrics.ts";
+import type { SyncJobData } from "../queue/sync_queue.ts";
+import type { SyncRecords } from "../store/sync_records.ts";
+import type { WantedStateStore } from "../store/wanted_state.ts";
+import { AuditLog } from "./audit_log.ts";
+import { EventLog } from "./event_log.ts";
+import { eventLogHook } from "./ingest_hook.ts";
+import { IonosHealth } from "./ionos_health.ts";
+import { reconcile } from "./reconcile/reconcile.ts";
+import { createReconcileQueue, startReconcileScheduler } from "./scheduler.ts";
+
+/** Per-process observability state, shared by the intake and workers in role `all`. */
+export interface Observability {
+  metrics: SyncMetrics;
+  ionosHealth: IonosHealth;
+}
+
+export function createObservability(): Observability {
+  return { metrics: new SyncMetrics(), ionosHealth: new IonosHealth() };
+}
+
+/** The event log for a configuration (reading works even when logging is off). */
+export function eventLogFor(redis: Redis, config: Config): EventLog {
+  return new EventLog(redis, {
+    prefix: config.redisPrefix,
+    maxAgeMs: config.ops.eventLogMaxAgeMs,
+    maxEntries: Math.max(1, config.ops.eventLogMaxEntries),
+  });
+}
+
+export interface IntakeOpsOptions {
+  config: Config;
+  redis: Redis;
+  queue: Queue<SyncJobData>;
+  store: WantedStateStore;
+  records: SyncRecords;
+  logger: Logger;
+  obs: Observability;
+}
+
+/** What the intake adds to `createApp` options, and how to stop it. */
+export interface IntakeOps {
+  app: Pick<AppOptions, "onIngested" | "onRejected" | "readiness" | "adminMounts"> & {
+    mounts: NonNullable<AppOptions["mounts"]>;
+  };
+  /** The hook to give every other ingest path (SCIM, adapters). */
+  onIngested: NonNullable<AppOptions["onIngested"]>;
+  stop(): Promise<void>;
+}
+
+/**
+ * @example
+ * const ops = intakeOps({ config, redis, queue, store, records, logger, obs });
+ * createApp({ ...base, ...ops.app, mounts: [...providerMounts, ...ops.app.mounts] });
+ */
+export function intakeOps(options: IntakeOpsOptions): IntakeOps {
+  const { config, redis, queue, store, records, logger, obs } = options;
+  const eventLog = eventLogFor(redis, config);
+  const audit = new AuditLog(redis, { prefix: config.redisPrefix });
+  const reconcileQueue = createReconcileQueue(redis);
+  reconcileQueue.on("error", (e) => logger.warn("reconcile queue error", { error: e.message }));
+  const countOnly = obs.metrics.onIngested;
+  const onIngested = config.ops.eventLogMaxEntries > 0
+    ? eventLogHook(eventLog, queue, logger, [countOnly])
+    : countOnly;
+  registerQueueGauges(obs.metrics.registry, [queue, reconcileQueue], [{
+    name: "ionos_sync_event_log_entries",
+    help: "Entries in the event log (read from Redis).",
+    read: () => eventLog.length(),
+  }]);
+  const admin = adminOpsApi({
+    queue,
+    store,
+    records,
+    eventLog,
+    audit,
+    reconcileQueue,
+    onIngested: countOnly,
+    logger,
+  });
+  const dashboard = adminDashboard({
+    queues: [queue, reconcileQueue],
+    ...(config.adminToken ? { adminToken: config.adminToken } : {}),
+    readOnly: config.ops.dashboardReadOnly,
+  });
+  return {
+    app: {
+      onIngested,
+      onRejected: obs.metrics.onRejected,
+      readiness: () => ({ ionos: obs.ionosHealth.report() }),
+      adminMounts: [{ path: "/", app: admin }],
+      mounts: [
+        { path: "/admin/queues", app: dashboard },
+        {
+          path: "/",
+          app: metricsRoute({
+            registry: obs.metrics.registry,
+            ...(config.ops.metricsToken ? { token: config.ops.metricsToken } : {}),
+            logger,
+          }),
+        },
+      ],
+    },
+    onIngested,
+    stop: () => reconcileQueue.close(),
+  };
+}
+
+/** The `IonosClient` hooks that feed metrics and readiness. */
+export function ionosHooks(
+  obs: Observability,
+): Pick<IonosClientOptions, "onCall" | "onRetry" | "onRateLimitWait"> {
+  return {
+    onCall: (info) => {
+      obs.metrics.onIonosCall(info);
+      obs.ionosHealth.onCall(info);
+    },
+    onRetry: obs.metrics.onIonosRetry,
+    onRateLimitWait: obs.metrics.onRateLimitWait,
+  };
+}
+
+export interface WorkerOpsOptions {
+  config: Config;
+  redis: Redis;
+  queue: Queue<SyncJobData>;
+  store: WantedStateStore;
+  records: SyncRecords;
+  mapping: Mapping;
+  ionos: IonosClient;
+  logger: Logger;
+  obs: Observability;
+}
+
+/**
+ * Starts the reconcile worker (and its schedule when configured) and, in role `worker` with
+ * METRICS_PORT set, a small listener for `/metrics`, `/healthz` and `/readyz`.
+ *
+ * @returns a function that stops both
+ */
+export async function workerOps(options: WorkerOpsOptions): Promise<() => Promise<void>> {
+  const { config, redis, queue, store, records, mapping, ionos, logger, obs } = options;
+  const audit = new AuditLog(redis, { prefix: config.redisPrefix });
+  const stopScheduler = await startReconcileScheduler({
+    connection: redis,
+    intervalMinutes: config.ops.reconcileIntervalMinutes,
+    mode: config.ops.reconcileMode,
+    logger,
+    run: async ({ dryRun }) => {
+      const report = await reconcile(
+        { store, records, ionos, mapping, queue, audit, actor: "scheduler" },
+        { dryRun },
+      );
+      obs.metrics.onReconciled(report.counts);
+      return report;
+    },
+  });
+  let server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  if (config.role === "worker" && config.ops.metricsPort !== undefined) {
+    registerQueueGauges(obs.metrics.registry, [queue]);
+    const app = new Hono();
+    app.route("/", healthRoutes({ redis, readiness: () => ({ ionos: obs.ionosHealth.report() }) }));
+    app.route(
+      "/",
+      metricsRoute({
+        registry: obs.metrics.registry,
+        ...(config.ops.metricsToken ? { token: config.ops.metricsToken } : {}),
+        logger,
+      }),
+    );
+    server = Deno.serve(
+      { port: config.ops.metricsPort, hostname: config.host, onListen: () => {} },
+      app.fetch,
+    );
+    logger.info("worker metrics listening", { port: server.addr.port });
+  }
+  return async () => {
+    await server?.shutdown();
+    await stopScheduler();
+  };
+}
