@@ -4,12 +4,18 @@
  */
 import { UnrecoverableError } from "bullmq";
 import { IonosApiError, IonosError } from "../src/ionos/errors.ts";
+import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 
 export type FailureKind = "retry" | "permanent";
 
 /** Retryable IONOS errors (429, 5xx, timeouts, lost connections) and unknown errors retry. */
 export function classifyFailure(error: unknown): FailureKind {
-  if (error instanceof IonosError) return error.retryable ? "retry" : "permanent";
+  if (
+    error instanceof IonosError || error instanceof SyncConflictError ||
+    error instanceof WaitingForDependencyError
+  ) {
+    return error.retryable ? "retry" : "permanent";
+  }
   // Redis hiccups and the like: worth another attempt.
   return "retry";
 }

@@ -8,6 +8,7 @@ import { enqueueSync } from "../src/queue/sync_queue.ts";
 import type { TwinRecord } from "../src/store/sync_records.ts";
 import { entityKey, type WantedUser } from "../src/store/wanted_state.ts";
 import type { SyncContext, SyncOutcome } from "./context.ts";
+import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 import { generatePassword } from "./password.ts";
 
 /**
@@ -65,6 +66,7 @@ async function linkOrCreateUser(
 ): Promise<{ user: IonosUser; origin: "created" | "adopted"; adoptedOwnCreate: boolean }> {
   const email = wanted.email!;
   const existing = await ctx.ionos.findUserByEmail(email);
+  if (existing) await ensureNotOwnedByAnother(ctx, wanted.id, existing.id, email);
   if (existing) {
     // A "creating" mark means our own create went through but its answer was lost.
     const own = twin?.state === "creating";
@@ -87,6 +89,35 @@ async function linkOrCreateUser(
   });
   ctx.logger.info("created IONOS user", { idpId: wanted.id, ionosId: user.id });
   return { user, origin: "created", adoptedOwnCreate: false };
+}
+
+/**
+ * An IONOS user we already manage for another IdP user is not adopted twice. If that other user
+ * is being deleted (the IdP re-created someone under a new id), wait for its deletion; if it is
+ * alive, two IdP users share one email and a person has to decide.
+ */
+async function ensureNotOwnedByAnother(
+  ctx: SyncContext,
+  idpId: string,
+  ionosId: string,
+  email: string,
+): Promise<void> {
+  const owner = (await ctx.records.managed("user")).get(ionosId);
+  if (owner === undefined || owner === idpId) return;
+  const other = await ctx.store.getUser(owner);
+  if (!other || other.deleted) {
+    // A deleted owner whose IONOS user stays (deactivated, or protected) hands it over.
+    if (ctx.mapping.onUserDeleted === "deactivate" || isProtectedEmail(ctx.mapping, email)) {
+      await ctx.records.forget("user", owner, ionosId);
+      return;
+    }
+    throw new WaitingForDependencyError(
+      `IONOS user with ${email} still belongs to deleted IdP user ${owner}; waiting for its removal`,
+    );
+  }
+  throw new SyncConflictError(
+    `IdP users ${owner} and ${idpId} both want the email ${email}; IONOS allows one user per email`,
+  );
 }
 
 /** Deletes or deactivates the IONOS twin, per `onUserDeleted`; protected emails are kept. */

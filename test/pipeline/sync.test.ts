@@ -234,6 +234,37 @@ describe("sync pipeline", () => {
     expect(touched).toEqual([]);
   });
 
+  it("hands an email over when the IdP deletes a user and re-creates it under a new id", async () => {
+    await send(userEvent("user.created", "old-id", "moved@example.com"));
+    await h.drain();
+    await send(
+      { id: crypto.randomUUID(), type: "user.deleted", data: { id: "old-id" } },
+      userEvent("user.created", "new-id", "moved@example.com"),
+    );
+    await h.drain();
+    expect(state().users().filter((u) => u.properties.email === "moved@example.com"))
+      .toHaveLength(1);
+    const twin = await h.redis.client().hgetall("sync:ionos:user:new-id");
+    expect(twin.ionosId).toBe(state().userByEmail("moved@example.com")!.id);
+    expect((await h.stats()).jobs.failed).toBe(0);
+  });
+
+  it("refuses to give two live IdP users one IONOS user", async () => {
+    await send(userEvent("user.created", "twin-a", "shared@example.com"));
+    await h.drain();
+    await send(userEvent("user.created", "twin-b", "shared@example.com"));
+    await h.drain();
+    const twin = await h.redis.client().hgetall("sync:ionos:user:twin-b");
+    expect(twin.lastError).toMatch(/both want the email shared@example.com/);
+    expect(state().users().filter((u) => u.properties.email === "shared@example.com"))
+      .toHaveLength(1);
+    await h.redis.client().del("sync:ionos:user:twin-b");
+    // Leave the failed set as the 422 test below expects to find it.
+    const queue = createSyncQueue(h.redis.client());
+    for (const job of await queue.getFailed()) await job.remove();
+    await queue.close();
+  });
+
   it("ends a 422 as a failed job that keeps the IONOS message", async () => {
     state().addUser({ firstname: "Taken", lastname: "Email", email: "taken@example.com" });
     await send(userEvent("user.created", "clash", "clash@example.com"));
