@@ -3,15 +3,25 @@ import { startService } from "../src/service.ts";
 import { loadConfig } from "../src/config/config.ts";
 import { DEFAULT_MAPPING } from "../src/config/mapping.ts";
 import { createLogger } from "../src/log.ts";
+import { signWorkosPayload } from "../src/adapters/workos/signature.ts";
+import { signKeycloakPayload } from "../src/adapters/keycloak/signature.ts";
 const redis = await startRedis();
-const svc = await startService(loadConfig({REDIS_URL: redis.url, EVENTS_TOKEN: "x".repeat(20), PORT: "0", HOST: "127.0.0.1"}, "api"), DEFAULT_MAPPING, createLogger({level: "error"}));
-console.log(svc.app!.routes.map((r) => `${r.method} ${r.path} ${r.handler.name}`).join("\n"));
-for (const body of [
-  '{"id":"e1","type":"user.created","data":{"id":"u1","userName":"a@b.co","displayName":"\\ud800x"}}',
-  '{"id":"e2","type":"user.created","data":{"id":"u2","userName":"a2@b.co","displayName":"nul\\u0000 rtl\\u202e emoji 😀"}}',
-  '{"id":"e3\\udc00","type":"user.deleted","data":{"id":"u3"}}',
-]) {
-  const res = await fetch(`${svc.url}/events`, {method: "POST", headers: {authorization: `Bearer ${"x".repeat(20)}`, "content-type": "application/json"}, body});
-  console.log(res.status, await res.text());
-}
+const S = "s".repeat(20), W = "w".repeat(20), K = "k".repeat(20);
+const svc = await startService(loadConfig({REDIS_URL: redis.url, EVENTS_TOKEN: "x".repeat(20), SCIM_TOKEN: S, WORKOS_WEBHOOK_SECRET: W, KEYCLOAK_WEBHOOK_SECRET: K, PORT: "0", HOST: "127.0.0.1"}, "api"), DEFAULT_MAPPING, createLogger({level: "error"}));
+const app = svc.app!;
+const scim = async (method: string, path: string, body: string) => { const r = await app.request(path, {method, headers: {authorization: `Bearer ${S}`, "content-type": "application/scim+json"}, body}); console.log(method, path, r.status, r.headers.get("content-type"), (await r.text()).slice(0, 300)); };
+await scim("POST", "/scim/v2/Users", '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a\\ud800@example.com"}');
+await scim("POST", "/scim/v2/Users", '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"b@example.com","displayName":"\\ud800"}');
+await scim("POST", "/scim/v2/Users", '{"userName":"c@example.com"}');
+await scim("POST", "/scim/v2/Users", '{"userName":5}');
+await scim("POST", "/scim/v2/Users", '[[[[]]]]');
+await scim("POST", "/scim/v2/Groups", '{"displayName":"g\\udc00"}');
+await scim("POST", "/scim/v2/Users", "{bad");
+const now = String(Date.now());
+const wbody = '{"id":"evt_1","event":"dsync.user.created","data":{"id":"directory_user_1","emails":[{"value":"w\\ud800@example.com","primary":true}],"first_name":"\\ud800"},"created_at":"2026-01-01T00:00:00Z"}';
+let r = await app.request("/hooks/workos", {method: "POST", headers: {"content-type": "application/json", "workos-signature": `t=${now}, v1=${await signWorkosPayload(W, now, wbody)}`}, body: wbody});
+console.log("workos", r.status, await r.text());
+const kbody = '{"uid":"k1","type":"admin.USER-CREATE","resourceType":"USER","operationType":"CREATE","representation":"{\\"id\\":\\"u\\",\\"username\\":\\"k\\ud800\\",\\"email\\":\\"k@example.com\\"}"}';
+r = await app.request("/hooks/keycloak", {method: "POST", headers: {"content-type": "application/json", "x-keycloak-signature": await signKeycloakPayload(K, kbody)}, body: kbody});
+console.log("keycloak", r.status, await r.text());
 await svc.stop(); await redis.stop();

@@ -136,7 +136,8 @@ export async function main(
       );
     }
     io.stderr(`error: ${message}\n`);
-    return EXIT.failure;
+    // "invalid" is how it was asked (no reason, no credentials for this command): like usage.
+    return error instanceof OpsError && error.code === "invalid" ? EXIT.usage : EXIT.failure;
   } finally {
     await ctx?.close();
   }

@@ -12,8 +12,18 @@ export function isEmail(value: unknown): value is string {
   return typeof value === "string" && value.length <= 254 && EMAIL_RE.test(value);
 }
 
-const idpId = z.string().min(1).max(256);
-const shortText = z.string().max(1024);
+/**
+ * Text that is well-formed Unicode. A lone surrogate (`"\ud800"` in JSON) is not a character:
+ * IONOS cannot store it, and Redis' Lua JSON decoder refuses it, which used to turn the whole
+ * request into a 503 that the IdP would deliver again forever. Refused here, naming the field.
+ */
+const text = (min: number, max: number) =>
+  z.string().min(min).max(max).refine(
+    (s) => s.isWellFormed(),
+    "must be well-formed Unicode (a lone surrogate is not)",
+  );
+const idpId = text(1, 256);
+const shortText = text(0, 1024);
 
 /** A SCIM 2.0 User as far as we read it; unknown attributes are allowed and ignored. */
 export const ScimUserData = z.looseObject({
@@ -39,7 +49,7 @@ const MemberRef = z.looseObject({ value: idpId, display: shortText.optional() })
 
 export const ScimGroupData = z.looseObject({
   id: idpId,
-  displayName: z.string().min(1).max(1024),
+  displayName: text(1, 1024),
   externalId: shortText.optional(),
   /** When present: the full member list. When absent: members are left as they are. */
   members: z.array(MemberRef).max(100_000).optional(),
@@ -52,7 +62,7 @@ const MembershipData = z.looseObject({
 });
 
 const base = {
-  id: z.string().min(1).max(256),
+  id: text(1, 256),
   /** When the change happened at the identity provider; orders changes to one entity. */
   time: z.iso.datetime({ offset: true }).optional(),
 };

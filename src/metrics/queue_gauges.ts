@@ -41,6 +41,8 @@ export function registerQueueGauges(
   const extras = extra.map((e) => ({ ...e, gauge: registry.add(new Gauge(e.name, e.help)) }));
 
   registry.addCollector(async () => {
+    // Stale numbers would look current: a failed read leaves these gauges out of the scrape.
+    for (const g of [jobs, paused, lag, ...extras.map((e) => e.gauge)]) g.reset();
     await Promise.all(queues.map(async (queue) => {
       const [counts, isPaused, oldest] = await Promise.all([
         queue.getJobCounts(...STATES, "paused"),

@@ -107,7 +107,7 @@ export async function replayEvents(
       source: "replay" as const,
       ...(deps.requestId ? { requestId: deps.requestId } : {}),
     };
-    const ingested = await ingestEvents(
+    await ingestEvents(
       {
         store: deps.store,
         queue: deps.queue,

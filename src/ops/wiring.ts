@@ -105,7 +105,8 @@ export function intakeOps(options: IntakeOpsOptions): IntakeOps {
     app: {
       onIngested,
       onRejected: obs.metrics.onRejected,
-      readiness: () => ({ ionos: obs.ionosHealth.report() }),
+      // Only a process that also runs workers calls IONOS; an api-only one has nothing to say.
+      readiness: () => config.role === "all" ? { ionos: obs.ionosHealth.report() } : {},
       adminMounts: [{ path: "/", app: admin }],
       mounts: [
         { path: "/admin/queues", app: dashboard },

@@ -18,6 +18,7 @@ const FAULTS = { error5xxRate: 0.2, rate429: 0.1, lostAnswerRate: 0.05 };
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness({
+    // CHAOS_SEED replays other dice; call order still varies with timing.
     sim: { seed: Number(Deno.env.get("CHAOS_SEED") ?? 20261121), faults: FAULTS },
     env: { WORKER_CONCURRENCY: "8" },
   });
@@ -38,9 +39,10 @@ describe("IONOS answering 20% 5xx, 10% 429 and 5% lost answers", () => {
     expect(appliedUserCreates(sim.callLog)).toBe(dir.users.length);
     // A 422 would mean a duplicate create or a member added twice.
     expect(sim.callLog.filter((c) => c.status === 422)).toEqual([]);
-    // Every kind of fault really happened.
+    // The faults really happened. Lost answers are rarer (about 3 expected here), so their
+    // count is only printed; test/pipeline/retries.test.ts forces one deterministically.
     const f = sim.stats().faults;
-    expect(Math.min(f.error5xx, f.rate429, f.lostAnswer)).toBeGreaterThan(0);
-    console.log("calls", sim.stats().total, "faults", f);
+    expect(Math.min(f.error5xx, f.rate429)).toBeGreaterThan(0);
+    console.log(`seed ${sim.seed}: ${sim.stats().total} IONOS calls, faults ${JSON.stringify(f)}`);
   }, 180_000);
 });

@@ -1,7 +1,8 @@
 /**
  * What IONOS should hold for a wanted user or group, computed from a snapshot instead of live
  * reads. Mirrors `desiredProperties`/`changedFields` in workers/sync_user.ts and
- * `changedProperties` in workers/sync_group.ts: if those change, change this too, or reconcile
+ * `changedProperties` in workers/sync_group.ts (and plan.ts mirrors their adopt/conflict rules):
+ * if those change, change this too, or reconcile
  * reports drift the workers do not fix (or misses drift they would).
  */
 import {

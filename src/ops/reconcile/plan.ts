@@ -17,6 +17,7 @@ export const PLAN_ACTIONS = [
   "delete",
   "add-member",
   "remove-member",
+  "conflict",
 ] as const;
 export type PlanAction = typeof PLAN_ACTIONS[number];
 
@@ -92,10 +93,20 @@ function planUser(
     const match = ionos.usersByEmail.get(user.email.toLowerCase());
     if (match) {
       const owner = wanted.managedUsers.get(match.id);
+      const ownerAlive = owner !== undefined && owner !== user.id &&
+        wanted.users.get(owner)?.deleted === false;
+      // As workers/sync_user.ts decides: a live owner is a conflict only a person can resolve.
+      if (ownerAlive) {
+        return [item(
+          "conflict",
+          `IONOS user ${match.id} with this email belongs to user:${owner}; one email, two IdP users`,
+          match.id,
+        )];
+      }
       out.push(item(
         "adopt",
         owner && owner !== user.id
-          ? `IONOS user ${match.id} has this email but is linked to user:${owner}`
+          ? `IONOS user ${match.id} passes over from deleted user:${owner}`
           : `unmanaged IONOS user ${match.id} has this email`,
         match.id,
       ));

@@ -44,7 +44,11 @@ export interface Cluster {
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const redis = await startRedis({ appendOnly: true });
-  const sim = await startIonosSimulator({ requestDelayMs: 20, rateLimitPerSecond: 0, ...options.sim });
+  const sim = await startIonosSimulator({
+    requestDelayMs: 20,
+    rateLimitPerSecond: 0,
+    ...options.sim,
+  });
   const env: Record<string, string> = {
     REDIS_URL: redis.url,
     IONOS_API_URL: sim.url,
