@@ -3,13 +3,13 @@
  * privileges, delete, and make its members match. Members whose IONOS user does not exist yet
  * are left pending; creating that user enqueues this group again.
  */
-import { groupPrivileges, matchesAny } from "../src/config/mapping.ts";
+import { matchesAny } from "../src/config/mapping.ts";
 import type { IonosGroup, IonosGroupProperties } from "../src/ionos/types.ts";
-import { IONOS_PRIVILEGES } from "../src/ionos/types.ts";
 import { enqueueSync } from "../src/queue/sync_queue.ts";
 import type { TwinRecord } from "../src/store/sync_records.ts";
 import { entityKey, type WantedGroup } from "../src/store/wanted_state.ts";
 import type { SyncContext, SyncOutcome } from "./context.ts";
+import { desiredGroup, groupDiff } from "./desired_state.ts";
 
 /**
  * Syncs the group with IdP id `id`.
@@ -39,10 +39,7 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
     return { result: "not in groups.include" };
   }
 
-  const desired: IonosGroupProperties = {
-    name: wanted.displayName,
-    ...groupPrivileges(ctx.mapping, wanted.displayName),
-  };
+  const desired = desiredGroup(ctx.mapping, wanted.displayName);
   const changes: string[] = [];
   let group = twin?.ionosId ? await ctx.ionos.getGroup(twin.ionosId) : undefined;
   if (!group) {
@@ -51,7 +48,7 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
     group = linked.group;
     changes.push(linked.change);
   }
-  const diff = changedProperties(group.properties, desired);
+  const diff = groupDiff(group.properties, desired);
   if (diff.length > 0) {
     group = await ctx.ionos.updateGroup(group.id, desired);
     changes.push(`updated ${diff.join(", ")}`);
@@ -150,14 +147,4 @@ async function refreshAdministrators(
   if (!isAdminGroup) return;
   const users = await ctx.store.getMemberHistory(wanted.id);
   await enqueueSync(ctx.queue, users.map((u) => entityKey("user", u)));
-}
-
-function changedProperties(
-  current: IonosGroupProperties,
-  desired: IonosGroupProperties,
-): string[] {
-  const diff: string[] = current.name === desired.name ? [] : ["name"];
-  const privileges = IONOS_PRIVILEGES.filter((p) => !!current[p] !== desired[p]);
-  if (privileges.length) diff.push(`privileges (${privileges.join(", ")})`);
-  return diff;
 }

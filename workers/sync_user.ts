@@ -2,11 +2,12 @@
  * Brings one IONOS user in line with the IdP's wanted state: create (or adopt by email),
  * update, deactivate, reactivate, delete. Only users we created or adopted are ever changed.
  */
-import { isProtectedEmail, matchesAny } from "../src/config/mapping.ts";
+import { isProtectedEmail } from "../src/config/mapping.ts";
 import type { IonosUser, IonosUserProperties } from "../src/ionos/types.ts";
 import { enqueueSync } from "../src/queue/sync_queue.ts";
 import type { TwinRecord } from "../src/store/sync_records.ts";
-import { entityKey, type WantedUser } from "../src/store/wanted_state.ts";
+import { entityKey, type WantedGroup, type WantedUser } from "../src/store/wanted_state.ts";
+import { desiredUser, isAdministrator, userDiff } from "./desired_state.ts";
 import type { SyncContext, SyncOutcome } from "./context.ts";
 import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 import { generatePassword } from "./password.ts";
@@ -36,7 +37,7 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
   }
 
   const desired = await desiredProperties(ctx, wanted, current);
-  const diff = changedFields(current.properties, desired);
+  const diff = userDiff(current.properties, desired);
   if (diff.length > 0) {
     // IONOS has no PATCH: send the full property set, as the official tools do.
     current = await ctx.ionos.updateUser(current.id, desired);
@@ -162,56 +163,21 @@ async function removeUser(
   return { result: "deleted", ionosId: current.id, changes: ["deleted"] };
 }
 
-/** The full IONOS property set the user should have. */
+/** The full IONOS property set the user should have (secAuthActive is kept as it is). */
 async function desiredProperties(
   ctx: SyncContext,
   wanted: WantedUser,
   current: IonosUser | undefined,
 ): Promise<IonosUserProperties> {
-  const email = wanted.email!;
-  const now = current?.properties;
-  const protectedUser = isProtectedEmail(ctx.mapping, email) ||
-    isProtectedEmail(ctx.mapping, now?.email);
-  const admin = await isAdministrator(ctx, wanted.id);
-  const local = email.split("@")[0] ?? email;
-  return {
-    firstname: wanted.firstName || wanted.displayName?.split(" ")[0] || local,
-    lastname: wanted.lastName || wanted.displayName?.split(" ").slice(1).join(" ") || local,
-    email,
-    // Protected users are never demoted or deactivated.
-    administrator: admin || (protectedUser && !!now?.administrator),
-    // Never switch off a second factor that is already enforced.
-    forceSecAuth: ctx.mapping.forceSecAuth || !!now?.forceSecAuth,
-    secAuthActive: now?.secAuthActive ?? false,
-    active: wanted.active || (protectedUser && !!now?.active),
-  };
-}
-
-/** Whether the user is in any IdP group the mapping names as administrators. */
-async function isAdministrator(ctx: SyncContext, userId: string): Promise<boolean> {
-  if (ctx.mapping.administrators.length === 0) return false;
-  for (const gid of await ctx.store.getUserGroups(userId)) {
-    const group = await ctx.store.getGroup(gid);
-    if (group && !group.deleted && matchesAny(ctx.mapping.administrators, group.displayName)) {
-      return true;
-    }
+  const groupIds = await ctx.store.getUserGroups(wanted.id);
+  const groups = new Map<string, WantedGroup>();
+  for (const gid of groupIds) {
+    const g = await ctx.store.getGroup(gid);
+    if (g) groups.set(gid, g);
   }
-  return false;
-}
-
-const COMPARED: (keyof IonosUserProperties)[] = [
-  "firstname",
-  "lastname",
-  "email",
-  "administrator",
-  "forceSecAuth",
-  "active",
-];
-
-function changedFields(current: IonosUserProperties, desired: IonosUserProperties): string[] {
-  return COMPARED.filter((k) => {
-    const a = current[k];
-    const b = desired[k];
-    return k === "email" ? String(a).toLowerCase() !== String(b).toLowerCase() : a !== b;
-  });
+  const admin = isAdministrator(ctx.mapping, groupIds, groups);
+  return {
+    ...desiredUser(ctx.mapping, wanted, admin, current?.properties),
+    secAuthActive: current?.properties.secAuthActive ?? false,
+  };
 }

@@ -5,7 +5,13 @@
 import { isProtectedEmail, type Mapping, matchesAny } from "../../config/mapping.ts";
 import type { IonosGroup } from "../../ionos/types.ts";
 import type { EntityKey, WantedGroup, WantedUser } from "../../store/wanted_state.ts";
-import { desiredGroup, desiredUser, groupDiff, isAdministrator, userDiff } from "./desired.ts";
+import {
+  desiredGroup,
+  desiredUser,
+  groupDiff,
+  isAdministrator,
+  userDiff,
+} from "../../../workers/desired_state.ts";
 import type { IonosSnapshot, WantedSnapshot } from "./snapshot.ts";
 
 export const PLAN_ACTIONS = [

@@ -1,22 +1,20 @@
 /**
- * What IONOS should hold for a wanted user or group, computed from a snapshot instead of live
- * reads. Mirrors `desiredProperties`/`changedFields` in workers/sync_user.ts and
- * `changedProperties` in workers/sync_group.ts (and plan.ts mirrors their adopt/conflict rules):
- * if those change, change this too, or reconcile
- * reports drift the workers do not fix (or misses drift they would).
+ * What IONOS should hold for a wanted user or group: the mapping from wanted state to IONOS
+ * properties, in one place. The sync steps write it; reconcile compares IONOS against it, so the
+ * two can never disagree about what drift is.
  */
 import {
   groupPrivileges,
   isProtectedEmail,
   type Mapping,
   matchesAny,
-} from "../../config/mapping.ts";
+} from "../src/config/mapping.ts";
 import {
   IONOS_PRIVILEGES,
   type IonosGroupProperties,
   type IonosUserProperties,
-} from "../../ionos/types.ts";
-import type { WantedGroup, WantedUser } from "../../store/wanted_state.ts";
+} from "../src/ionos/types.ts";
+import type { WantedGroup, WantedUser } from "../src/store/wanted_state.ts";
 
 /** The user properties the worker would write, given the user's current IONOS properties. */
 export function desiredUser(
