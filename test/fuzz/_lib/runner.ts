@@ -36,7 +36,9 @@ export function judgeReject(
     }
     if (c.expect === "safe" && res.status < 300) return undefined;
     if (res.status < 400 || res.status > 499) return `status ${res.status}: ${text.slice(0, 300)}`;
-    if (!/json/.test(res.headers.get("content-type") ?? "")) return "error body is not JSON";
+    if (!/json/.test(res.headers.get("content-type") ?? "")) {
+      return `${res.status} with a body that is not JSON: ${text.slice(0, 100)}`;
+    }
     if (text.length > MAX_ERROR_BODY) return `error body of ${text.length} bytes`;
     try {
       const body = JSON.parse(text);
