@@ -10,7 +10,8 @@ import { run } from "./main.ts";
 import { ConfigError } from "./config/config.ts";
 import { MappingError } from "./config/mapping.ts";
 
-const DATA_DIR = ".data";
+/** Where the dev Redis and tokens live; tests point it elsewhere. */
+const DATA_DIR = Deno.env.get("DEV_DATA_DIR") ?? ".data";
 
 async function freePort(): Promise<number> {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -85,6 +86,7 @@ const cleanup = async () => {
 };
 
 try {
+  const sandbox = !env.IONOS_TOKEN && !(env.IONOS_USERNAME && env.IONOS_PASSWORD);
   if (!env.REDIS_URL) {
     if (!(await hasRedisServer())) {
       console.error(
@@ -94,16 +96,16 @@ try {
       );
       Deno.exit(1);
     }
+    // The simulator forgets everything when it stops, so state kept about it would be stale.
+    if (sandbox) await Deno.remove(`${DATA_DIR}/redis`, { recursive: true }).catch(() => {});
     const redis = await startEmbeddedRedis();
     env.REDIS_URL = redis.url;
     cleanups.push(redis.stop);
   }
-  let sandbox = false;
-  if (!env.IONOS_TOKEN && !(env.IONOS_USERNAME && env.IONOS_PASSWORD)) {
+  if (sandbox) {
     const sim = await startIonosSimulator({ port: await freePort(), rateLimitPerSecond: 20 });
     env.IONOS_API_URL = sim.url;
     env.IONOS_TOKEN = "sim-token";
-    sandbox = true;
     cleanups.push(() => sim.close());
   }
   const tokens = await devTokens();
@@ -111,10 +113,7 @@ try {
   env.PORT ??= "8080";
   env.LOG_LEVEL ??= "info";
 
-  const service = await run([], env);
-  Deno.addSignalListener("SIGINT", () => void cleanup());
-  Deno.addSignalListener("SIGTERM", () => void cleanup());
-  globalThis.addEventListener("unload", () => void cleanup());
+  const service = await run([], env, { afterStop: cleanup });
 
   const base = service.url ?? `http://localhost:${env.PORT}`;
   const line = "=".repeat(78);
@@ -138,7 +137,7 @@ try {
   console.log(
     `  curl -sS -X POST ${base}/events -H 'Authorization: Bearer ${env.EVENTS_TOKEN}' \\\n` +
       `    -H 'Content-Type: application/json' \\\n` +
-      `    -d '{"id":"evt-1","type":"user.created","data":{"id":"00u1","userName":"ada@example.com",` +
+      `    -d '{"id":"evt-${Date.now()}","type":"user.created","data":{"id":"00u1","userName":"ada@example.com",` +
       `"name":{"givenName":"Ada","familyName":"Lovelace"},"emails":[{"value":"ada@example.com","primary":true}],"active":true}}'\n`,
   );
   if (sandbox) {

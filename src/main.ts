@@ -25,8 +25,20 @@ export function parseRole(args: string[]): Role {
   return role as Role;
 }
 
-/** Runs the service until a signal; returns the process exit code on start-up failure. */
-export async function run(args: string[], env: Record<string, string>): Promise<Service> {
+export interface RunOptions {
+  /** Runs after the service has stopped on a signal, before exit (dev: stop embedded Redis). */
+  afterStop?: () => Promise<void> | void;
+}
+
+/**
+ * Starts the service and stops it cleanly on SIGTERM/SIGINT.
+ * @throws {ConfigError | MappingError} when the configuration is not valid
+ */
+export async function run(
+  args: string[],
+  env: Record<string, string>,
+  options: RunOptions = {},
+): Promise<Service> {
   const role = parseRole(args);
   const config = loadConfig(env, role);
   const mapping = await loadMapping(config.syncConfigPath);
@@ -36,9 +48,20 @@ export async function run(args: string[], env: Record<string, string>): Promise<
     mapping,
   });
   const service = await startService(config, mapping, logger);
+  let stopping = false;
   const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
     logger.info("shutting down", { signal });
+    // A Redis that is gone must not keep the process alive: exit after a bounded wait anyway.
+    const limit = config.shutdownTimeoutMs + 5_000;
+    const timer = setTimeout(() => {
+      logger.warn("shutdown took too long; exiting", { limitMs: limit });
+      Deno.exit(1);
+    }, limit);
     await service.stop();
+    await options.afterStop?.();
+    clearTimeout(timer);
     logger.info("stopped");
     Deno.exit(0);
   };
