@@ -9,7 +9,11 @@ import { enqueueSync } from "../src/queue/sync_queue.ts";
 import type { TwinRecord } from "../src/store/sync_records.ts";
 import { entityKey, type WantedGroup } from "../src/store/wanted_state.ts";
 import type { SyncContext, SyncOutcome } from "./context.ts";
+import { forEachConcurrently } from "./concurrently.ts";
 import { desiredGroup, groupDiff } from "./desired_state.ts";
+
+/** Membership writes one group job keeps in flight at once. */
+const MEMBER_WRITES_IN_FLIGHT = 8;
 
 /**
  * Syncs the group with IdP id `id`.
@@ -112,19 +116,21 @@ async function syncMembers(
   const managedUsers = await ctx.records.managed("user");
   const actual = new Set((await ctx.ionos.listGroupMembers(ionosGroupId)).map((u) => u.id));
 
+  // Member writes are independent of each other: keep several in flight (the shared rate
+  // limiter still paces them), each one waiting for its own request to finish.
+  const toAdd = [...desired].filter((id) => !actual.has(id));
+  // Members we do not manage were put there by someone else: leave them.
+  const toRemove = [...actual].filter((id) => !desired.has(id) && managedUsers.has(id));
   let added = 0;
   let removed = 0;
-  for (const userId of desired) {
-    if (actual.has(userId)) continue;
+  await forEachConcurrently(toAdd, MEMBER_WRITES_IN_FLIGHT, async (userId) => {
     await ctx.ionos.addGroupMember(ionosGroupId, userId);
     added++;
-  }
-  for (const userId of actual) {
-    // Members we do not manage were put there by someone else: leave them.
-    if (desired.has(userId) || !managedUsers.has(userId)) continue;
+  });
+  await forEachConcurrently(toRemove, MEMBER_WRITES_IN_FLIGHT, async (userId) => {
     await ctx.ionos.removeGroupMember(ionosGroupId, userId);
     removed++;
-  }
+  });
   const changes: string[] = [];
   if (added) changes.push(`added ${added} member${added === 1 ? "" : "s"}`);
   if (removed) changes.push(`removed ${removed} member${removed === 1 ? "" : "s"}`);
