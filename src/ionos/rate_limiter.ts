@@ -8,6 +8,7 @@
  * calls pass, and `pause(ms)` stops everyone, as a 429 asks.
  */
 import type { Redis } from "ioredis";
+import { LuaScript } from "../store/lua_script.ts";
 import { sleep } from "./retry.ts";
 
 /** A shared call budget. `acquire()` resolves when one call may be made. */
@@ -107,7 +108,7 @@ local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 `;
 
 /** KEYS: tat, pausedUntil. ARGV: interval ms, burst. Returns 0 (go) or ms to wait. */
-const ACQUIRE_LUA = `${CLOCK}
+const ACQUIRE_LUA = new LuaScript(`${CLOCK}
 local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
 if paused > now then return math.ceil(paused - now) end
 local interval = tonumber(ARGV[1])
@@ -118,10 +119,10 @@ local allowAt = nextTat - tonumber(ARGV[2]) * interval
 if allowAt > now then return math.ceil(allowAt - now) end
 redis.call('SET', KEYS[1], string.format('%.3f', nextTat), 'PX', math.ceil(nextTat - now) + 1000)
 return 0
-`;
+`);
 
 /** KEYS: pausedUntil. ARGV: ms. Only ever extends a pause. */
-const PAUSE_LUA = `${CLOCK}
+const PAUSE_LUA = new LuaScript(`${CLOCK}
 local ms = tonumber(ARGV[1])
 local untilTs = now + ms
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -129,7 +130,7 @@ if untilTs > current then
   redis.call('SET', KEYS[1], string.format('%.3f', untilTs), 'PX', math.ceil(ms) + 1000)
 end
 return 0
-`;
+`);
 
 export interface RedisRateLimiterOptions extends RateLimiterOptions {
   redis: Redis;
@@ -151,8 +152,6 @@ export class RedisRateLimiter implements RateLimiter {
   readonly #keys: [string, string];
   readonly #interval: number;
   readonly #burst: number;
-  /** Script SHA1s from SCRIPT LOAD, so each call sends only the hash. */
-  readonly #shas = new Map<string, string>();
 
   constructor(options: RedisRateLimiterOptions) {
     [this.#interval, this.#burst] = validate(options, false);
@@ -175,20 +174,7 @@ export class RedisRateLimiter implements RateLimiter {
     if (ms > 0) await this.#run(PAUSE_LUA, [this.#keys[1]], [ms]);
   }
 
-  async #run(script: string, keys: string[], args: number[]): Promise<unknown> {
-    for (let loaded = false;; loaded = true) {
-      let sha = this.#shas.get(script);
-      if (!sha) {
-        sha = String(await this.#redis.script("LOAD", script));
-        this.#shas.set(script, sha);
-      }
-      try {
-        return await this.#redis.evalsha(sha, keys.length, ...keys, ...args);
-      } catch (err) {
-        // After a Redis restart or SCRIPT FLUSH the cache is empty: load the script again.
-        if (loaded || !String(err).includes("NOSCRIPT")) throw err;
-        this.#shas.delete(script);
-      }
-    }
+  #run(script: LuaScript, keys: string[], args: number[]): Promise<unknown> {
+    return script.run(this.#redis, keys, args);
   }
 }

@@ -12,6 +12,7 @@ import type { SyncEvent } from "../events/event.ts";
 import type { IngestContext } from "../intake/ingest.ts";
 import type { ApplyResult, EntityKey } from "../store/wanted_state.ts";
 import { stripSecrets } from "./strip_secrets.ts";
+import { LuaScript } from "../store/lua_script.ts";
 
 /** One logged event, as operators and replay see it. */
 export interface EventLogEntry {
@@ -71,7 +72,7 @@ export interface EventLogQuery {
 
 const ENTITY_INDEX_LENGTH = 200;
 
-const APPEND_SCRIPT = `
+const APPEND_SCRIPT = new LuaScript(`
 local stream, idx, maxlen, minid = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local ttl, skipKnown = tonumber(ARGV[5]), ARGV[6] == '1'
 local entries = cjson.decode(ARGV[7])
@@ -91,7 +92,7 @@ for i, en in ipairs(entries) do
   end
 end
 redis.call('XTRIM', stream, 'MINID', '~', minid)
-return ids`;
+return ids`);
 
 /** The entity an event is about. */
 export function eventEntity(event: SyncEvent): EntityKey {
@@ -173,9 +174,7 @@ export class EventLog {
       return { e: event.id, ent: entity, f: Object.entries(fields).flat() };
     });
     const now = await this.#now();
-    const ids = await this.#redis.eval(
-      APPEND_SCRIPT,
-      0,
+    const ids = await APPEND_SCRIPT.run(this.#redis, [], [
       this.key,
       this.key,
       String(this.#maxEntries),
@@ -183,7 +182,7 @@ export class EventLog {
       String(Math.ceil(this.#maxAgeMs / 1000)),
       result.duplicates > 0 ? "1" : "0",
       JSON.stringify(entries),
-    ) as string[];
+    ]) as string[];
     return ids;
   }
 

@@ -14,8 +14,11 @@ import type { Redis } from "ioredis";
 import type { SyncEvent } from "../events/event.ts";
 import type { Attributes } from "./normalize.ts";
 import type { ResourceTypeName } from "./schema.ts";
+import { LuaScript } from "../store/lua_script.ts";
 
-const WRITE_SCRIPT = await Deno.readTextFile(new URL("./scim_write.lua", import.meta.url));
+const WRITE_SCRIPT = new LuaScript(
+  await Deno.readTextFile(new URL("./scim_write.lua", import.meta.url)),
+);
 
 /** `meta` as stored; `location` is added when answering, from the request's base URL. */
 export interface StoredMeta {
@@ -131,7 +134,7 @@ export class ScimStore {
       })),
       events: events.map((e) => [e.id, JSON.stringify(e)]),
     };
-    const raw = await this.#redis.eval(WRITE_SCRIPT, 0, this.#prefix, JSON.stringify(payload));
+    const raw = await WRITE_SCRIPT.run(this.#redis, [], [this.#prefix, JSON.stringify(payload)]);
     return JSON.parse(raw as string) as CommitResult;
   }
 

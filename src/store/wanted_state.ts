@@ -7,6 +7,7 @@
 import type { Redis } from "ioredis";
 import { type ScimGroupData, type SyncEvent, userEmail } from "../events/event.ts";
 import { type StoreKeys, storeKeys } from "./keys.ts";
+import { LuaScript } from "./lua_script.ts";
 
 /** What the identity provider wants for one user. */
 export interface WantedUser {
@@ -73,14 +74,16 @@ export interface WantedStateStoreOptions {
   dedupeTtlSeconds?: number;
 }
 
-const APPLY_SCRIPT = await Deno.readTextFile(new URL("./apply_events.lua", import.meta.url));
+const APPLY_SCRIPT = new LuaScript(
+  await Deno.readTextFile(new URL("./apply_events.lua", import.meta.url)),
+);
 
-const CLEAR_OUTBOX_SCRIPT = `
+const CLEAR_OUTBOX_SCRIPT = new LuaScript(`
 for i = 2, #ARGV do
   local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
   if score and tonumber(score) <= tonumber(ARGV[1]) then redis.call('ZREM', KEYS[1], ARGV[i]) end
 end
-return 0`;
+return 0`);
 
 /** Events in the compact shape the Lua script reads. */
 type NormalizedEvent =
@@ -184,15 +187,13 @@ export class WantedStateStore {
   async applyEvents(events: SyncEvent[], options: ApplyOptions = {}): Promise<ApplyResult> {
     const now = options.now ?? Date.now();
     const normalized = events.map((e) => normalizeEvent(e, now));
-    const raw = await this.#redis.eval(
-      APPLY_SCRIPT,
-      0,
+    const raw = await APPLY_SCRIPT.run(this.#redis, [], [
       this.#prefix,
-      String(this.#ttl),
+      this.#ttl,
       options.deliveryId ?? "",
-      String(now),
+      now,
       JSON.stringify(normalized),
-    ) as string;
+    ]) as string;
     const parsed = JSON.parse(raw) as {
       accepted: number;
       stamp: number;
@@ -265,6 +266,6 @@ export class WantedStateStore {
    */
   async clearOutbox(entities: EntityKey[], stamp: number): Promise<void> {
     if (entities.length === 0) return;
-    await this.#redis.eval(CLEAR_OUTBOX_SCRIPT, 1, this.keys.outbox, String(stamp), ...entities);
+    await CLEAR_OUTBOX_SCRIPT.run(this.#redis, [this.keys.outbox], [stamp, ...entities]);
   }
 }
