@@ -5,7 +5,7 @@ export interface FuzzCase {
   method: string;
   path: string;
   headers: Record<string, string>;
-  body?: string | Uint8Array;
+  body?: string | Uint8Array<ArrayBuffer>;
   /**
    * "reject": a 4xx with a clear JSON error body. "duplicate": an exact replay of a delivery
    * already accepted, answered 2xx with nothing accepted. "safe": a read that may succeed or be

@@ -120,7 +120,11 @@ export async function eventsCases(
   options: EventsFuzzOptions,
 ): Promise<FuzzCase[]> {
   const bearer = { ...JSON_TYPE, authorization: `Bearer ${options.eventsToken}` };
-  const post = (kind: string, body: string | Uint8Array, headers = bearer): FuzzCase => ({
+  const post = (
+    kind: string,
+    body: string | Uint8Array<ArrayBuffer>,
+    headers: Record<string, string> = bearer,
+  ): FuzzCase => ({
     kind,
     method: "POST",
     path: "/events",

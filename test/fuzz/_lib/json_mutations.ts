@@ -158,10 +158,10 @@ export function malformedBody(
   rng: Rng,
   validText: string,
   invalidText: string,
-): { kind: string; body: string | Uint8Array } {
+): { kind: string; body: string | Uint8Array<ArrayBuffer> } {
   const cut = rng.int(1, validText.length - 1);
   const depth = rng.int(1_000, 400_000);
-  const options: (() => { kind: string; body: string | Uint8Array })[] = [
+  const options: (() => { kind: string; body: string | Uint8Array<ArrayBuffer> })[] = [
     () => ({ kind: "truncated JSON", body: validText.slice(0, cut) }),
     () => ({ kind: "trailing junk", body: validText + rng.pick(["}", "x", ",", "\u0000", "]"]) }),
     () => ({

@@ -156,7 +156,7 @@ export function scimCases(rng: Rng, count: number, options: ScimFuzzOptions): Fu
     kind: string,
     method: string,
     path: string,
-    body?: string | Uint8Array,
+    body?: string | Uint8Array<ArrayBuffer>,
   ): FuzzCase => ({
     kind,
     method,

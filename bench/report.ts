@@ -1,0 +1,255 @@
+/** Turns a benchmark run's results into tables: printed, and kept as Markdown beside the JSON. */
+import type { IntakeResults, IntakeRun } from "./intake.ts";
+import type { LimiterRun } from "./limiter.ts";
+import type { Machine } from "./lib/machine.ts";
+import { mib, ms, num } from "./lib/table.ts";
+import type { QueuedPoint } from "./memory.ts";
+import type { SyncResults } from "./sync.ts";
+import type { CallKind } from "./lib/ionos_calls.ts";
+
+export interface BenchResults {
+  startedAt: string;
+  totalSeconds: number;
+  machine: Machine;
+  intake: IntakeResults;
+  /** The same load with different WORKER_CONCURRENCY. */
+  sync: SyncResults[];
+  limiter: LimiterRun[];
+  queuedMemory: QueuedPoint[];
+}
+
+export interface Table {
+  title: string;
+  header: string[];
+  rows: string[][];
+}
+
+const ratio = (a: number, b: number) => (b > 0 ? `x${num(a / b, a / b < 0.1 ? 3 : 2)}` : "-");
+
+function intakeRows(r: IntakeResults): string[][] {
+  const rows: string[][] = [];
+  const row = (name: string, run: IntakeRun, base: string, baseValue: number, mine: number) =>
+    rows.push([
+      name,
+      num(run.requestsPerSec),
+      num(run.eventsPerSec),
+      ms(run.latencyP50Ms),
+      ms(run.latencyP99Ms),
+      base,
+      num(baseValue),
+      ratio(mine, baseValue),
+    ]);
+  const { intake, bareHono, bullmq } = r;
+  row(
+    "POST /events, 1 event",
+    intake.single,
+    "bare Hono, req/s",
+    bareHono.single.requestsPerSec,
+    intake.single.requestsPerSec,
+  );
+  row("", intake.single, "BullMQ add, jobs/s", bullmq.add.jobsPerSec, intake.single.eventsPerSec);
+  row(
+    "POST /events, 100 events",
+    intake.batch,
+    "bare Hono, req/s",
+    bareHono.batch.requestsPerSec,
+    intake.batch.requestsPerSec,
+  );
+  row(
+    "",
+    intake.batch,
+    "BullMQ addBulk(100), jobs/s",
+    bullmq.addBulk.jobsPerSec,
+    intake.batch.eventsPerSec,
+  );
+  if (intake.scimUsers) {
+    const s = intake.scimUsers;
+    row(
+      "SCIM POST /Users",
+      s,
+      "bare Hono, req/s",
+      bareHono.single.requestsPerSec,
+      s.requestsPerSec,
+    );
+    row("", s, "BullMQ add, jobs/s", bullmq.add.jobsPerSec, s.eventsPerSec);
+  }
+  return rows;
+}
+
+function baselineRows(r: IntakeResults): string[][] {
+  const b = r.bareHono;
+  const q = r.bullmq;
+  return [
+    [
+      "bare Hono, 1 event/request",
+      `${num(b.single.requestsPerSec)} req/s`,
+      ms(b.single.latencyP50Ms),
+      ms(b.single.latencyP99Ms),
+      `server ${b.single.cpu.server}`,
+    ],
+    [
+      "bare Hono, 100 events/request",
+      `${num(b.batch.requestsPerSec)} req/s`,
+      ms(b.batch.latencyP50Ms),
+      ms(b.batch.latencyP99Ms),
+      `server ${b.batch.cpu.server}`,
+    ],
+    [
+      "BullMQ add",
+      `${num(q.add.callsPerSec)} calls/s`,
+      ms(round1(q.add.latencyP50Ms)),
+      ms(round1(q.add.latencyP99Ms)),
+      `redis ${q.add.cpu.redis}`,
+    ],
+    [
+      "BullMQ addBulk(100)",
+      `${num(q.addBulk.callsPerSec)} calls/s`,
+      ms(round1(q.addBulk.latencyP50Ms)),
+      ms(round1(q.addBulk.latencyP99Ms)),
+      `redis ${q.addBulk.cpu.redis}`,
+    ],
+    [
+      "intake, 1 event/request",
+      `${num(r.intake.single.requestsPerSec)} req/s`,
+      ms(r.intake.single.latencyP50Ms),
+      ms(r.intake.single.latencyP99Ms),
+      cpuText(r.intake.single),
+    ],
+    [
+      "intake, 100 events/request",
+      `${num(r.intake.batch.requestsPerSec)} req/s`,
+      ms(r.intake.batch.latencyP50Ms),
+      ms(r.intake.batch.latencyP99Ms),
+      cpuText(r.intake.batch),
+    ],
+    ...(r.intake.scimUsers
+      ? [[
+        "SCIM POST /Users",
+        `${num(r.intake.scimUsers.requestsPerSec)} req/s`,
+        ms(r.intake.scimUsers.latencyP50Ms),
+        ms(r.intake.scimUsers.latencyP99Ms),
+        cpuText(r.intake.scimUsers),
+      ]]
+      : []),
+  ];
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
+const cpuText = (run: IntakeRun) => `intake ${run.cpu.server}, redis ${run.cpu.redis}`;
+
+function syncRows(runs: SyncResults[]): string[][] {
+  const row = (name: string, cell: (s: SyncResults) => string) => [name, ...runs.map(cell)];
+  return [
+    row(
+      "initial load",
+      (s) => `${num(s.users)} users, ${num(s.groups)} groups, ${num(s.memberships)} memberships`,
+    ),
+    row(
+      "IONOS rate limit",
+      (s) => `simulator ${s.simRatePerSec}/s, workers ${s.serviceRatePerSec}/s`,
+    ),
+    row(
+      "converged after",
+      (s) =>
+        s.converged
+          ? `${num(s.convergeSeconds, 1)} s`
+          : `NO (${num(s.convergeSeconds)} s): ${s.problems.join("; ")}`,
+    ),
+    row("events accepted in", (s) => `${num(s.loadSeconds, 1)} s`),
+    row("IONOS calls", (s) => num(s.ionosCalls)),
+    row(
+      "minimum calls",
+      (s) =>
+        `${num(s.minimumCalls.total)} (${num(s.minimumCalls.writes)} writes + ${
+          num(s.minimumCalls.polls)
+        } polls + ${num(s.minimumCalls.reads)} lookups)`,
+    ),
+    row(
+      "calls per change",
+      (s) =>
+        `${num(s.ionosCalls / s.changes, 2)} (minimum ${num(s.minimumCalls.total / s.changes, 2)})`,
+    ),
+    row(
+      "achieved IONOS rate",
+      (s) => `${num(s.achievedPerSec, 1)}/s = ${num(s.shareOfAllowed * 100)}% of allowed`,
+    ),
+    row("busiest second", (s) => `${s.maxPerSecond} calls`),
+    row("429 answers", (s) => num(s.rateLimited)),
+    row("sync jobs run", (s) => `${num(s.syncJobs)} for ${num(s.users + s.groups)} entities`),
+    row("failed jobs", (s) => num(s.failedJobs)),
+    row("peak RSS intake", (s) => mib(s.memory.intake.peakRss)),
+    row("peak RSS worker", (s) => mib(s.memory.worker.peakRss)),
+  ];
+}
+
+function callRows(runs: SyncResults[]): string[][] {
+  const kinds = [...new Set(runs.flatMap((r) => Object.keys(r.byKind)))] as CallKind[];
+  const count = (r: SyncResults, k: CallKind) => r.byKind[k] ?? 0;
+  return kinds.sort((a, b) => count(runs[0]!, b) - count(runs[0]!, a))
+    .map((k) => [k, ...runs.map((r) => num(count(r, k)))]);
+}
+
+export function reportTables(r: BenchResults): Table[] {
+  const m = r.machine;
+  return [
+    {
+      title: "Machine",
+      header: ["", ""],
+      rows: [
+        ["CPU", `${m.cpuModel}, nproc ${m.nproc}`],
+        ["memory", `${m.memoryGiB} GiB`],
+        ["runtime", `Deno ${m.deno} (V8 ${m.v8}), Redis ${m.redis}, Linux ${m.kernel}`],
+      ],
+    },
+    {
+      title:
+        `Intake: ${r.intake.connections} connections, ${r.intake.durationSec} s per run, ratios to baselines`,
+      header: [
+        "workload",
+        "req/s",
+        "events/s",
+        "p50 ms",
+        "p99 ms",
+        "baseline",
+        "baseline value",
+        "ratio",
+      ],
+      rows: intakeRows(r.intake),
+    },
+    {
+      title: "Every intake run and baseline (CPU = busy cores of that process)",
+      header: ["run", "throughput", "p50 ms", "p99 ms", "CPU"],
+      rows: baselineRows(r.intake),
+    },
+    {
+      title: "Sync: fresh contract, initial load",
+      header: ["", ...r.sync.map((s) => `WORKER_CONCURRENCY=${s.workerConcurrency}`)],
+      rows: syncRows(r.sync),
+    },
+    {
+      title: "Sync: IONOS calls by kind",
+      header: ["kind", ...r.sync.map((s) => `concurrency ${s.workerConcurrency}`)],
+      rows: callRows(r.sync),
+    },
+    {
+      title: "Shared rate limiter alone (RedisRateLimiter.acquire)",
+      header: ["configured/s", "callers", "granted/s", "share"],
+      rows: r.limiter.map((l) => [
+        num(l.ratePerSec),
+        String(l.callers),
+        num(l.grantedPerSec, 1),
+        `${num((100 * l.grantedPerSec) / l.ratePerSec)}%`,
+      ]),
+    },
+    {
+      title: "Intake memory vs queued jobs (no worker running)",
+      header: ["queued jobs", "intake RSS", "intake peak RSS", "Redis used_memory"],
+      rows: r.queuedMemory.map((p) => [
+        num(p.queuedJobs),
+        mib(p.intakeRss),
+        mib(p.intakePeakRss),
+        mib(p.redisUsedMemory),
+      ]),
+    },
+  ];
+}
