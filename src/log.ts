@@ -14,7 +14,15 @@ const SECRET_KEY = /pass(word)?|secret|token|authorization|api[-_]?key|signature
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 8 || value === null || typeof value !== "object") return value;
   if (value instanceof Error) {
-    return { name: value.name, message: value.message, ...redactObject(value, depth) };
+    // Only name, message and code: other fields can hold what the failing call carried (an
+    // ioredis error keeps the command's arguments, i.e. the events with names and emails).
+    const code = (value as { code?: unknown }).code;
+    return {
+      name: value.name,
+      message: value.message,
+      ...(typeof code === "string" || typeof code === "number" ? { code } : {}),
+      ...(value.cause !== undefined ? { cause: redact(value.cause, depth + 1) } : {}),
+    };
   }
   if (Array.isArray(value)) return value.slice(0, 100).map((v) => redact(v, depth + 1));
   return redactObject(value as Record<string, unknown>, depth);

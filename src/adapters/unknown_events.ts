@@ -7,6 +7,9 @@ import type { Redis } from "ioredis";
 
 const key = (prefix: string) => `${prefix}:stats:unknown-events`;
 
+/** Distinct `<source>:<type>` fields kept before new types are lumped together. */
+export const MAX_TYPES = 500;
+
 /** Adds one to the count of `type` from `source`. */
 export async function countUnknownEvent(
   redis: Redis,
@@ -14,7 +17,12 @@ export async function countUnknownEvent(
   type: string,
   prefix = "sync",
 ): Promise<void> {
-  await redis.hincrby(key(prefix), `${source}:${type.slice(0, 200)}`, 1);
+  const field = `${source}:${type.slice(0, 200)}`;
+  // A sender that invents a new type per delivery must not grow the hash without limit: past
+  // MAX_TYPES distinct types, new ones are counted together under "<source>:(other)".
+  const known = await redis.hexists(key(prefix), field);
+  const full = !known && (await redis.hlen(key(prefix))) >= MAX_TYPES;
+  await redis.hincrby(key(prefix), full ? `${source}:(other)` : field, 1);
 }
 
 /**

@@ -9,7 +9,7 @@ import type { Redis } from "ioredis";
 import type { SyncEvent } from "../events/event.ts";
 import type { EventSource, IngestDeps } from "../intake/ingest.ts";
 import { ingestEvents } from "../intake/ingest.ts";
-import { errorResponse, unavailable } from "../intake/errors.ts";
+import { errorResponse, readUtf8Body, storeFailure } from "../intake/errors.ts";
 import type { Logger } from "../log.ts";
 import type { WantedStateStore } from "../store/wanted_state.ts";
 import { countUnknownEvent } from "./unknown_events.ts";
@@ -63,7 +63,10 @@ export function webhookRoute(options: WebhookRouteOptions): Hono {
       onError: (c) => errorResponse(c, 413, "too_large", `body exceeds ${bodyLimitBytes} bytes`),
     }),
     async function receiveWebhook(c) {
-      const body = await c.req.text();
+      const body = await readUtf8Body(c);
+      if (body === undefined) {
+        return errorResponse(c, 400, "invalid_encoding", "body is not valid UTF-8");
+      }
       const verified = await options.verify(c.req.raw.headers, body);
       if (!verified.ok) {
         logger.warn(`${source} webhook refused`, { reason: verified.reason });
@@ -93,8 +96,8 @@ export function webhookRoute(options: WebhookRouteOptions): Hono {
         });
         return c.json(result, 202);
       } catch (error) {
-        logger.error(`${source} events not accepted: store unreachable`, { error });
-        return unavailable(c);
+        logger.error(`${source} events not accepted: store failed`, { error });
+        return storeFailure(c, error);
       }
     },
   );

@@ -107,18 +107,23 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 `;
 
-/** KEYS: tat, pausedUntil. ARGV: interval ms, burst. Returns 0 (go) or ms to wait. */
+/**
+ * KEYS: tat, pausedUntil. ARGV: interval ms, burst.
+ * Returns {1, ms}: a slot is reserved, go after ms (0: at once); or {0, ms}: everyone is paused,
+ * ask again after ms. Reserving (instead of "come back later") means no slot is lost to callers
+ * that wake a little late, so the budget is used to the full.
+ */
 const ACQUIRE_LUA = new LuaScript(`${CLOCK}
 local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
-if paused > now then return math.ceil(paused - now) end
+if paused > now then return {0, math.ceil(paused - now)} end
 local interval = tonumber(ARGV[1])
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < now then tat = now end
 local nextTat = tat + interval
 local allowAt = nextTat - tonumber(ARGV[2]) * interval
-if allowAt > now then return math.ceil(allowAt - now) end
 redis.call('SET', KEYS[1], string.format('%.3f', nextTat), 'PX', math.ceil(nextTat - now) + 1000)
-return 0
+if allowAt > now then return {1, math.ceil(allowAt - now)} end
+return {1, 0}
 `);
 
 /** KEYS: pausedUntil. ARGV: ms. Only ever extends a pause. */
@@ -140,8 +145,7 @@ export interface RedisRateLimiterOptions extends RateLimiterOptions {
 
 /**
  * GCRA limiter whose state lives in Redis, so all workers with the same `key` share the budget.
- * One script call per `acquire()` when under the rate; a caller over the rate sleeps until its
- * slot and asks again (with a little jitter so waiting workers do not ask at the same instant).
+ * One script call per `acquire()`: it reserves the caller's slot, and the caller sleeps until it.
  *
  * @example
  * const limiter = new RedisRateLimiter({ redis, key: rateLimiterKey(url, auth), requestsPerSecond: 2 });
@@ -162,10 +166,15 @@ export class RedisRateLimiter implements RateLimiter {
 
   async acquire(): Promise<void> {
     for (;;) {
-      const wait = Number(
-        await this.#run(ACQUIRE_LUA, this.#keys, [this.#interval, this.#burst]),
-      );
-      if (wait <= 0) return;
+      const [reserved, wait] = (await this.#run(ACQUIRE_LUA, this.#keys, [
+        this.#interval,
+        this.#burst,
+      ])) as [number, number];
+      if (reserved === 1) {
+        if (wait > 0) await sleep(wait);
+        return;
+      }
+      // Paused after a 429: spread the wake-ups so waiting workers do not all ask at once.
       await sleep(wait + Math.random() * Math.min(10, this.#interval));
     }
   }

@@ -9,7 +9,12 @@ import { join } from "node:path";
 
 it("starts on embedded defaults and the banner's curl creates a user in the simulator", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "sync-dev-"));
-  const env = { ...Deno.env.toObject(), PORT: "0", DEV_DATA_DIR: dataDir, LOG_LEVEL: "warn" };
+  const env: Record<string, string> = {
+    ...Deno.env.toObject(),
+    PORT: "0",
+    DEV_DATA_DIR: dataDir,
+    LOG_LEVEL: "warn",
+  };
   for (
     const k of ["REDIS_URL", "IONOS_TOKEN", "IONOS_USERNAME", "IONOS_PASSWORD", "EVENTS_TOKEN"]
   ) {

@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signStandardWebhook } from "../../src/intake/auth/standard_webhooks.ts";
-import { type Harness, startHarness, userEvent, WEBHOOK_SECRET } from "../helpers/harness.ts";
+import {
+  EVENTS_TOKEN,
+  type Harness,
+  startHarness,
+  userEvent,
+  WEBHOOK_SECRET,
+} from "../helpers/harness.ts";
 
 let h: Harness;
 beforeAll(async () => {
@@ -157,6 +163,22 @@ describe("POST /events", () => {
     const res = await h.postEvents(body, { "content-type": type });
     expect(res.status).toBe(status);
     expect((await res.json()).error).toBe(error);
+  });
+
+  it("refuses a body that is not valid UTF-8 instead of replacing the bad bytes", async () => {
+    const json = new TextEncoder().encode(
+      JSON.stringify(userEvent("user.created", "u-bytes", "bytes@example.com", {}, "evt-XX")),
+    );
+    const at = json.indexOf("X".charCodeAt(0));
+    json[at] = 0xff; // a byte that never occurs in UTF-8
+    const res = await fetch(`${h.url}/events`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${EVENTS_TOKEN}` },
+      body: json,
+    });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error).toBe("invalid_encoding");
+    expect(await h.redis.client().exists("sync:user:u-bytes")).toBe(0);
   });
 
   it("answers 413 past the body limit", async () => {

@@ -8,7 +8,13 @@ import { parseEventBatch } from "../../events/event.ts";
 import type { Logger } from "../../log.ts";
 import { timingSafeEqual } from "../auth/hmac.ts";
 import { verifyStandardWebhook } from "../auth/standard_webhooks.ts";
-import { errorResponse, fieldIssues, unavailable } from "../errors.ts";
+import {
+  errorResponse,
+  fieldIssues,
+  isTransientStoreError,
+  readUtf8Body,
+  storeFailure,
+} from "../errors.ts";
 import { type IngestDeps, ingestEvents } from "../ingest.ts";
 
 export interface EventsRouteOptions {
@@ -63,7 +69,11 @@ export function eventsRoute(options: EventsRouteOptions): Hono {
       },
     }),
     async function postEvents(c) {
-      const body = await c.req.text();
+      const body = await readUtf8Body(c);
+      if (body === undefined) {
+        onRejected("invalid_encoding");
+        return errorResponse(c, 400, "invalid_encoding", "body is not valid UTF-8");
+      }
       const auth = await authenticate(options, c.req.raw.headers, body);
       if (!auth.ok) {
         onRejected("unauthorized");
@@ -104,9 +114,9 @@ export function eventsRoute(options: EventsRouteOptions): Hono {
         });
         return c.json(result, 202);
       } catch (error) {
-        onRejected("unavailable");
-        logger.error("events not accepted: store unreachable", { requestId, error });
-        return unavailable(c);
+        onRejected(isTransientStoreError(error) ? "unavailable" : "store_error");
+        logger.error("events not accepted: store failed", { requestId, error });
+        return storeFailure(c, error);
       }
     },
   );
