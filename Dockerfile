@@ -7,7 +7,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
-FROM denoland/deno:debian-2.9.6
+FROM denoland/deno:debian-2.9.5
 WORKDIR /app
 ENV DENO_NO_UPDATE_CHECK=1 \
     PORT=8080
