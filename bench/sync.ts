@@ -7,7 +7,13 @@
 import type { Redis } from "ioredis";
 import { createSyncQueue } from "../src/queue/sync_queue.ts";
 import { startIonosSimulator } from "../src/simulator/mod.ts";
-import { convergenceProblems, type Directory } from "../test/chaos/_lib/directory.ts";
+import {
+  batches,
+  convergenceProblems,
+  type Directory,
+  groupCreatedEvent,
+  userCreatedEvent,
+} from "../test/chaos/_lib/directory.ts";
 import { spawnService } from "../test/chaos/_lib/service_process.ts";
 import { EVENTS_TOKEN } from "./intake.ts";
 import { type CallKind, countCalls } from "./lib/ionos_calls.ts";
@@ -82,27 +88,9 @@ export function benchDirectory(users: number, groups: number, groupsPerUser: num
 
 /** The directory as `{events}` bodies: users 100 per request, then every group in one. */
 function loadBodies(dir: Directory): string[] {
-  const users = dir.users.map((u) => ({
-    id: `evt-${u.id}`,
-    type: "user.created",
-    data: {
-      id: u.id,
-      userName: u.email,
-      name: { givenName: "Bench", familyName: u.id },
-      emails: [{ value: u.email, primary: true }],
-    },
-  }));
-  const bodies: string[] = [];
-  for (let i = 0; i < users.length; i += 100) {
-    bodies.push(JSON.stringify({ events: users.slice(i, i + 100) }));
-  }
-  bodies.push(JSON.stringify({
-    events: dir.groups.map((g) => ({
-      id: `evt-${g.id}`,
-      type: "group.created",
-      data: { id: g.id, displayName: g.name, members: g.members.map((value) => ({ value })) },
-    })),
-  }));
+  const users = dir.users.map((u) => userCreatedEvent(u, "Bench"));
+  const bodies = batches(users, 100).map((body) => JSON.stringify(body));
+  bodies.push(JSON.stringify({ events: dir.groups.map(groupCreatedEvent) }));
   return bodies;
 }
 

@@ -5,13 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness } from "../helpers/harness.ts";
-import {
-  appliedUserCreates,
-  batches,
-  convergenceProblems,
-  directoryEvents,
-  makeDirectory,
-} from "./_lib/directory.ts";
+import { appliedUserCreates, convergenceProblems, directoryLoad } from "./_lib/directory.ts";
 
 const FAULTS = { error5xxRate: 0.2, rate429: 0.1, lostAnswerRate: 0.05 };
 
@@ -27,8 +21,8 @@ afterAll(async () => await h.stop());
 
 describe("IONOS answering 20% 5xx, 10% 429 and 5% lost answers", () => {
   it("converges with no duplicates and no failed jobs", async () => {
-    const dir = makeDirectory("flt", 30, 3);
-    for (const body of batches(directoryEvents(dir), 100)) {
+    const { dir, bodies } = directoryLoad("flt", 30, 3, 100);
+    for (const body of bodies) {
       expect((await h.postEvents(body)).status).toBe(202);
     }
     const stats = await h.drain(150_000);

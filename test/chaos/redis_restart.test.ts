@@ -5,13 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness } from "../helpers/harness.ts";
-import {
-  appliedUserCreates,
-  batches,
-  convergenceProblems,
-  directoryEvents,
-  makeDirectory,
-} from "./_lib/directory.ts";
+import { appliedUserCreates, convergenceProblems, directoryLoad } from "./_lib/directory.ts";
 import { deliverUntilAccepted, newDeliveryLog } from "./_lib/idp.ts";
 
 let h: Harness;
@@ -22,8 +16,7 @@ afterAll(async () => await h.stop());
 
 describe("Redis restarted during a load of events", () => {
   it("applies every event once the IdP has had a 2xx for it", async () => {
-    const dir = makeDirectory("rr", 120, 6);
-    const pending = batches(directoryEvents(dir), 4);
+    const { dir, bodies: pending } = directoryLoad("rr", 120, 6, 4);
     const total = pending.length;
     const log = newDeliveryLog();
     const deadline = Date.now() + 60_000;

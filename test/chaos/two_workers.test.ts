@@ -5,13 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Cluster, startCluster } from "./_lib/cluster.ts";
-import {
-  appliedUserCreates,
-  batches,
-  convergenceProblems,
-  directoryEvents,
-  makeDirectory,
-} from "./_lib/directory.ts";
+import { appliedUserCreates, convergenceProblems, directoryLoad } from "./_lib/directory.ts";
 
 const RATE = 20;
 /** The shared limiter's burst (RedisRateLimiter's default). */
@@ -36,8 +30,8 @@ afterAll(async () => await c.stop());
 describe("two worker processes against one Redis", () => {
   it("converge with no duplicates and share the IONOS rate limit", async () => {
     const [a, b] = await Promise.all([c.spawnWorker(), c.spawnWorker()]);
-    const dir = makeDirectory("tw", 60, 3);
-    for (const body of batches(directoryEvents(dir), 100)) {
+    const { dir, bodies } = directoryLoad("tw", 60, 3, 100);
+    for (const body of bodies) {
       expect((await c.post(body)).status).toBe(202);
     }
     await c.drain(120_000);

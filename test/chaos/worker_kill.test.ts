@@ -5,13 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Cluster, startCluster } from "./_lib/cluster.ts";
-import {
-  appliedUserCreates,
-  batches,
-  convergenceProblems,
-  directoryEvents,
-  makeDirectory,
-} from "./_lib/directory.ts";
+import { appliedUserCreates, convergenceProblems, directoryLoad } from "./_lib/directory.ts";
 
 let c: Cluster;
 beforeAll(async () => {
@@ -24,9 +18,9 @@ afterAll(async () => await c.stop());
 
 describe("a worker killed with SIGKILL in the middle of jobs", () => {
   it("converges after a restart with no duplicate IONOS users", async () => {
-    const dir = makeDirectory("wk", 60, 4);
+    const { dir, bodies } = directoryLoad("wk", 60, 4, 100);
     const first = await c.spawnWorker();
-    for (const body of batches(directoryEvents(dir), 100)) {
+    for (const body of bodies) {
       expect((await c.post(body)).status).toBe(202);
     }
     const state = c.sim.sim.state;

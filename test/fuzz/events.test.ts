@@ -5,14 +5,12 @@
  * accepted), write nothing to Redis, and keep its memory bounded. Deterministic: FUZZ_SEED
  * replays another run.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Redis } from "ioredis";
+import { describe, expect, it } from "vitest";
 import { signStandardWebhook } from "../../src/intake/auth/standard_webhooks.ts";
-import { type ServiceProcess, spawnService } from "../chaos/_lib/service_process.ts";
 import { ADMIN_TOKEN, EVENTS_TOKEN, SCIM_TOKEN, WEBHOOK_SECRET } from "../helpers/harness.ts";
-import { startRedis, type TestRedis } from "../helpers/redis.ts";
 import { type FuzzCase, oversizedBody } from "./_lib/cases.ts";
 import { eventsCases } from "./_lib/events_cases.ts";
+import { useIntakeProcess } from "./_lib/intake_process.ts";
 import { createRng, fuzzSeed } from "./_lib/random.ts";
 import { snapshotDiff, snapshotRedis } from "./_lib/redis_snapshot.ts";
 import { judgeReject, runCases, summary } from "./_lib/runner.ts";
@@ -32,33 +30,16 @@ const MAX_RSS_GROWTH = 160 * MiB;
 /** Eight requests in flight with bodies up to 1 MiB: a few hundred MiB at most. */
 const MAX_PEAK_RSS = 768 * MiB;
 
-let redis: TestRedis;
-let proc: ServiceProcess;
-let probe: Redis;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  probe = new Redis(redis.url);
-  proc = await spawnService("api", {
-    env: {
-      REDIS_URL: redis.url,
-      EVENTS_TOKEN,
-      WEBHOOK_SECRET,
-      ADMIN_TOKEN,
-      SCIM_TOKEN,
-      LOG_LEVEL: "warn",
-      BODY_LIMIT_BYTES: String(BODY_LIMIT),
-    },
-  });
-});
-afterAll(async () => {
-  probe?.disconnect();
-  await proc?.kill("SIGTERM");
-  await redis?.stop();
+const target = useIntakeProcess({
+  WEBHOOK_SECRET,
+  ADMIN_TOKEN,
+  SCIM_TOKEN,
+  LOG_LEVEL: "warn",
+  BODY_LIMIT_BYTES: String(BODY_LIMIT),
 });
 
 const post = (body: string, headers: Record<string, string>) =>
-  fetch(`${proc.url}/events`, {
+  fetch(`${target.proc.url}/events`, {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },
     body,
@@ -97,7 +78,7 @@ async function acceptedDelivery(): Promise<FuzzCase[]> {
 describe("fuzzing POST /events", () => {
   it("answers every hostile input with a clear 4xx, stores nothing and stays up", async () => {
     const replays = await acceptedDelivery();
-    const before = await snapshotRedis(probe);
+    const before = await snapshotRedis(target.probe);
     const rng = createRng(SEED);
     const cases = [
       ...await eventsCases(rng, CASES, {
@@ -114,7 +95,7 @@ describe("fuzzing POST /events", () => {
     const rss: number[] = [];
     let peak = 0;
     for (let round = 1; round <= ROUNDS; round++) {
-      const result = await runCases(proc.url!, cases, judge, { proc });
+      const result = await runCases(target.proc.url!, cases, judge, { proc: target.proc });
       if (round === 1) console.log(summary("POST /events", SEED, result));
       expect(result.problems).toEqual([]);
       expect(result.tried).toBe(cases.length);
@@ -127,12 +108,12 @@ describe("fuzzing POST /events", () => {
     );
 
     // Still up and still serving.
-    expect((await fetch(`${proc.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${target.proc.url}/healthz`)).status).toBe(200);
     const ok = await post(oversizedBody(0, 10), { authorization: `Bearer ${EVENTS_TOKEN}` });
     expect(ok.status).toBe(400);
     await ok.body?.cancel();
     // Nothing reached Redis: no key, no job, no changed value.
-    expect(snapshotDiff(before, await snapshotRedis(probe))).toEqual([]);
+    expect(snapshotDiff(before, await snapshotRedis(target.probe))).toEqual([]);
     // Memory bounded: no growth after the warm-up rounds beyond noise, and a sane peak.
     expect(rss.at(-1)! - rss[1]!).toBeLessThan(MAX_RSS_GROWTH);
     expect(peak).toBeLessThan(MAX_PEAK_RSS);

@@ -3,12 +3,9 @@
  * replayed-elsewhere deliveries, and signed deliveries with invalid payloads. Every one must be
  * refused with a 4xx and a clear JSON error, change nothing in Redis, and leave the process up.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Redis } from "ioredis";
-import { type ServiceProcess, spawnService } from "../chaos/_lib/service_process.ts";
-import { EVENTS_TOKEN } from "../helpers/harness.ts";
-import { startRedis, type TestRedis } from "../helpers/redis.ts";
+import { describe, expect, it } from "vitest";
 import { hooksCases } from "./_lib/hooks_cases.ts";
+import { useIntakeProcess } from "./_lib/intake_process.ts";
 import { createRng, fuzzSeed } from "./_lib/random.ts";
 import { snapshotDiff, snapshotRedis } from "./_lib/redis_snapshot.ts";
 import { judgeReject, runCases, summary } from "./_lib/runner.ts";
@@ -20,47 +17,30 @@ const MAX_PEAK_RSS = 768 * MiB;
 const WORKOS_SECRET = "test-workos-secret-0123456789";
 const KEYCLOAK_SECRET = "test-keycloak-secret-0123456789";
 
-let redis: TestRedis;
-let proc: ServiceProcess;
-let probe: Redis;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  probe = new Redis(redis.url);
-  proc = await spawnService("api", {
-    env: {
-      REDIS_URL: redis.url,
-      EVENTS_TOKEN,
-      WORKOS_WEBHOOK_SECRET: WORKOS_SECRET,
-      KEYCLOAK_WEBHOOK_SECRET: KEYCLOAK_SECRET,
-      LOG_LEVEL: "error",
-    },
-  });
-});
-afterAll(async () => {
-  probe?.disconnect();
-  await proc?.kill("SIGTERM");
-  await redis?.stop();
+const target = useIntakeProcess({
+  WORKOS_WEBHOOK_SECRET: WORKOS_SECRET,
+  KEYCLOAK_WEBHOOK_SECRET: KEYCLOAK_SECRET,
+  LOG_LEVEL: "error",
 });
 
 describe("fuzzing /hooks/*", () => {
   it("refuses every hostile delivery with a clear 4xx, changes nothing and stays up", async () => {
-    const before = await snapshotRedis(probe);
+    const before = await snapshotRedis(target.probe);
     const cases = await hooksCases(createRng(SEED), CASES, {
       workosSecret: WORKOS_SECRET,
       keycloakSecret: KEYCLOAK_SECRET,
     });
     const result = await runCases(
-      proc.url!,
+      target.proc.url!,
       cases,
       judgeReject((b) => typeof b.error === "string" && typeof b.message === "string"),
-      { proc },
+      { proc: target.proc },
     );
     console.log(summary("/hooks/*", SEED, result));
     expect(result.problems).toEqual([]);
     expect(result.tried).toBe(cases.length);
-    expect((await fetch(`${proc.url}/healthz`)).status).toBe(200);
-    expect(snapshotDiff(before, await snapshotRedis(probe))).toEqual([]);
+    expect((await fetch(`${target.proc.url}/healthz`)).status).toBe(200);
+    expect(snapshotDiff(before, await snapshotRedis(target.probe))).toEqual([]);
     expect(result.peakRss).toBeLessThan(MAX_PEAK_RSS);
   }, 240_000);
 });

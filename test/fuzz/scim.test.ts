@@ -4,12 +4,10 @@
  * refused with a 4xx SCIM error (RFC 7644 §3.12) and change nothing; filters may match or be
  * refused but never fail with a 5xx; the process stays up with bounded memory.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Redis } from "ioredis";
-import { type ServiceProcess, spawnService } from "../chaos/_lib/service_process.ts";
+import { describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, EVENTS_TOKEN, SCIM_TOKEN } from "../helpers/harness.ts";
-import { startRedis, type TestRedis } from "../helpers/redis.ts";
 import { scimCases } from "./_lib/scim_cases.ts";
+import { useIntakeProcess } from "./_lib/intake_process.ts";
 import { createRng, fuzzSeed } from "./_lib/random.ts";
 import { snapshotDiff, snapshotRedis } from "./_lib/redis_snapshot.ts";
 import { judgeReject, runCases, summary } from "./_lib/runner.ts";
@@ -21,25 +19,10 @@ const MiB = 1024 * 1024;
 const MAX_PEAK_RSS = 768 * MiB;
 const SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error";
 
-let redis: TestRedis;
-let proc: ServiceProcess;
-let probe: Redis;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  probe = new Redis(redis.url);
-  proc = await spawnService("api", {
-    env: { REDIS_URL: redis.url, EVENTS_TOKEN, ADMIN_TOKEN, SCIM_TOKEN, LOG_LEVEL: "warn" },
-  });
-});
-afterAll(async () => {
-  probe?.disconnect();
-  await proc?.kill("SIGTERM");
-  await redis?.stop();
-});
+const target = useIntakeProcess({ ADMIN_TOKEN, SCIM_TOKEN, LOG_LEVEL: "warn" });
 
 async function create(path: string, body: unknown): Promise<string> {
-  const res = await fetch(`${proc.url}/scim/v2/${path}`, {
+  const res = await fetch(`${target.proc.url}/scim/v2/${path}`, {
     method: "POST",
     headers: { "content-type": "application/scim+json", authorization: `Bearer ${SCIM_TOKEN}` },
     body: JSON.stringify(body),
@@ -53,10 +36,10 @@ describe("fuzzing /scim/v2", () => {
     const userId = await create("Users", { userName: "kept@example.com", displayName: "Kept" });
     const groupId = await create("Groups", { displayName: "kept-group" });
     // Reads complete the SCIM journal on the side: let that settle before the snapshot.
-    await (await fetch(`${proc.url}/scim/v2/Users`, {
+    await (await fetch(`${target.proc.url}/scim/v2/Users`, {
       headers: { authorization: `Bearer ${SCIM_TOKEN}` },
     })).body?.cancel();
-    const before = await snapshotRedis(probe);
+    const before = await snapshotRedis(target.probe);
 
     const cases = scimCases(createRng(SEED), CASES, {
       scimToken: SCIM_TOKEN,
@@ -65,19 +48,19 @@ describe("fuzzing /scim/v2", () => {
       groupId,
     });
     const result = await runCases(
-      proc.url!,
+      target.proc.url!,
       cases,
       judgeReject((b) =>
         Array.isArray(b.schemas) && b.schemas.includes(SCIM_ERROR) &&
         typeof b.detail === "string" && typeof b.status === "string"
       ),
-      { proc },
+      { proc: target.proc },
     );
     console.log(summary("/scim/v2", SEED, result));
     expect(result.problems).toEqual([]);
     expect(result.tried).toBe(cases.length);
-    expect((await fetch(`${proc.url}/healthz`)).status).toBe(200);
-    expect(snapshotDiff(before, await snapshotRedis(probe))).toEqual([]);
+    expect((await fetch(`${target.proc.url}/healthz`)).status).toBe(200);
+    expect(snapshotDiff(before, await snapshotRedis(target.probe))).toEqual([]);
     expect(result.peakRss).toBeLessThan(MAX_PEAK_RSS);
   }, 240_000);
 });

@@ -49,6 +49,27 @@ export interface StatsBody {
   managed: { users: number; groups: number };
 }
 
+/**
+ * The environment a test service runs with against a test Redis and the IONOS simulator: fast
+ * retries, no rate limit to speak of, a short shutdown; `extra` adds to it or overrides it.
+ */
+export function serviceEnv(
+  redisUrl: string,
+  simUrl: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    REDIS_URL: redisUrl,
+    IONOS_API_URL: simUrl,
+    IONOS_TOKEN: "sim-token",
+    EVENTS_TOKEN,
+    JOB_BACKOFF_MS: "50",
+    IONOS_RATE_LIMIT_RPS: "1000",
+    SHUTDOWN_TIMEOUT_MS: "2000",
+    ...extra,
+  };
+}
+
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const redis = await startRedis({ appendOnly: true });
   const sim = await startIonosSimulator({
@@ -56,21 +77,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     rateLimitPerSecond: 0,
     ...options.sim,
   });
-  const env: Record<string, string> = {
-    REDIS_URL: redis.url,
-    IONOS_API_URL: sim.url,
-    IONOS_TOKEN: "sim-token",
-    EVENTS_TOKEN,
+  const env = serviceEnv(redis.url, sim.url, {
     ADMIN_TOKEN,
     SCIM_TOKEN,
     WEBHOOK_SECRET,
     PORT: "0",
     HOST: "127.0.0.1",
-    JOB_BACKOFF_MS: "50",
-    IONOS_RATE_LIMIT_RPS: "1000",
-    SHUTDOWN_TIMEOUT_MS: "2000",
     ...options.env,
-  };
+  });
   const mapping = typeof options.mapping === "string"
     ? parseMapping(options.mapping)
     : options.mapping ?? DEFAULT_MAPPING;

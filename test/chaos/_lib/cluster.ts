@@ -14,7 +14,7 @@ import {
   type SimulatorOptions,
   startIonosSimulator,
 } from "../../../src/simulator/mod.ts";
-import { EVENTS_TOKEN } from "../../helpers/harness.ts";
+import { EVENTS_TOKEN, serviceEnv } from "../../helpers/harness.ts";
 import { startRedis, type TestRedis } from "../../helpers/redis.ts";
 import { type ServiceProcess, spawnService } from "./service_process.ts";
 
@@ -49,20 +49,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     rateLimitPerSecond: 0,
     ...options.sim,
   });
-  const env: Record<string, string> = {
-    REDIS_URL: redis.url,
-    IONOS_API_URL: sim.url,
-    IONOS_TOKEN: "sim-token",
-    EVENTS_TOKEN,
-    JOB_BACKOFF_MS: "50",
-    IONOS_RATE_LIMIT_RPS: "1000",
-    SHUTDOWN_TIMEOUT_MS: "2000",
+  const env = serviceEnv(redis.url, sim.url, {
     // Short locks, so a killed worker's jobs are picked up in seconds, not BullMQ's 30 s.
     WORKER_LOCK_DURATION_MS: "2000",
     WORKER_STALLED_INTERVAL_MS: "1000",
     LOG_LEVEL: "info",
     ...options.workerEnv,
-  };
+  });
   const intake: Service = await startService(
     loadConfig({ ...env, PORT: "0", HOST: "127.0.0.1" }, "api"),
     DEFAULT_MAPPING,

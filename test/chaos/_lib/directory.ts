@@ -36,23 +36,33 @@ export function makeDirectory(tag: string, users: number, groups: number): Direc
   return { users: us, groups: gs };
 }
 
-/** One `user.created` event per user, then one `group.created` (with members) per group. */
-export function directoryEvents(dir: Directory): Record<string, unknown>[] {
-  const users = dir.users.map((u) => ({
+/** The `user.created` event for one user; `givenName` tells the loads apart. */
+export function userCreatedEvent(u: DirUser, givenName: string): Record<string, unknown> {
+  return {
     id: `evt-${u.id}`,
     type: "user.created",
     data: {
       id: u.id,
       userName: u.email,
-      name: { givenName: "Chaos", familyName: u.id },
+      name: { givenName, familyName: u.id },
       emails: [{ value: u.email, primary: true }],
     },
-  }));
-  const groups = dir.groups.map((g) => ({
+  };
+}
+
+/** The `group.created` event for one group, with its members. */
+export function groupCreatedEvent(g: DirGroup): Record<string, unknown> {
+  return {
     id: `evt-${g.id}`,
     type: "group.created",
     data: { id: g.id, displayName: g.name, members: g.members.map((value) => ({ value })) },
-  }));
+  };
+}
+
+/** One `user.created` event per user, then one `group.created` (with members) per group. */
+export function directoryEvents(dir: Directory): Record<string, unknown>[] {
+  const users = dir.users.map((u) => userCreatedEvent(u, "Chaos"));
+  const groups = dir.groups.map(groupCreatedEvent);
   return [...users, ...groups];
 }
 
@@ -61,6 +71,20 @@ export function batches(events: unknown[], size: number): { events: unknown[] }[
   const out: { events: unknown[] }[] = [];
   for (let i = 0; i < events.length; i += size) out.push({ events: events.slice(i, i + size) });
   return out;
+}
+
+/**
+ * A directory from {@link makeDirectory} and its {@link directoryEvents} as `{events}` request
+ * bodies of `batchSize`, ready to post.
+ */
+export function directoryLoad(
+  tag: string,
+  users: number,
+  groups: number,
+  batchSize: number,
+): { dir: Directory; bodies: { events: unknown[] }[] } {
+  const dir = makeDirectory(tag, users, groups);
+  return { dir, bodies: batches(directoryEvents(dir), batchSize) };
 }
 
 /**

@@ -4,7 +4,13 @@
  */
 import { signStandardWebhook } from "../../../src/intake/auth/standard_webhooks.ts";
 import { type FuzzCase, oversizedBody } from "./cases.ts";
-import { type FieldSpec, invalidVariant, malformedBody, renderJson } from "./json_mutations.ts";
+import {
+  type FieldSpec,
+  invalidVariant,
+  malformedBody,
+  renderJson,
+  str,
+} from "./json_mutations.ts";
 import type { Rng } from "./random.ts";
 
 const JSON_TYPE = { "content-type": "application/json" };
@@ -35,13 +41,6 @@ const MEMBERS = {
 };
 const DELETED = { id: "fz-e-del", type: "user.deleted", data: { id: "fz-u-1" } };
 
-const str = (path: FieldSpec["path"], max: number, required = false): FieldSpec => ({
-  path,
-  kind: "string",
-  max,
-  required,
-  sprinkle: true,
-});
 const common = (p: FieldSpec["path"]): FieldSpec[] => [
   str([...p, "id"], 256, true),
   { path: [...p, "type"], kind: "enum", required: true },

@@ -7,16 +7,14 @@
 import { signKeycloakPayload } from "../../../src/adapters/keycloak/signature.ts";
 import { signWorkosPayload } from "../../../src/adapters/workos/signature.ts";
 import type { FuzzCase } from "./cases.ts";
-import { type FieldSpec, invalidVariant, malformedBody, renderJson } from "./json_mutations.ts";
+import {
+  type FieldSpec,
+  invalidVariant,
+  malformedBody,
+  renderJson,
+  str,
+} from "./json_mutations.ts";
 import type { Rng } from "./random.ts";
-
-const str = (path: FieldSpec["path"], max: number, required = false): FieldSpec => ({
-  path,
-  kind: "string",
-  max,
-  required,
-  sprinkle: true,
-});
 
 const WORKOS_USER = {
   id: "event_fz_1",

@@ -25,6 +25,15 @@ export interface FieldSpec {
   wrong?: unknown[];
 }
 
+/** A string field up to `max` long that gets nasty Unicode while another field is broken. */
+export const str = (path: Path, max: number, required = false): FieldSpec => ({
+  path,
+  kind: "string",
+  max,
+  required,
+  sprinkle: true,
+});
+
 export interface Variant {
   /** Category, for the counts the test prints. */
   kind: string;

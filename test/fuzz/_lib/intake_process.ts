@@ -1,0 +1,39 @@
+/**
+ * The target of a fuzz test: a real intake process (`--role api`) on a private Redis, with a
+ * second Redis connection to snapshot what the process stored. Started before the file's tests
+ * and stopped after them.
+ */
+import { afterAll, beforeAll } from "vitest";
+import { Redis } from "ioredis";
+import { type ServiceProcess, spawnService } from "../../chaos/_lib/service_process.ts";
+import { EVENTS_TOKEN } from "../../helpers/harness.ts";
+import { startRedis, type TestRedis } from "../../helpers/redis.ts";
+
+export interface IntakeProcess {
+  /** The intake process; set once `beforeAll` has run. */
+  proc: ServiceProcess;
+  /** A connection to the intake's Redis, for snapshots. */
+  probe: Redis;
+}
+
+/**
+ * Registers `beforeAll`/`afterAll` hooks that start and stop an intake process with
+ * `REDIS_URL`, `EVENTS_TOKEN` and `env`.
+ */
+export function useIntakeProcess(env: Record<string, string>): IntakeProcess {
+  const target = {} as IntakeProcess;
+  let redis: TestRedis | undefined;
+  beforeAll(async () => {
+    redis = await startRedis();
+    target.probe = new Redis(redis.url);
+    target.proc = await spawnService("api", {
+      env: { REDIS_URL: redis.url, EVENTS_TOKEN, ...env },
+    });
+  });
+  afterAll(async () => {
+    target.probe?.disconnect();
+    await target.proc?.kill("SIGTERM");
+    await redis?.stop();
+  });
+  return target;
+}
