@@ -83,6 +83,14 @@ local function apply(ev)
     redis.call('SET', key, cjson.encode(v))
     redis.call('SADD', prefix .. ':users', ev.id)
     touch('user:' .. ev.id)
+    if ev.op == 'delete' then
+      -- A deleted user leaves its groups, as at the IdP; with onUserDeleted: deactivate the
+      -- IONOS user stays, and must not keep the privileges its groups gave it.
+      for _, gid in ipairs(redis.call('SMEMBERS', prefix .. ':user-groups:' .. ev.id)) do
+        setPair(gid, ev.id, false, t)
+        touch('group:' .. gid)
+      end
+    end
   elseif ev.k == 'group' then
     local key = prefix .. ':group:' .. ev.id
     local info = groupInfo(ev.id)

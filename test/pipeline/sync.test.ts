@@ -317,4 +317,26 @@ describe("with onUserDeleted: deactivate", () => {
       active: false,
     });
   });
+
+  it("takes a deleted user out of its IONOS groups while keeping the deactivated user", async () => {
+    await d.postEvents({
+      events: [
+        userEvent("user.created", "leaver", "leaver@example.com"),
+        {
+          id: crypto.randomUUID(),
+          type: "group.created",
+          data: { id: "g-ops", displayName: "ops", members: [{ value: "leaver" }] },
+        },
+      ],
+    });
+    await d.drain();
+    const state = d.sim.sim.state;
+    const group = state.groups().find((g) => g.properties.name === "ops")!;
+    const leaver = state.userByEmail("leaver@example.com")!;
+    expect(state.members(group.id)).toEqual([leaver.id]);
+    await d.postEvents({ id: crypto.randomUUID(), type: "user.deleted", data: { id: "leaver" } });
+    await d.drain();
+    expect(state.members(group.id)).toEqual([]);
+    expect(state.user(leaver.id)?.properties.active).toBe(false);
+  });
 });

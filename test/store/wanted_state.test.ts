@@ -73,6 +73,19 @@ describe("WantedStateStore.applyEvents()", () => {
     expect((await store.getUser("u"))?.deleted).toBe(false);
   });
 
+  it("takes a deleted user out of its groups and touches those groups", async () => {
+    await store.applyEvents([group("group.created", "g", 1, ["a", "b"])]);
+    const r = await store.applyEvents([
+      { id: "del-a", type: "user.deleted", time: t(2), data: { id: "a" } } as SyncEvent,
+    ]);
+    expect(r.entities).toEqual(["user:a", "group:g"]);
+    expect(await store.getMembers("g")).toEqual(["b"]);
+    expect(await store.getUserGroups("a")).toEqual([]);
+    // An older membership event cannot put the deleted user back.
+    await store.applyEvents([members("group.members.added", "g", 1, "a")]);
+    expect(await store.getMembers("g")).toEqual(["b"]);
+  });
+
   it("orders each membership on its own", async () => {
     await store.applyEvents([
       members("group.members.removed", "g", 5, "a"),
