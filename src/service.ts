@@ -72,7 +72,11 @@ export async function startService(
 ): Promise<Service> {
   const stops: (() => Promise<void> | void)[] = [];
   const prefix = config.redisPrefix;
-  const queueOptions = { attempts: config.jobAttempts, backoffMs: config.jobBackoffMs };
+  const queueOptions = {
+    attempts: config.jobAttempts,
+    backoffMs: config.jobBackoffMs,
+    tracing: config.tracing,
+  };
   let app: Hono | undefined;
   let url: string | undefined;
   // Event log, metrics, admin API, dashboard, scheduled reconcile (issue 4): see src/ops/wiring.ts.
@@ -161,6 +165,7 @@ export async function startService(
       concurrency: config.workerConcurrency,
       lockDurationMs: config.workerLockDurationMs,
       stalledIntervalMs: config.workerStalledIntervalMs,
+      tracing: config.tracing,
       onJobDone: obs.metrics.onJobDone,
     });
     const stopSweeper = startOutboxSweeper(store, queue, logger);

@@ -4,6 +4,7 @@
  */
 import { type ConnectionOptions, type Job, Worker } from "bullmq";
 import { SYNC_QUEUE_NAME, type SyncJobData } from "../src/queue/sync_queue.ts";
+import { telemetryOption } from "../src/queue/telemetry.ts";
 import type { SyncContext, SyncOutcome } from "./context.ts";
 import { describeFailure, toJobError } from "./failure_policy.ts";
 import { syncGroup } from "./sync_group.ts";
@@ -22,6 +23,8 @@ export interface SyncWorkerOptions {
   lockDurationMs?: number;
   /** How often to look for stalled jobs (lock lapsed). @default 30_000 (BullMQ's) */
   stalledIntervalMs?: number;
+  /** OpenTelemetry spans per job (see src/queue/telemetry.ts). @default false */
+  tracing?: boolean;
   /** Called when a job ends, for metrics. */
   onJobDone?: (job: Job<SyncJobData>, outcome: "completed" | "failed", ms: number) => void;
 }
@@ -87,6 +90,7 @@ export function createSyncWorker(
       lockDuration: lockDurationMs,
       stalledInterval: stalledIntervalMs,
       autorun: true,
+      ...telemetryOption(options.tracing ?? false),
     },
   );
   // BullMQ reports loop errors only through this event: without a listener they would vanish.

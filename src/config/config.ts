@@ -50,6 +50,8 @@ const Env = z.object({
   /** How often workers look for jobs whose lock lapsed (stalled jobs). */
   WORKER_STALLED_INTERVAL_MS: int(30_000, 500),
   SHUTDOWN_TIMEOUT_MS: int(30_000, 0),
+  /** Deno's built-in OpenTelemetry; when on, BullMQ spans are added too. */
+  OTEL_DENO: z.enum(["true", "false", "1", "0"]).optional(),
   /** Event log retention by age and by count (0 entries: no event log). */
   EVENT_LOG_MAX_AGE_HOURS: int(7 * 24, 1, 24 * 366),
   EVENT_LOG_MAX_ENTRIES: int(100_000, 0, 10_000_000),
@@ -94,6 +96,8 @@ export interface Config {
   workerLockDurationMs: number;
   workerStalledIntervalMs: number;
   shutdownTimeoutMs: number;
+  /** OTEL_DENO is on: add BullMQ's spans to Deno's traces. */
+  tracing: boolean;
   /** Event log, metrics, dashboard and scheduled reconcile (src/ops, src/metrics). */
   ops: {
     eventLogMaxAgeMs: number;
@@ -183,6 +187,7 @@ export function loadConfig(env: Record<string, string | undefined>, role: Role =
     workerLockDurationMs: e.WORKER_LOCK_DURATION_MS,
     workerStalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    tracing: e.OTEL_DENO === "true" || e.OTEL_DENO === "1",
     ops: {
       eventLogMaxAgeMs: e.EVENT_LOG_MAX_AGE_HOURS * 3_600_000,
       eventLogMaxEntries: e.EVENT_LOG_MAX_ENTRIES,

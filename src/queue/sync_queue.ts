@@ -4,6 +4,7 @@
  */
 import { type ConnectionOptions, type JobsOptions, Queue } from "bullmq";
 import { type EntityKey, parseEntityKey } from "../store/wanted_state.ts";
+import { telemetryOption } from "./telemetry.ts";
 
 export const SYNC_QUEUE_NAME = "ionos-sync";
 
@@ -19,16 +20,19 @@ export interface SyncQueueOptions {
   attempts?: number;
   /** First retry delay; doubles each attempt, with jitter. @default 2000 */
   backoffMs?: number;
+  /** OpenTelemetry spans for adds (see `telemetry.ts`). @default false */
+  tracing?: boolean;
 }
 
 export function createSyncQueue(
   connection: ConnectionOptions,
   options: SyncQueueOptions = {},
 ): Queue<SyncJobData> {
-  const { prefix = "bull", attempts = 8, backoffMs = 2000 } = options;
+  const { prefix = "bull", attempts = 8, backoffMs = 2000, tracing = false } = options;
   return new Queue<SyncJobData>(SYNC_QUEUE_NAME, {
     connection,
     prefix,
+    ...telemetryOption(tracing),
     defaultJobOptions: {
       attempts,
       backoff: { type: "exponential", delay: backoffMs, jitter: 0.5 },
