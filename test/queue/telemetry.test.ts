@@ -13,13 +13,17 @@ afterAll(async () => await redis.stop());
 
 it("exports BullMQ producer and consumer spans when OTEL_DENO is on", async () => {
   const spanNames: string[] = [];
+  const traces = new Map<string, string>();
   const collector = Deno.serve(
     { port: 0, hostname: "127.0.0.1", onListen: () => {} },
     async (req) => {
       const body = await req.json().catch(() => ({}));
       for (const rs of body.resourceSpans ?? []) {
         for (const ss of rs.scopeSpans ?? []) {
-          for (const span of ss.spans ?? []) spanNames.push(span.name);
+          for (const span of ss.spans ?? []) {
+            spanNames.push(span.name);
+            traces.set(span.name, span.traceId);
+          }
         }
       }
       return Response.json({});
@@ -46,6 +50,8 @@ it("exports BullMQ producer and consumer spans when OTEL_DENO is on", async () =
     }
     expect(spanNames).toContain("addBulk ionos-sync");
     expect(spanNames).toContain("process ionos-sync");
+    // BullMQ carries the trace context in the job: processing joins the enqueue's trace.
+    expect(traces.get("process ionos-sync")).toBe(traces.get("addBulk ionos-sync"));
   } finally {
     await collector.shutdown();
   }
