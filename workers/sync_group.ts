@@ -113,14 +113,15 @@ async function syncMembers(
   const ionosIds = await ctx.records.ionosIds("user", wantedMembers);
   const desired = new Set(ionosIds.filter((x): x is string => !!x));
   const pending = wantedMembers.length - desired.size;
-  const managedUsers = await ctx.records.managed("user");
   const actual = new Set((await ctx.ionos.listGroupMembers(ionosGroupId)).map((u) => u.id));
 
   // Member writes are independent of each other: keep several in flight (the shared rate
   // limiter still paces them), each one waiting for its own request to finish.
   const toAdd = [...desired].filter((id) => !actual.has(id));
   // Members we do not manage were put there by someone else: leave them.
-  const toRemove = [...actual].filter((id) => !desired.has(id) && managedUsers.has(id));
+  const extra = [...actual].filter((id) => !desired.has(id));
+  const managedExtra = await ctx.records.managedAmong("user", extra);
+  const toRemove = extra.filter((id) => managedExtra.has(id));
   let added = 0;
   let removed = 0;
   await forEachConcurrently(toAdd, MEMBER_WRITES_IN_FLIGHT, async (userId) => {

@@ -6,7 +6,7 @@ import { isProtectedEmail } from "../src/config/mapping.ts";
 import type { IonosUser, IonosUserProperties } from "../src/ionos/types.ts";
 import { enqueueSync } from "../src/queue/sync_queue.ts";
 import type { TwinRecord } from "../src/store/sync_records.ts";
-import { entityKey, type WantedGroup, type WantedUser } from "../src/store/wanted_state.ts";
+import { entityKey, type WantedUser } from "../src/store/wanted_state.ts";
 import { desiredUser, isAdministrator, userDiff } from "./desired_state.ts";
 import type { SyncContext, SyncOutcome } from "./context.ts";
 import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
@@ -23,6 +23,7 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
   if (!wanted) return { result: "nothing wanted" };
   const twin = await ctx.records.get("user", id);
   if (wanted.deleted) return await removeUser(ctx, wanted, twin);
+  const admin = await isAdministratorUser(ctx, id);
 
   let current = twin?.ionosId ? await ctx.ionos.getUser(twin.ionosId) : undefined;
   const changes: string[] = [];
@@ -30,13 +31,13 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
   if (!current) {
     // Deleted behind our back: that IONOS id is no longer ours to track.
     if (twin?.ionosId) await ctx.records.forget("user", id, twin.ionosId);
-    const found = await linkOrCreateUser(ctx, wanted, twin);
+    const found = await linkOrCreateUser(ctx, wanted, twin, admin);
     current = found.user;
     changes.push(found.adoptedOwnCreate ? "created (found after a lost answer)" : found.origin);
     linked = true;
   }
 
-  const desired = await desiredProperties(ctx, wanted, current);
+  const desired = desiredProperties(ctx, wanted, admin, current);
   const diff = userDiff(current.properties, desired);
   if (diff.length > 0) {
     // IONOS has no PATCH: send the full property set, as the official tools do.
@@ -64,6 +65,7 @@ async function linkOrCreateUser(
   ctx: SyncContext,
   wanted: WantedUser,
   twin: TwinRecord | undefined,
+  admin: boolean,
 ): Promise<{ user: IonosUser; origin: "created" | "adopted"; adoptedOwnCreate: boolean }> {
   const email = wanted.email!;
   const existing = await ctx.ionos.findUserByEmail(email);
@@ -80,7 +82,7 @@ async function linkOrCreateUser(
     return { user: existing, origin, adoptedOwnCreate: own };
   }
   await ctx.records.set("user", wanted.id, { state: "creating" });
-  const props = await desiredProperties(ctx, wanted, undefined);
+  const props = desiredProperties(ctx, wanted, admin, undefined);
   const { secAuthActive: _ignored, ...createProps } = props; // cannot be sent on create
   const user = await ctx.ionos.createUser({ ...createProps, password: generatePassword() });
   await ctx.records.set("user", wanted.id, {
@@ -103,7 +105,7 @@ async function ensureNotOwnedByAnother(
   ionosId: string,
   email: string,
 ): Promise<void> {
-  const owner = (await ctx.records.managed("user")).get(ionosId);
+  const owner = await ctx.records.ownerOf("user", ionosId);
   if (owner === undefined || owner === idpId) return;
   const other = await ctx.store.getUser(owner);
   if (!other || other.deleted) {
@@ -164,20 +166,21 @@ async function removeUser(
 }
 
 /** The full IONOS property set the user should have (secAuthActive is kept as it is). */
-async function desiredProperties(
+function desiredProperties(
   ctx: SyncContext,
   wanted: WantedUser,
+  admin: boolean,
   current: IonosUser | undefined,
-): Promise<IonosUserProperties> {
-  const groupIds = await ctx.store.getUserGroups(wanted.id);
-  const groups = new Map<string, WantedGroup>();
-  for (const gid of groupIds) {
-    const g = await ctx.store.getGroup(gid);
-    if (g) groups.set(gid, g);
-  }
-  const admin = isAdministrator(ctx.mapping, groupIds, groups);
+): IonosUserProperties {
   return {
     ...desiredUser(ctx.mapping, wanted, admin, current?.properties),
     secAuthActive: current?.properties.secAuthActive ?? false,
   };
+}
+
+/** Whether the user's current groups make it an IONOS administrator (read once per job). */
+async function isAdministratorUser(ctx: SyncContext, id: string): Promise<boolean> {
+  if (ctx.mapping.administrators.length === 0) return false;
+  const groupIds = await ctx.store.getUserGroups(id);
+  return isAdministrator(ctx.mapping, groupIds, await ctx.store.getGroups(groupIds));
 }

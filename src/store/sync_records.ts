@@ -79,8 +79,16 @@ export class SyncRecords {
     return (results ?? []).map(([, v]) => (typeof v === "string" ? v : undefined));
   }
 
-  async isManaged(kind: Kind, ionosId: string): Promise<boolean> {
-    return (await this.#redis.hexists(this.#index(kind), ionosId)) === 1;
+  /** The IdP id whose twin is this IONOS id, if we manage it. */
+  async ownerOf(kind: Kind, ionosId: string): Promise<string | undefined> {
+    return (await this.#redis.hget(this.#index(kind), ionosId)) ?? undefined;
+  }
+
+  /** Which of these IONOS ids we manage, in one round trip (not the whole index). */
+  async managedAmong(kind: Kind, ionosIds: string[]): Promise<Set<string>> {
+    if (ionosIds.length === 0) return new Set();
+    const owners = await this.#redis.hmget(this.#index(kind), ...ionosIds);
+    return new Set(ionosIds.filter((_, i) => owners[i] !== null));
   }
 
   async countManaged(): Promise<{ users: number; groups: number }> {

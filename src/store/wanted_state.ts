@@ -218,6 +218,15 @@ export class WantedStateStore {
     return raw ? JSON.parse(raw) as WantedGroup : undefined;
   }
 
+  /** Several groups in one round trip; unknown ids are left out. */
+  async getGroups(ids: string[]): Promise<Map<string, WantedGroup>> {
+    if (ids.length === 0) return new Map();
+    const raw = await this.#redis.mget(ids.map((id) => this.keys.group(id)));
+    const groups = new Map<string, WantedGroup>();
+    raw.forEach((r, i) => r && groups.set(ids[i]!, JSON.parse(r) as WantedGroup));
+    return groups;
+  }
+
   /** IdP user ids that are members of the group now. */
   async getMembers(groupId: string): Promise<string[]> {
     const all = await this.#redis.hgetall(this.keys.members(groupId));
