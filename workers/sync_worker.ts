@@ -29,8 +29,8 @@ export interface SyncWorkerOptions {
   onJobDone?: (job: Job<SyncJobData>, outcome: "completed" | "failed", ms: number) => void;
 }
 
-/** Runs one sync job; exported so tests and the CLI can run a sync in-process. */
-export async function runSyncJob(ctx: SyncContext, job: Job<SyncJobData>): Promise<SyncOutcome> {
+/** Runs one sync job and records its failure where operators look. */
+async function runSyncJob(ctx: SyncContext, job: Job<SyncJobData>): Promise<SyncOutcome> {
   const { kind, id } = job.data;
   const log = ctx.logger.child({
     jobId: job.id,

@@ -4,11 +4,25 @@
  * operator that the IdP sends something worth mapping, or that its webhook subscribes to too much.
  */
 import type { Redis } from "ioredis";
+import { LuaScript } from "../store/lua_script.ts";
 
 const key = (prefix: string) => `${prefix}:stats:unknown-events`;
 
 /** Distinct `<source>:<type>` fields kept before new types are lumped together. */
 export const MAX_TYPES = 500;
+
+/**
+ * KEYS[1] the hash; ARGV[1] the field, ARGV[2] the overflow field, ARGV[3] MAX_TYPES. One round
+ * trip, and the size check and the increment can't interleave with another delivery's.
+ */
+const COUNT_SCRIPT = new LuaScript(`
+local field = ARGV[1]
+if redis.call('HEXISTS', KEYS[1], field) == 0
+  and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then
+  field = ARGV[2]
+end
+return redis.call('HINCRBY', KEYS[1], field, 1)
+`);
 
 /** Adds one to the count of `type` from `source`. */
 export async function countUnknownEvent(
@@ -17,12 +31,13 @@ export async function countUnknownEvent(
   type: string,
   prefix = "sync",
 ): Promise<void> {
-  const field = `${source}:${type.slice(0, 200)}`;
   // A sender that invents a new type per delivery must not grow the hash without limit: past
   // MAX_TYPES distinct types, new ones are counted together under "<source>:(other)".
-  const known = await redis.hexists(key(prefix), field);
-  const full = !known && (await redis.hlen(key(prefix))) >= MAX_TYPES;
-  await redis.hincrby(key(prefix), full ? `${source}:(other)` : field, 1);
+  await COUNT_SCRIPT.run(redis, [key(prefix)], [
+    `${source}:${type.slice(0, 200)}`,
+    `${source}:(other)`,
+    MAX_TYPES,
+  ]);
 }
 
 /**

@@ -22,6 +22,9 @@ export type MapResult =
   /** A type we act on, but the payload is unusable (no id, no email, ...). */
   | { kind: "invalid"; detail: string };
 
+/** What a signature check concludes; `reason` is answered to the caller with the 401. */
+export type VerifyResult = { ok: true } | { ok: false; reason: string };
+
 export interface MapContext {
   /** The wanted state, for providers that send partial updates. */
   store: WantedStateStore;
@@ -32,10 +35,7 @@ export interface WebhookRouteOptions {
   source: Extract<EventSource, "workos" | "keycloak">;
   /** The route path, e.g. `/hooks/workos`. */
   path: string;
-  verify: (
-    headers: Headers,
-    rawBody: string,
-  ) => Promise<{ ok: true } | { ok: false; reason: string }>;
+  verify: (headers: Headers, rawBody: string) => Promise<VerifyResult>;
   map: (payload: unknown, context: MapContext) => MapResult | Promise<MapResult>;
   ingest: IngestDeps;
   /** For the unknown-event counter. */

@@ -18,6 +18,7 @@ import { createSyncQueue, type SyncJobData } from "../queue/sync_queue.ts";
 import { SyncRecords } from "../store/sync_records.ts";
 import { WantedStateStore } from "../store/wanted_state.ts";
 
+/** Also what the operator actions take as their deps (`OpsDeps`, `ReplayDeps`). */
 export interface CliContext {
   config: Config;
   redis: Redis;

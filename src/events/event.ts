@@ -87,9 +87,6 @@ export const SyncEvent = z.discriminatedUnion("type", [
 ]);
 export type SyncEvent = z.infer<typeof SyncEvent>;
 export type SyncEventType = SyncEvent["type"];
-export const SYNC_EVENT_TYPES: readonly SyncEventType[] = SyncEvent.options.map((o) =>
-  o.shape.type.value
-);
 
 const Batch = z.object({ events: z.array(SyncEvent).min(1).max(1000) });
 

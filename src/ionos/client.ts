@@ -258,11 +258,10 @@ export class IonosClient {
 
   /** Groups the user belongs to. */
   async getUserGroups(userId: string): Promise<IonosGroup[]> {
-    const out: IonosGroup[] = [];
-    for await (const g of this.#pages<IonosGroup>("/um/users/{id}/groups", { id: userId })) {
-      out.push(normalizeGroup(g));
-    }
-    return out;
+    const groups = await Array.fromAsync(
+      this.#pages<IonosGroup>("/um/users/{id}/groups", { id: userId }),
+    );
+    return groups.map(normalizeGroup);
   }
 
   // ---- groups ----
@@ -277,12 +276,6 @@ export class IonosClient {
       allow404: true,
     });
     return res.status === 404 ? undefined : normalizeGroup(res.body as IonosGroup);
-  }
-
-  /** One page of groups. */
-  async listGroups(opts: ListOptions = {}): Promise<IonosCollection<IonosGroup>> {
-    const page = await this.#list<IonosGroup>("/um/groups", {}, opts);
-    return { ...page, items: page.items.map(normalizeGroup) };
   }
 
   /** All groups, fetched 100 at a time. */
@@ -324,12 +317,8 @@ export class IonosClient {
   }
 
   /** Members of a group (all pages). */
-  async listGroupMembers(groupId: string): Promise<IonosUser[]> {
-    const out: IonosUser[] = [];
-    for await (const u of this.#pages<IonosUser>("/um/groups/{id}/users", { id: groupId })) {
-      out.push(u);
-    }
-    return out;
+  listGroupMembers(groupId: string): Promise<IonosUser[]> {
+    return Array.fromAsync(this.#pages<IonosUser>("/um/groups/{id}/users", { id: groupId }));
   }
 
   /** Adds a user to a group and waits. The user's own create request must be DONE first. */
@@ -579,7 +568,7 @@ export class IonosClient {
   }
 }
 
-/** Paging options for `listUsers` / `listGroups`. */
+/** Paging options for `listUsers`. */
 export interface ListOptions {
   /** @default 0 */
   offset?: number;

@@ -166,7 +166,7 @@ export class RedisRateLimiter implements RateLimiter {
 
   async acquire(): Promise<void> {
     for (;;) {
-      const [reserved, wait] = (await this.#run(ACQUIRE_LUA, this.#keys, [
+      const [reserved, wait] = (await ACQUIRE_LUA.run(this.#redis, this.#keys, [
         this.#interval,
         this.#burst,
       ])) as [number, number];
@@ -180,10 +180,6 @@ export class RedisRateLimiter implements RateLimiter {
   }
 
   async pause(ms: number): Promise<void> {
-    if (ms > 0) await this.#run(PAUSE_LUA, [this.#keys[1]], [ms]);
-  }
-
-  #run(script: LuaScript, keys: string[], args: number[]): Promise<unknown> {
-    return script.run(this.#redis, keys, args);
+    if (ms > 0) await PAUSE_LUA.run(this.#redis, [this.#keys[1]], [ms]);
   }
 }

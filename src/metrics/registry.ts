@@ -53,12 +53,6 @@ class Series<T> {
     }
     return entry.value;
   }
-  set(labels: Labels, value: T): void {
-    const key = this.labelNames.map((n) => labels[n] ?? "").join("\u0000");
-    const ordered: Labels = {};
-    for (const n of this.labelNames) ordered[n] = labels[n] ?? "";
-    this.#map.set(key, { labels: ordered, value });
-  }
   entries(): { labels: Labels; value: T }[] {
     return [...this.#map.values()];
   }
@@ -80,10 +74,6 @@ export class Counter<L extends string = string> implements Family {
     if (by < 0) throw new RangeError(`Cannot decrease counter '${this.name}'`);
     this.#series.get(labels as Labels).v += by;
   }
-  /** The current value for a label set (tests, readiness). */
-  value(labels: Partial<Record<L, string>> = {}): number {
-    return this.#series.get(labels as Labels).v;
-  }
   lines(): string[] {
     return this.#series.entries().map((e) =>
       `${this.name}${labelText(e.labels)} ${formatValue(e.value.v)}`
@@ -100,7 +90,7 @@ export class Gauge<L extends string = string> implements Family {
     this.#series = new Series(labelNames, () => ({ v: 0 }));
   }
   set(labels: Partial<Record<L, string>>, value: number): void {
-    this.#series.set(labels as Labels, { v: value });
+    this.#series.get(labels as Labels).v = value;
   }
   reset(): void {
     this.#series.clear();
@@ -147,10 +137,6 @@ export class Histogram<L extends string = string> implements Family {
     this.#bounds.forEach((b, i) => {
       if (value <= b) h.buckets[i]!++;
     });
-  }
-  /** Observations so far for a label set (tests). */
-  count(labels: Partial<Record<L, string>> = {}): number {
-    return this.#series.get(labels as Labels).count;
   }
   lines(): string[] {
     const out: string[] = [];

@@ -1,6 +1,8 @@
 /** The one error operator actions throw for conditions a caller reports (HTTP status, exit code). */
 
-export type OpsErrorCode = "not_found" | "conflict" | "invalid" | "unavailable";
+const STATUS = { not_found: 404, conflict: 409, invalid: 400, unavailable: 503 } as const;
+
+export type OpsErrorCode = keyof typeof STATUS;
 
 /**
  * An operator request that cannot be done as asked: unknown job, job not failed, missing reason.
@@ -15,11 +17,7 @@ export class OpsError extends Error {
   }
 
   /** The HTTP status the admin API answers with. */
-  get status(): 400 | 404 | 409 | 503 {
-    return { not_found: 404, conflict: 409, invalid: 400, unavailable: 503 }[this.code] as
-      | 400
-      | 404
-      | 409
-      | 503;
+  get status(): typeof STATUS[OpsErrorCode] {
+    return STATUS[this.code];
   }
 }

@@ -73,18 +73,18 @@ export interface EventLogQuery {
 const ENTITY_INDEX_LENGTH = 200;
 
 const APPEND_SCRIPT = new LuaScript(`
-local stream, idx, maxlen, minid = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local ttl, skipKnown = tonumber(ARGV[5]), ARGV[6] == '1'
-local entries = cjson.decode(ARGV[7])
+local stream, maxlen, minid = ARGV[1], ARGV[2], ARGV[3]
+local ttl, skipKnown = tonumber(ARGV[4]), ARGV[5] == '1'
+local entries = cjson.decode(ARGV[6])
 local ids = {}
 for i, en in ipairs(entries) do
-  local byId = idx .. ':id:' .. en.e
+  local byId = stream .. ':id:' .. en.e
   if skipKnown and redis.call('EXISTS', byId) == 1 then
     ids[i] = ''
   else
     local id = redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', unpack(en.f))
     redis.call('SET', byId, id, 'EX', ttl)
-    local byEntity = idx .. ':entity:' .. en.ent
+    local byEntity = stream .. ':entity:' .. en.ent
     redis.call('LPUSH', byEntity, id)
     redis.call('LTRIM', byEntity, 0, ${ENTITY_INDEX_LENGTH - 1})
     redis.call('EXPIRE', byEntity, ttl)
@@ -154,8 +154,8 @@ export class EventLog {
     const entries = events.map((event) => {
       const entity = eventEntity(event);
       const entities = changed.has(entity) ? [entity] : [];
-      const jobs: Record<string, string> = {};
-      for (const e of entities) if (extra.jobs?.[e]) jobs[e] = extra.jobs[e];
+      const job = entities.length ? extra.jobs?.[entity] : undefined;
+      const jobs: Record<string, string> = job ? { [entity]: job } : {};
       const fields: Record<string, string> = {
         e: event.id,
         src: context.source,
@@ -175,7 +175,6 @@ export class EventLog {
     });
     // The apply stamp is Redis' own clock, read moments ago: no extra TIME round trip needed.
     const ids = await APPEND_SCRIPT.run(this.#redis, [], [
-      this.key,
       this.key,
       String(this.#maxEntries),
       String(Math.max(0, result.stamp - this.#maxAgeMs)),

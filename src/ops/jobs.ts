@@ -9,7 +9,7 @@
  */
 import type { Job, Queue } from "bullmq";
 import { type SyncJobData, syncJobOptions } from "../queue/sync_queue.ts";
-import type { EntityKey } from "../store/wanted_state.ts";
+import { type EntityKey, entityKey } from "../store/wanted_state.ts";
 import type { AuditLog } from "./audit_log.ts";
 import { OpsError } from "./errors.ts";
 
@@ -67,7 +67,8 @@ export interface JobFilter {
 const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : undefined);
 
 /** The entity a sync job is for. */
-export const jobEntity = (job: Job<SyncJobData>): EntityKey => `${job.data.kind}:${job.data.id}`;
+export const jobEntity = (job: Job<SyncJobData>): EntityKey =>
+  entityKey(job.data.kind, job.data.id);
 
 /** A job as listed; `state` is passed in when known to spare a round trip. */
 export function summarizeJob(job: Job<SyncJobData>, state: string): JobSummary {

@@ -22,8 +22,7 @@ export interface ReconcileJobData {
 }
 
 /** What a reconcile job returns: the report, items capped so the job hash stays small. */
-export type ReconcileJobResult = Omit<ReconcileReport, "items" | "enqueued"> & {
-  items: ReconcileReport["items"];
+export type ReconcileJobResult = Omit<ReconcileReport, "enqueued"> & {
   itemsTruncated: boolean;
   enqueuedCount: number;
 };

@@ -8,11 +8,12 @@ import type { IonosClient } from "../ionos/client.ts";
 import type { IonosUserProperties } from "../ionos/types.ts";
 import type { SyncJobData } from "../queue/sync_queue.ts";
 import type { SyncRecords, TwinRecord } from "../store/sync_records.ts";
-import type {
-  EntityKey,
-  WantedGroup,
-  WantedStateStore,
-  WantedUser,
+import {
+  type EntityKey,
+  parseEntityKey,
+  type WantedGroup,
+  type WantedStateStore,
+  type WantedUser,
 } from "../store/wanted_state.ts";
 import type { AuditEntry, AuditLog } from "./audit_log.ts";
 import { OpsError } from "./errors.ts";
@@ -59,11 +60,11 @@ export interface WhoisReport {
 export async function whois(deps: WhoisDeps, query: string): Promise<WhoisReport> {
   const entity = await resolve(deps, query.trim());
   if (!entity) throw new OpsError("not_found", `no user or group matches "${query}"`);
-  const [kind, id] = [entity.slice(0, entity.indexOf(":")), entity.slice(entity.indexOf(":") + 1)];
+  const { kind, id } = parseEntityKey(entity);
   const isUser = kind === "user";
   const [wanted, twin, entries, audit] = await Promise.all([
     isUser ? deps.store.getUser(id) : deps.store.getGroup(id),
-    deps.records.get(isUser ? "user" : "group", id),
+    deps.records.get(kind, id),
     deps.eventLog.list({ entity, limit: 20 }),
     deps.audit.list({ entity, limit: 20 }),
   ]);

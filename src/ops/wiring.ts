@@ -37,6 +37,15 @@ export function createObservability(): Observability {
   return { metrics: new SyncMetrics(), ionosHealth: new IonosHealth() };
 }
 
+/** `/metrics` for this process, behind METRICS_TOKEN when set. */
+function metricsRouteFor(config: Config, obs: Observability, logger: Logger): Hono {
+  return metricsRoute({
+    registry: obs.metrics.registry,
+    ...(config.ops.metricsToken ? { token: config.ops.metricsToken } : {}),
+    logger,
+  });
+}
+
 /** The event log for a configuration (reading works even when logging is off). */
 export function eventLogFor(redis: Redis, config: Config): EventLog {
   return new EventLog(redis, {
@@ -110,14 +119,7 @@ export function intakeOps(options: IntakeOpsOptions): IntakeOps {
       adminMounts: [{ path: "/", app: admin }],
       mounts: [
         { path: "/admin/queues", app: dashboard },
-        {
-          path: "/",
-          app: metricsRoute({
-            registry: obs.metrics.registry,
-            ...(config.ops.metricsToken ? { token: config.ops.metricsToken } : {}),
-            logger,
-          }),
-        },
+        { path: "/", app: metricsRouteFor(config, obs, logger) },
       ],
     },
     onIngested,
@@ -179,14 +181,7 @@ export async function workerOps(options: WorkerOpsOptions): Promise<() => Promis
     registerQueueGauges(obs.metrics.registry, [queue]);
     const app = new Hono();
     app.route("/", healthRoutes({ redis, readiness: () => ({ ionos: obs.ionosHealth.report() }) }));
-    app.route(
-      "/",
-      metricsRoute({
-        registry: obs.metrics.registry,
-        ...(config.ops.metricsToken ? { token: config.ops.metricsToken } : {}),
-        logger,
-      }),
-    );
+    app.route("/", metricsRouteFor(config, obs, logger));
     server = Deno.serve(
       { port: config.ops.metricsPort, hostname: config.host, onListen: () => {} },
       app.fetch,

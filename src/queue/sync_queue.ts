@@ -68,5 +68,3 @@ export async function enqueueSync(queue: Queue<SyncJobData>, keys: EntityKey[]):
 
 export const enqueueUserSync = (queue: Queue<SyncJobData>, id: string) =>
   enqueueSync(queue, [`user:${id}`]);
-export const enqueueGroupSync = (queue: Queue<SyncJobData>, id: string) =>
-  enqueueSync(queue, [`group:${id}`]);

@@ -5,8 +5,7 @@
  * event's `uid` makes a replay a no-op.
  */
 import { hmacSha256, timingSafeEqual, toHex } from "../../intake/auth/hmac.ts";
-
-export type VerifyResult = { ok: true } | { ok: false; reason: string };
+import type { VerifyResult } from "../webhook_route.ts";
 
 /**
  * Verifies a Keycloak delivery against its raw body.

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { SyncEvent } from "../../events/event.ts";
+import { fieldIssues } from "../../intake/errors.ts";
 import type { MapResult } from "../webhook_route.ts";
 
 const text = z.string().max(1024);
@@ -62,8 +63,7 @@ function userData(u: DirectoryUser): Record<string, unknown> {
 }
 
 function issueText(error: z.ZodError): string {
-  return error.issues.slice(0, 5).map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`)
-    .join("; ");
+  return fieldIssues(error).slice(0, 5).map((i) => `${i.path}: ${i.message}`).join("; ");
 }
 
 /**

@@ -3,11 +3,10 @@
  * with the endpoint's secret, 180 s tolerance (the WorkOS SDKs' default).
  */
 import { hmacSha256, timingSafeEqual, toHex } from "../../intake/auth/hmac.ts";
+import type { VerifyResult } from "../webhook_route.ts";
 
-export type VerifyResult = { ok: true } | { ok: false; reason: string };
-
-/** @default 180 seconds, as the WorkOS SDKs use. */
-export const WORKOS_TOLERANCE_MS = 180_000;
+/** 180 seconds, as the WorkOS SDKs use. */
+const TOLERANCE_MS = 180_000;
 
 /**
  * Verifies a WorkOS delivery against its raw body.
@@ -22,7 +21,6 @@ export async function verifyWorkosSignature(
   header: string | undefined,
   body: string,
   nowMs = Date.now(),
-  toleranceMs = WORKOS_TOLERANCE_MS,
 ): Promise<VerifyResult> {
   if (!header) return { ok: false, reason: "missing WorkOS-Signature header" };
   let timestamp: string | undefined;
@@ -35,7 +33,7 @@ export async function verifyWorkosSignature(
   if (!timestamp || !/^\d{1,16}$/.test(timestamp) || signatures.length === 0) {
     return { ok: false, reason: "malformed WorkOS-Signature header" };
   }
-  if (Math.abs(nowMs - Number(timestamp)) > toleranceMs) {
+  if (Math.abs(nowMs - Number(timestamp)) > TOLERANCE_MS) {
     return { ok: false, reason: "WorkOS-Signature timestamp outside the tolerance window" };
   }
   const expected = await signWorkosPayload(secret, timestamp, body);

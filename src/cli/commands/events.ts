@@ -109,17 +109,10 @@ examples:
       ...(str(v.source) ? { source: str(v.source)! } : {}),
     };
     const progress = out.progress();
-    const result = await replayEvents(
-      {
-        store: ctx.store,
-        queue: ctx.queue,
-        eventLog: ctx.eventLog,
-        audit: ctx.audit,
-        actor: ctx.actor,
-      },
-      selection,
-      { dryRun: v["dry-run"] === true, onProgress: (d, t) => progress.update("replaying", d, t) },
-    );
+    const result = await replayEvents(ctx, selection, {
+      dryRun: v["dry-run"] === true,
+      onProgress: (d, t) => progress.update("replaying", d, t),
+    });
     progress.done();
     out.result(result, () => {
       const verb = result.dryRun ? "would replay" : "replayed";

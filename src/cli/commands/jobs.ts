@@ -87,10 +87,7 @@ examples:
       ...(str(v.entity) ? { entity: str(v.entity)! } : {}),
       ...(str(v.error) ? { errorContains: str(v.error)! } : {}),
     };
-    const result = await retryFailed(
-      { queue: ctx.queue, audit: ctx.audit, actor: ctx.actor },
-      selection,
-    );
+    const result = await retryFailed(ctx, selection);
     out.result(
       result,
       () =>
@@ -116,11 +113,7 @@ export const jobsDiscard: Command = {
   async run(ctx, v, [id], out) {
     const reason = str(v.reason);
     if (!reason?.trim()) throw new UsageError("--reason is required");
-    const result = await discardJob(
-      { queue: ctx.queue, audit: ctx.audit, actor: ctx.actor },
-      id!,
-      reason,
-    );
+    const result = await discardJob(ctx, id!, reason);
     out.result(result, () => `discarded job ${result.jobId} (${result.entity})\n`);
     return EXIT.ok;
   },

@@ -9,11 +9,7 @@ export const pauseCommand: Command = {
   summary: "Stop workers taking sync jobs. Intake keeps accepting events; they wait in the queue.",
   options: { reason: { type: "string", arg: "TEXT", help: "why, for the audit log" } },
   async run(ctx, v, _p, out) {
-    const reason = str(v.reason);
-    await pauseProcessing(
-      { queue: ctx.queue, audit: ctx.audit, actor: ctx.actor },
-      reason,
-    );
+    await pauseProcessing(ctx, str(v.reason));
     out.result({ paused: true }, () => "paused: workers finish running jobs and take no more\n");
     return EXIT.ok;
   },
@@ -23,7 +19,7 @@ export const resumeCommand: Command = {
   name: "resume",
   summary: "Let workers take sync jobs again.",
   async run(ctx, _v, _p, out) {
-    await resumeProcessing({ queue: ctx.queue, audit: ctx.audit, actor: ctx.actor });
+    await resumeProcessing(ctx);
     out.result({ paused: false }, () => "resumed\n");
     return EXIT.ok;
   },

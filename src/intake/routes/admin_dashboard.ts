@@ -44,9 +44,9 @@ export function adminDashboard(options: AdminDashboardOptions): Hono {
 /** Bearer or Basic (password = admin token); 401 with a Basic challenge otherwise. */
 export function dashboardAuth(adminToken: string | undefined): MiddlewareHandler {
   return async function dashboardAuth(c, next) {
-    if (adminToken && presentedToken(c.req.header("authorization")) !== undefined) {
-      const token = presentedToken(c.req.header("authorization"))!;
-      if (timingSafeEqual(token, adminToken)) return await next();
+    const token = presentedToken(c.req.header("authorization"));
+    if (adminToken && token !== undefined && timingSafeEqual(token, adminToken)) {
+      return await next();
     }
     c.header("WWW-Authenticate", 'Basic realm="admin", charset="UTF-8"');
     return c.json({

@@ -17,8 +17,9 @@ export interface WantedSnapshot {
   members: Map<string, string[]>;
   /** IdP user id -> IdP group ids (the reverse of `members`). */
   userGroups: Map<string, string[]>;
-  userTwins: Map<string, TwinRecord>;
-  groupTwins: Map<string, TwinRecord>;
+  /** The twin records' IONOS ids (all reconcile reads of them), where a twin has one. */
+  userTwins: Map<string, Pick<TwinRecord, "ionosId">>;
+  groupTwins: Map<string, Pick<TwinRecord, "ionosId">>;
   /** IONOS user id -> IdP user id, for users we manage. */
   managedUsers: Map<string, string>;
   managedGroups: Map<string, string>;
@@ -57,30 +58,42 @@ export async function readWanted(
     records.managed("group"),
   ]);
   progress("wanted state", 0, userIds.length + groupIds.length);
+  const [userTwins, groupTwins] = await Promise.all([
+    twinIonosIds(records, "user", userIds),
+    twinIonosIds(records, "group", groupIds),
+  ]);
   const users = new Map<string, WantedUser>();
-  const userTwins = new Map<string, TwinRecord>();
   await inChunks(userIds, async (id) => {
-    const [u, twin] = await Promise.all([store.getUser(id), records.get("user", id)]);
+    const u = await store.getUser(id);
     if (u) users.set(id, u);
-    if (twin) userTwins.set(id, twin);
   });
   const groups = new Map<string, WantedGroup>();
-  const groupTwins = new Map<string, TwinRecord>();
   const members = new Map<string, string[]>();
   const userGroups = new Map<string, string[]>();
   await inChunks(groupIds, async (id) => {
-    const [g, twin, m] = await Promise.all([
-      store.getGroup(id),
-      records.get("group", id),
-      store.getMembers(id),
-    ]);
+    const [g, m] = await Promise.all([store.getGroup(id), store.getMembers(id)]);
     if (g) groups.set(id, g);
-    if (twin) groupTwins.set(id, twin);
     members.set(id, m);
     for (const uid of m) userGroups.set(uid, [...userGroups.get(uid) ?? [], id]);
   });
   progress("wanted state", userIds.length + groupIds.length, userIds.length + groupIds.length);
   return { users, groups, members, userGroups, userTwins, groupTwins, managedUsers, managedGroups };
+}
+
+/** IdP id -> `{ ionosId }` of every twin that has one, read in pipelined chunks. */
+async function twinIonosIds(
+  records: SyncRecords,
+  kind: "user" | "group",
+  ids: string[],
+): Promise<Map<string, Pick<TwinRecord, "ionosId">>> {
+  const out = new Map<string, Pick<TwinRecord, "ionosId">>();
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    const chunk = ids.slice(i, i + CHUNK);
+    (await records.ionosIds(kind, chunk)).forEach((ionosId, j) => {
+      if (ionosId) out.set(chunk[j]!, { ionosId });
+    });
+  }
+  return out;
 }
 
 /**
