@@ -8,6 +8,7 @@ import { createSyncQueue } from "../src/queue/sync_queue.ts";
 import { spawnService } from "../test/chaos/_lib/service_process.ts";
 import { EVENTS_TOKEN } from "./intake.ts";
 import { BATCH_SIZE, userBatch } from "./lib/payloads.ts";
+import { mib } from "./lib/table.ts";
 
 export interface QueuedPoint {
   queuedJobs: number;
@@ -71,5 +72,3 @@ export async function benchQueuedMemory(
   }
   return points;
 }
-
-const mib = (b: number) => `${Math.round(b / 1024 / 1024)} MiB`;

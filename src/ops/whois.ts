@@ -79,10 +79,11 @@ export async function whois(deps: WhoisDeps, query: string): Promise<WhoisReport
   if (twin) report.twin = twin;
   if (isUser) {
     const gids = await deps.store.getUserGroups(id);
-    report.groups = await Promise.all(gids.map(async (gid) => {
-      const g = await deps.store.getGroup(gid);
+    const groups = await deps.store.getGroups(gids);
+    report.groups = gids.map((gid) => {
+      const g = groups.get(gid);
       return { id: gid, ...(g ? { name: g.displayName, deleted: g.deleted } : {}) };
-    }));
+    });
     if (deps.ionos && twin?.ionosId) {
       try {
         const u = await deps.ionos.getUser(twin.ionosId);
@@ -112,12 +113,12 @@ async function resolve(deps: WhoisDeps, query: string): Promise<EntityKey | unde
   if (await deps.store.getUser(query)) return `user:${query}`;
   if (await deps.store.getGroup(query)) return `group:${query}`;
   // An IONOS id, as shown in the IONOS console.
-  const [users, groups] = await Promise.all([
-    deps.records.managed("user"),
-    deps.records.managed("group"),
+  const [user, group] = await Promise.all([
+    deps.records.ownerOf("user", query),
+    deps.records.ownerOf("group", query),
   ]);
-  if (users.has(query)) return `user:${users.get(query)}`;
-  if (groups.has(query)) return `group:${groups.get(query)}`;
+  if (user !== undefined) return `user:${user}`;
+  if (group !== undefined) return `group:${group}`;
   return undefined;
 }
 

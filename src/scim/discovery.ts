@@ -64,7 +64,7 @@ function resourceTypeJson(t: typeof USER_TYPE, baseUrl: string): Record<string, 
 }
 
 /** What we support; `etag` because every resource carries `meta.version` and honours If-Match. */
-export function serviceProviderConfig(baseUrl: string): Record<string, unknown> {
+function serviceProviderConfig(baseUrl: string): Record<string, unknown> {
   return {
     schemas: [SERVICE_PROVIDER_CONFIG_SCHEMA],
     documentationUri: "https://www.rfc-editor.org/rfc/rfc7644",
@@ -93,18 +93,17 @@ const list = (resources: unknown[]) => ({
   Resources: resources,
 });
 
+const withCommon = (s: SchemaDef): SchemaDef => ({
+  ...s,
+  attributes: [...COMMON_ATTRIBUTES, ...s.attributes],
+});
+
 /** All schemas we publish: core User (with `id`, `externalId`, `meta`), Group, extensions. */
-function allSchemas(): SchemaDef[] {
-  const withCommon = (s: SchemaDef): SchemaDef => ({
-    ...s,
-    attributes: [...COMMON_ATTRIBUTES, ...s.attributes],
-  });
-  return [
-    withCommon(USER_TYPE.schema),
-    withCommon(GROUP_TYPE.schema),
-    ...USER_TYPE.extensions.map((e) => e.schema),
-  ];
-}
+const ALL_SCHEMAS: SchemaDef[] = [
+  withCommon(USER_TYPE.schema),
+  withCommon(GROUP_TYPE.schema),
+  ...USER_TYPE.extensions.map((e) => e.schema),
+];
 
 /**
  * The discovery routes.
@@ -125,10 +124,10 @@ export function discoveryRoutes(baseUrl: (c: Context) => string): Hono {
   });
   app.get("/Schemas", (c) => {
     const base = baseUrl(c);
-    return scimJson(c, list(allSchemas().map((s) => schemaJson(s, base))));
+    return scimJson(c, list(ALL_SCHEMAS.map((s) => schemaJson(s, base))));
   });
   app.get("/Schemas/:id", (c) => {
-    const s = allSchemas().find((x) => x.id === c.req.param("id"));
+    const s = ALL_SCHEMAS.find((x) => x.id === c.req.param("id"));
     if (!s) throw new ScimError(404, `Schema "${c.req.param("id")}" not found`);
     return scimJson(c, schemaJson(s, baseUrl(c)));
   });

@@ -52,7 +52,7 @@ export function unavailableError(cause: unknown): ScimError {
 }
 
 /** The error body of RFC 7644 §3.12; `status` is a string there. */
-export function scimErrorBody(error: ScimError): Record<string, unknown> {
+function scimErrorBody(error: ScimError): Record<string, unknown> {
   return {
     schemas: [ERROR_SCHEMA],
     status: String(error.status),

@@ -59,24 +59,32 @@ export function parseListQuery(type: ResourceTypeDef, params: URLSearchParams): 
 }
 
 /**
- * Every resource matching `filter`, in list order. `id eq` and `userName eq` /
- * `displayName eq` (alone or in an `and`) are answered from an index, the rest by a scan.
+ * One page of the resources matching the query's filter, in list order, and how many match in
+ * all. Without a filter only the page is read. `id eq` and `userName eq` / `displayName eq`
+ * (alone or in an `and`) are answered from an index, other filters by a scan.
  */
 export async function findResources(
   store: ScimStore,
   type: ResourceTypeDef,
-  filter: Filter | undefined,
-): Promise<StoredResource[]> {
+  query: Pick<ListQuery, "filter" | "startIndex" | "count">,
+): Promise<{ total: number; page: StoredResource[] }> {
+  const { filter, startIndex, count } = query;
+  if (!filter) {
+    const { total, ids } = await store.idPage(type.name, startIndex - 1, count);
+    return { total, page: await store.getMany(type.name, ids) };
+  }
   let ids: string[];
-  const byId = filter && equalityOn(filter, "id");
-  const byName = filter && equalityOn(filter, type.uniqueAttr);
+  const byId = equalityOn(filter, "id");
+  const byName = equalityOn(filter, type.uniqueAttr);
   if (byId !== undefined) ids = [byId];
   else if (byName !== undefined) {
     const id = await store.idByUnique(type.name, byName);
     ids = id ? [id] : [];
   } else ids = await store.ids(type.name);
-  const resources = await store.getMany(type.name, ids);
-  if (!filter) return resources;
   const matches = compileFilter(type, filter);
-  return resources.filter((r) => matches(r.doc));
+  const all = (await store.getMany(type.name, ids)).filter((r) => matches(r.doc));
+  return {
+    total: all.length,
+    page: count === 0 ? [] : all.slice(startIndex - 1, startIndex - 1 + count),
+  };
 }

@@ -15,15 +15,16 @@ import {
 import { IONOS_USER_SCHEMA } from "./urns.ts";
 
 /** The event model caps strings at 1024 characters; refusing here names the field. */
-export const MAX_STRING_LENGTH = 1024;
+const MAX_STRING_LENGTH = 1024;
 /** The event model caps a group's member list at 100 000. */
-export const MAX_MEMBERS = 100_000;
+const MAX_MEMBERS = 100_000;
 const MAX_VALUES = 100;
 
 /** Stored attributes of a resource: everything but `schemas`, `id` and `meta`. */
 export type Attributes = Record<string, unknown>;
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
+/** A JSON object: not null, not an array. */
+export const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**

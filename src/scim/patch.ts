@@ -15,7 +15,7 @@
 import { scimPatch, type ScimPatchOperation } from "scim-patch";
 import { parse as parseFilterText } from "scim2-parse-filter";
 import { badRequest, ScimError } from "./errors.ts";
-import type { Attributes } from "./normalize.ts";
+import { type Attributes, isObject } from "./normalize.ts";
 import {
   IGNORED_USER_ATTRIBUTES,
   isReadOnly,
@@ -34,9 +34,6 @@ interface Operation {
   path?: string;
   value?: unknown;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * Applies a PatchOp body to a resource's attributes.

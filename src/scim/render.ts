@@ -3,7 +3,7 @@
  * `attributes` / `excludedAttributes` projection (RFC 7644 §3.9).
  */
 import type { TwinRecord } from "../store/sync_records.ts";
-import type { Attributes } from "./normalize.ts";
+import { type Attributes, isObject } from "./normalize.ts";
 import { type ResolvedPath, resolvePath, type ResourceTypeDef } from "./schema.ts";
 import type { StoredDoc } from "./store.ts";
 import { IONOS_USER_SCHEMA } from "./urns.ts";
@@ -40,7 +40,7 @@ export function parseAttributeList(
 }
 
 /** The read-only extension showing the user's IONOS twin. */
-export function twinExtension(twin: TwinRecord | undefined): Attributes {
+function twinExtension(twin: TwinRecord | undefined): Attributes {
   return {
     ...(twin?.ionosId ? { ionosUserId: twin.ionosId } : {}),
     syncState: twin?.state ?? "pending",
@@ -86,9 +86,6 @@ function project(resource: Attributes, projection: Projection): Attributes {
   }
   return resource;
 }
-
-const isObject = (v: unknown): v is Attributes =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 
 function copyPath(src: Attributes, dst: Attributes, path: ResolvedPath): void {
   if (!path.attr) {

@@ -76,13 +76,12 @@ export function resourceRoutes(type: ResourceTypeDef, options: ResourceRoutesOpt
 
   app.get("/", async (c) => {
     const q = parseListQuery(type, new URL(c.req.url).searchParams);
-    const all = await guard(findResources(store, type, q.filter));
-    const page = q.count === 0 ? [] : all.slice(q.startIndex - 1, q.startIndex - 1 + q.count);
+    const { total, page } = await guard(findResources(store, type, q));
     const twins = await twinsOf(page);
     const base = baseUrl(c);
     return scimJson(c, {
       schemas: [LIST_RESPONSE],
-      totalResults: all.length,
+      totalResults: total,
       startIndex: q.startIndex,
       itemsPerPage: page.length,
       Resources: page.map((r, i) =>

@@ -118,7 +118,7 @@ export const COMMON_ATTRIBUTES: AttrDef[] = [
   },
 ];
 
-export const USER_SCHEMA_DEF: SchemaDef = {
+const USER_SCHEMA_DEF: SchemaDef = {
   id: USER_SCHEMA,
   name: "User",
   description: "User Account",
@@ -196,7 +196,7 @@ export const USER_SCHEMA_DEF: SchemaDef = {
   ],
 };
 
-export const ENTERPRISE_USER_SCHEMA_DEF: SchemaDef = {
+const ENTERPRISE_USER_SCHEMA_DEF: SchemaDef = {
   id: ENTERPRISE_USER_SCHEMA,
   name: "EnterpriseUser",
   description: "Enterprise User",
@@ -226,7 +226,7 @@ export const ENTERPRISE_USER_SCHEMA_DEF: SchemaDef = {
 
 const readOnly = (def: AttrDef): AttrDef => ({ ...def, mutability: "readOnly" });
 
-export const IONOS_USER_SCHEMA_DEF: SchemaDef = {
+const IONOS_USER_SCHEMA_DEF: SchemaDef = {
   id: IONOS_USER_SCHEMA,
   name: "IonosSyncUser",
   description: "The user's IONOS Cloud twin, as the sync worker last saw it (read-only).",
@@ -243,7 +243,7 @@ export const IONOS_USER_SCHEMA_DEF: SchemaDef = {
   ],
 };
 
-export const GROUP_SCHEMA_DEF: SchemaDef = {
+const GROUP_SCHEMA_DEF: SchemaDef = {
   id: GROUP_SCHEMA,
   name: "Group",
   description: "Group",

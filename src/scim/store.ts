@@ -104,6 +104,20 @@ export class ScimStore {
     return await this.#redis.zrange(`${this.#prefix}:idx:${type}`, 0, -1);
   }
 
+  /** `count` ids of a type from `offset` in list order, and how many there are in all. */
+  async idPage(
+    type: ResourceTypeName,
+    offset: number,
+    count: number,
+  ): Promise<{ total: number; ids: string[] }> {
+    const key = `${this.#prefix}:idx:${type}`;
+    const [total, ids] = await Promise.all([
+      this.#redis.zcard(key),
+      count === 0 ? [] : this.#redis.zrange(key, offset, offset + count - 1),
+    ]);
+    return { total, ids };
+  }
+
   /** The id holding a userName / displayName, compared case-insensitively. */
   async idByUnique(type: ResourceTypeName, name: string): Promise<string | undefined> {
     return (await this.#redis.hget(`${this.#prefix}:uniq:${type}`, uniqueKey(name))) ?? undefined;

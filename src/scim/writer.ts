@@ -63,7 +63,7 @@ export async function guard<T>(promise: Promise<T>): Promise<T> {
 }
 
 /** Checks `If-Match` (RFC 7644 §3.14); `*` matches any version. */
-export function checkIfMatch(current: StoredResource, ifMatch: string | undefined): void {
+function checkIfMatch(current: StoredResource, ifMatch: string | undefined): void {
   if (ifMatch === undefined || ifMatch.trim() === "*") return;
   const want = etagOf(current.version).replace(/^W\//, "");
   const given = ifMatch.split(",").map((t) => t.trim().replace(/^W\//, ""));

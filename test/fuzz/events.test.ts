@@ -13,7 +13,7 @@ import { eventsCases } from "./_lib/events_cases.ts";
 import { useIntakeProcess } from "./_lib/intake_process.ts";
 import { createRng, fuzzSeed } from "./_lib/random.ts";
 import { snapshotDiff, snapshotRedis } from "./_lib/redis_snapshot.ts";
-import { judgeReject, runCases, summary } from "./_lib/runner.ts";
+import { isErrorBody, judgeReject, runCases, summary } from "./_lib/runner.ts";
 
 const SEED = fuzzSeed(5_2026);
 const CASES = Number(Deno.env.get("FUZZ_CASES") ?? 2500);
@@ -89,7 +89,7 @@ describe("fuzzing POST /events", () => {
       }),
       ...replays,
     ];
-    const judge = judgeReject((b) => typeof b.error === "string" && typeof b.message === "string");
+    const judge = judgeReject(isErrorBody);
     // The same inputs several times: the first rounds grow the heap to its working size, the
     // later ones must not grow it further, or the process keeps something of every request.
     const rss: number[] = [];

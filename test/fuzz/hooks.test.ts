@@ -8,7 +8,7 @@ import { hooksCases } from "./_lib/hooks_cases.ts";
 import { useIntakeProcess } from "./_lib/intake_process.ts";
 import { createRng, fuzzSeed } from "./_lib/random.ts";
 import { snapshotDiff, snapshotRedis } from "./_lib/redis_snapshot.ts";
-import { judgeReject, runCases, summary } from "./_lib/runner.ts";
+import { isErrorBody, judgeReject, runCases, summary } from "./_lib/runner.ts";
 
 const SEED = fuzzSeed(3_2026);
 const CASES = 1200;
@@ -30,12 +30,9 @@ describe("fuzzing /hooks/*", () => {
       workosSecret: WORKOS_SECRET,
       keycloakSecret: KEYCLOAK_SECRET,
     });
-    const result = await runCases(
-      target.proc.url!,
-      cases,
-      judgeReject((b) => typeof b.error === "string" && typeof b.message === "string"),
-      { proc: target.proc },
-    );
+    const result = await runCases(target.proc.url!, cases, judgeReject(isErrorBody), {
+      proc: target.proc,
+    });
     console.log(summary("/hooks/*", SEED, result));
     expect(result.problems).toEqual([]);
     expect(result.tried).toBe(cases.length);

@@ -70,12 +70,20 @@ export async function readWanted(
   const groups = new Map<string, WantedGroup>();
   const members = new Map<string, string[]>();
   const userGroups = new Map<string, string[]>();
-  await inChunks(groupIds, async (id) => {
-    const [g, m] = await Promise.all([store.getGroup(id), store.getMembers(id)]);
-    if (g) groups.set(id, g);
-    members.set(id, m);
-    for (const uid of m) userGroups.set(uid, [...userGroups.get(uid) ?? [], id]);
-  });
+  for (let i = 0; i < groupIds.length; i += CHUNK) {
+    const chunk = groupIds.slice(i, i + CHUNK);
+    const [found, memberLists] = await Promise.all([
+      store.getGroups(chunk),
+      Promise.all(chunk.map((id) => store.getMembers(id))),
+    ]);
+    chunk.forEach((id, j) => {
+      const g = found.get(id);
+      if (g) groups.set(id, g);
+      const m = memberLists[j]!;
+      members.set(id, m);
+      for (const uid of m) userGroups.set(uid, [...userGroups.get(uid) ?? [], id]);
+    });
+  }
   progress("wanted state", userIds.length + groupIds.length, userIds.length + groupIds.length);
   return { users, groups, members, userGroups, userTwins, groupTwins, managedUsers, managedGroups };
 }

@@ -2,8 +2,7 @@
  * An identity provider's directory for fault-injection tests: users and groups as events, and
  * the check that IONOS (the simulator) ended up holding exactly that, once.
  */
-import type { SimState } from "../../../src/simulator/mod.ts";
-import type { CallRecord } from "../../../src/simulator/mod.ts";
+import type { CallRecord, SimState } from "../../../src/simulator/mod.ts";
 
 export interface DirUser {
   id: string;

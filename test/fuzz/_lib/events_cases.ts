@@ -10,6 +10,7 @@ import {
   malformedBody,
   renderJson,
   str,
+  type Template,
 } from "./json_mutations.ts";
 import type { Rng } from "./random.ts";
 
@@ -48,7 +49,7 @@ const common = (p: FieldSpec["path"]): FieldSpec[] => [
 ];
 
 /** Each template with the fields whose breaking makes it invalid. */
-const TEMPLATES: { value: unknown; fields: FieldSpec[] }[] = [
+const TEMPLATES: Template[] = [
   {
     value: USER,
     fields: [

@@ -13,6 +13,7 @@ import {
   malformedBody,
   renderJson,
   str,
+  type Template,
 } from "./json_mutations.ts";
 import type { Rng } from "./random.ts";
 
@@ -40,7 +41,7 @@ const WORKOS_MEMBER = {
 /** `event` only loses its type, never gets another string: that would be an unknown type. */
 const event: FieldSpec = { path: ["event"], kind: "string", required: true };
 
-const WORKOS: { value: unknown; fields: FieldSpec[] }[] = [
+const WORKOS: Template[] = [
   {
     value: WORKOS_USER,
     fields: [
@@ -88,7 +89,7 @@ const KEYCLOAK_USER = {
 /** Present but of the wrong type: missing, they would make the event an ignored one. */
 const kind = (path: string): FieldSpec => ({ path: [path], kind: "string" });
 
-const KEYCLOAK: { value: unknown; fields: FieldSpec[] }[] = [{
+const KEYCLOAK: Template[] = [{
   value: KEYCLOAK_USER,
   fields: [
     str(["uid"], 200),

@@ -25,6 +25,12 @@ export interface FieldSpec {
   wrong?: unknown[];
 }
 
+/** A valid body and the fields whose breaking makes it invalid. */
+export interface Template {
+  value: unknown;
+  fields: FieldSpec[];
+}
+
 /** A string field up to `max` long that gets nasty Unicode while another field is broken. */
 export const str = (path: Path, max: number, required = false): FieldSpec => ({
   path,

@@ -1,7 +1,9 @@
 /**
- * A seeded random source (mulberry32), so a fuzz run can be replayed exactly: the seed is
- * printed with every run and taken from FUZZ_SEED when set.
+ * A seeded random source (the simulator's mulberry32), so a fuzz run can be replayed exactly:
+ * the seed is printed with every run and taken from FUZZ_SEED when set.
  */
+import { createRandom } from "../../../src/simulator/random.ts";
+
 export interface Rng {
   readonly seed: number;
   /** A float in [0, 1). */
@@ -12,15 +14,9 @@ export interface Rng {
   chance(p: number): boolean;
 }
 
+/** The simulator's mulberry32 stream, with the helpers a fuzzer wants. */
 export function createRng(seed: number): Rng {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const { next } = createRandom(seed);
   const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
   return {
     seed,

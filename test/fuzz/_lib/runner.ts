@@ -49,6 +49,10 @@ export function judgeReject(
   };
 }
 
+/** The intake's own error body (`{error, message}`), for `judgeReject`. */
+export const isErrorBody = (body: Record<string, unknown>): boolean =>
+  typeof body.error === "string" && typeof body.message === "string";
+
 export async function runCases(
   baseUrl: string,
   cases: FuzzCase[],
