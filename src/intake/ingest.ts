@@ -5,7 +5,7 @@
 import type { Queue } from "bullmq";
 import type { SyncEvent } from "../events/event.ts";
 import { enqueueSync, type SyncJobData } from "../queue/sync_queue.ts";
-import type { ApplyResult, WantedStateStore } from "../store/wanted_state.ts";
+import type { ApplyResult, EntityKey, WantedStateStore } from "../store/wanted_state.ts";
 
 /** Where an event came from; shown in logs, metrics and the event log. */
 export type EventSource = "events" | "scim" | "workos" | "keycloak" | "replay" | "reconcile";
@@ -13,11 +13,15 @@ export type EventSource = "events" | "scim" | "workos" | "keycloak" | "replay" |
 export interface IngestDeps {
   store: WantedStateStore;
   queue: Queue<SyncJobData>;
-  /** Called after the events are stored and their jobs enqueued (event log, metrics). */
+  /**
+   * Called after the events are stored and their jobs enqueued (event log, metrics), with the
+   * id of the job that syncs each touched entity.
+   */
   onIngested?: (
     events: SyncEvent[],
     result: ApplyResult,
     context: IngestContext,
+    jobs: Record<EntityKey, string>,
   ) => Promise<void> | void;
 }
 
@@ -52,8 +56,8 @@ export async function ingestEvents(
     events,
     context.deliveryId ? { deliveryId: context.deliveryId } : {},
   );
-  await enqueueSync(deps.queue, result.entities);
+  const jobs = await enqueueSync(deps.queue, result.entities);
   await deps.store.clearOutbox(result.entities, result.stamp);
-  await deps.onIngested?.(events, result, context);
+  await deps.onIngested?.(events, result, context, jobs);
   return { accepted: result.accepted, duplicates: result.duplicates };
 }

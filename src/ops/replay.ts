@@ -15,7 +15,6 @@ import type { EntityKey, WantedStateStore } from "../store/wanted_state.ts";
 import type { AuditLog } from "./audit_log.ts";
 import { OpsError } from "./errors.ts";
 import type { EventLog, EventLogEntry } from "./event_log.ts";
-import { logIngested } from "./ingest_hook.ts";
 
 /** Which logged events to replay: one by id, or a receive-time range and/or one entity. */
 export type ReplaySelection =
@@ -111,11 +110,11 @@ export async function replayEvents(
       {
         store: deps.store,
         queue: deps.queue,
-        onIngested: async (evs, applied, ctx) => {
+        onIngested: async (evs, applied, ctx, jobs) => {
           applied.entities.forEach((e) => entities.add(e));
           result.accepted += applied.accepted;
-          await logIngested(deps.eventLog, deps.queue, evs, applied, ctx, { replayOf });
-          await deps.onIngested?.(evs, applied, ctx);
+          await deps.eventLog.append(evs, applied, ctx, { replayOf, jobs });
+          await deps.onIngested?.(evs, applied, ctx, jobs);
         },
       },
       batch,

@@ -88,7 +88,7 @@ export function intakeOps(options: IntakeOpsOptions): IntakeOps {
   reconcileQueue.on("error", (e) => logger.warn("reconcile queue error", { error: e.message }));
   const countOnly = obs.metrics.onIngested;
   const onIngested = config.ops.eventLogMaxEntries > 0
-    ? eventLogHook(eventLog, queue, logger, [countOnly])
+    ? eventLogHook(eventLog, logger, [countOnly])
     : countOnly;
   registerQueueGauges(obs.metrics.registry, [queue, reconcileQueue], [{
     name: "ionos_sync_event_log_entries",

@@ -55,15 +55,26 @@ export function syncJobOptions(key: EntityKey): JobsOptions {
 /**
  * Enqueues one sync job per entity.
  *
+ * @returns the id of the job that will sync each entity: a new one, or the one already waiting
+ * (or running) that the add was de-duplicated into, as BullMQ's add script answers.
  * @example
- * await enqueueSync(queue, ["user:00u1", "group:00g1"]);
+ * const jobs = await enqueueSync(queue, ["user:00u1", "group:00g1"]); // { "user:00u1": "7", ... }
  */
-export async function enqueueSync(queue: Queue<SyncJobData>, keys: EntityKey[]): Promise<void> {
-  if (keys.length === 0) return;
-  await queue.addBulk(keys.map((key) => {
+export async function enqueueSync(
+  queue: Queue<SyncJobData>,
+  keys: EntityKey[],
+): Promise<Record<EntityKey, string>> {
+  if (keys.length === 0) return {};
+  const jobs = await queue.addBulk(keys.map((key) => {
     const { kind, id } = parseEntityKey(key);
     return { name: kind, data: { kind, id }, opts: syncJobOptions(key) };
   }));
+  const ids: Record<EntityKey, string> = {};
+  keys.forEach((key, i) => {
+    const id = jobs[i]?.id;
+    if (id) ids[key] = id;
+  });
+  return ids;
 }
 
 export const enqueueUserSync = (queue: Queue<SyncJobData>, id: string) =>
