@@ -49,14 +49,12 @@ export function resourceRoutes(type: ResourceTypeDef, options: ResourceRoutesOpt
    * The users' IONOS twins. Best effort: after a write was stored, failing to read the twin
    * must not turn the answer into an error the client would retry.
    */
+  // One round trip for a whole page; a failure only hides the twins, never the resources.
   const twinsOf = (resources: StoredResource[]): Promise<(TwinRecord | undefined)[]> =>
-    Promise.all(
-      resources.map((r) =>
-        type.name === "User"
-          ? records.get("user", r.doc.id).catch(() => undefined)
-          : Promise.resolve(undefined)
-      ),
-    );
+    type.name === "User"
+      ? records.getMany("user", resources.map((r) => r.doc.id))
+        .catch(() => resources.map(() => undefined))
+      : Promise.resolve(resources.map(() => undefined));
 
   /** One resource as answer, with its ETag, honouring `attributes` / `excludedAttributes`. */
   const answer = async (c: Context, resource: StoredResource, status: 200 | 201 = 200) => {

@@ -1,4 +1,9 @@
-/** Every Redis key the sync store uses, in one place, so operators can find them. */
+/**
+ * Every Redis key the sync store uses, in one place, so operators can find them. Other modules
+ * keep their own keys under the same prefix: `<prefix>:scim:*` (src/scim/store.ts),
+ * `<prefix>:eventlog*` and `<prefix>:auditlog` (src/ops), `<prefix>:stats:unknown-events`
+ * (src/adapters); BullMQ uses `bull:ionos-sync:*`; the IONOS rate limiter `{ionos:rl:<hash>}:*`.
+ */
 export interface StoreKeys {
   user(id: string): string;
   group(id: string): string;

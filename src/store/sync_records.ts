@@ -49,6 +49,18 @@ export class SyncRecords {
     return Object.keys(h).length ? h as TwinRecord : undefined;
   }
 
+  /** Several records in one round trip; `undefined` where there is none. */
+  async getMany(kind: Kind, idpIds: string[]): Promise<(TwinRecord | undefined)[]> {
+    if (idpIds.length === 0) return [];
+    const pipeline = this.#redis.pipeline();
+    for (const id of idpIds) pipeline.hgetall(this.#key(kind, id));
+    const results = await pipeline.exec();
+    return (results ?? []).map(([, h]) => {
+      const record = h as Record<string, string> | null;
+      return record && Object.keys(record).length ? record as TwinRecord : undefined;
+    });
+  }
+
   /** Merges `patch` into the record; an `ionosId` is also indexed as managed. */
   async set(kind: Kind, idpId: string, patch: TwinRecord): Promise<void> {
     const fields = Object.entries(patch).filter(([, v]) => v !== undefined) as [string, string][];
