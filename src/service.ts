@@ -13,6 +13,7 @@ import { providerMounts } from "./adapters/mounts.ts";
 import { createObservability, intakeOps, ionosHooks, workerOps } from "./ops/wiring.ts";
 import type { Logger } from "./log.ts";
 import { createSyncQueue } from "./queue/sync_queue.ts";
+import { EmailOwners } from "./store/email_owners.ts";
 import { SyncRecords } from "./store/sync_records.ts";
 import { WantedStateStore } from "./store/wanted_state.ts";
 import { startOutboxSweeper } from "../workers/outbox_sweeper.ts";
@@ -90,6 +91,7 @@ export async function startService(
     const store = new WantedStateStore(redis, {
       prefix,
       dedupeTtlSeconds: config.dedupeTtlSeconds,
+      maxClockSkewMs: config.maxEventClockSkewMs,
     });
     const records = new SyncRecords(redis, { prefix });
     const ops = intakeOps({ config, redis, queue, store, records, logger, obs });
@@ -159,7 +161,8 @@ export async function startService(
       ...(config.ionos.contractNumber ? { contractNumber: config.ionos.contractNumber } : {}),
       ...ionosHooks(obs),
     });
-    const ctx = { store, records, mapping, ionos, queue, logger };
+    const emailOwners = new EmailOwners(redis, { prefix });
+    const ctx = { store, records, emailOwners, mapping, ionos, queue, logger };
     const worker = createSyncWorker(ctx, {
       connection: redis,
       concurrency: config.workerConcurrency,
@@ -167,6 +170,7 @@ export async function startService(
       stalledIntervalMs: config.workerStalledIntervalMs,
       tracing: config.tracing,
       onJobDone: obs.metrics.onJobDone,
+      onConflict: (kind) => obs.metrics.syncConflicts.inc({ kind }),
     });
     const stopSweeper = startOutboxSweeper(store, queue, logger);
     const stopOps = await workerOps({

@@ -4,12 +4,15 @@ import type { Mapping } from "../src/config/mapping.ts";
 import type { IonosClient } from "../src/ionos/client.ts";
 import type { Logger } from "../src/log.ts";
 import type { SyncJobData } from "../src/queue/sync_queue.ts";
+import type { EmailOwners } from "../src/store/email_owners.ts";
 import type { SyncRecords } from "../src/store/sync_records.ts";
 import type { WantedStateStore } from "../src/store/wanted_state.ts";
 
 export interface SyncContext {
   store: WantedStateStore;
   records: SyncRecords;
+  /** Which IdP user may hold an IONOS account with an email (one account, one owner). */
+  emailOwners: EmailOwners;
   mapping: Mapping;
   ionos: IonosClient;
   /** For follow-up jobs (a new user's memberships, an admin group's members). */

@@ -1,16 +1,29 @@
 /**
  * Brings one IONOS group in line with the IdP: create (or adopt by name), rename, set
- * privileges, delete, and make its members match. Members whose IONOS user does not exist yet
- * are left pending; creating that user enqueues this group again.
+ * privileges, and make its members match; on a delete at the IdP, or a rename out of
+ * `groups.include`, the group's access ends. Members whose IONOS user does not exist yet are
+ * left pending; creating that user enqueues this group again.
+ *
+ * Order follows "removal wins" (docs/security.md): member removals, then privileges taken away,
+ * then the rest of the update, then member adds; a failure late in that order never blocks an
+ * earlier reduction.
  */
-import { matchesAny } from "../src/config/mapping.ts";
-import type { IonosGroup, IonosGroupProperties } from "../src/ionos/types.ts";
+import { isProtectedEmail, matchesAny } from "../src/config/mapping.ts";
+import type { IonosGroup } from "../src/ionos/types.ts";
 import { enqueueSync } from "../src/queue/sync_queue.ts";
 import type { TwinRecord } from "../src/store/sync_records.ts";
 import { entityKey, type WantedGroup } from "../src/store/wanted_state.ts";
 import type { SyncContext, SyncOutcome } from "./context.ts";
 import { forEachConcurrently } from "./concurrently.ts";
-import { desiredGroup, groupDiff } from "./desired_state.ts";
+import {
+  desiredGroup,
+  groupDiff,
+  groupInScope,
+  groupRemoval,
+  memberChanges,
+  privilegeReduction,
+} from "./desired_state.ts";
+import { SyncConflictError } from "./errors.ts";
 
 /** Membership writes one group job keeps in flight at once. */
 const MEMBER_WRITES_IN_FLIGHT = 8;
@@ -18,6 +31,7 @@ const MEMBER_WRITES_IN_FLIGHT = 8;
 /**
  * Syncs the group with IdP id `id`.
  *
+ * @throws {SyncConflictError} when an IONOS group with the name exists and `adopt.groups` is off.
  * @example
  * await syncGroup(ctx, "00g1"); // { result: "created; added 3 members", ionosId: "..." }
  */
@@ -28,38 +42,44 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
   const twin = await ctx.records.get("group", id);
   await refreshAdministrators(ctx, wanted, twin);
 
-  if (wanted.deleted) {
-    if (!twin?.ionosId) return { result: "nothing to remove" };
-    await ctx.ionos.deleteGroup(twin.ionosId);
-    await ctx.records.forget("group", id, twin.ionosId);
-    return { result: "deleted", ionosId: twin.ionosId, changes: ["deleted"] };
-  }
-  if (!matchesAny(ctx.mapping.groups.include, wanted.displayName)) {
-    await ctx.records.set("group", id, {
-      state: "skipped",
-      lastResult: "not in groups.include",
-      lastSyncAt: new Date().toISOString(),
-    });
-    return { result: "not in groups.include" };
+  if (wanted.deleted) return await endGroup(ctx, wanted, twin, "deleted at the IdP");
+  if (!groupInScope(ctx.mapping, wanted.displayName)) {
+    // Out of scope is handled as deleted: the access it gave ends.
+    return await endGroup(ctx, wanted, twin, "not in groups.include");
   }
 
-  const desired = desiredGroup(ctx.mapping, wanted.displayName);
   const changes: string[] = [];
   let group = twin?.ionosId ? await ctx.ionos.getGroup(twin.ionosId) : undefined;
+  let origin = twin?.origin ?? "created";
   if (!group) {
     if (twin?.ionosId) await ctx.records.forget("group", id, twin.ionosId);
-    const linked = await linkOrCreateGroup(ctx, wanted, twin, desired);
+    const linked = await linkOrCreateGroup(ctx, wanted, twin);
     group = linked.group;
+    origin = linked.origin;
     changes.push(linked.change);
+  }
+
+  const ionosGroupId = group.id;
+  const members = await memberPlan(ctx, id, ionosGroupId);
+  const removed = await writeMembers(
+    members.remove,
+    (u) => ctx.ionos.removeGroupMember(ionosGroupId, u),
+  );
+  if (removed) changes.push(`removed ${plural(removed, "member")}`);
+  const desired = desiredGroup(ctx.mapping, wanted.displayName, origin, group.properties);
+  const reduced = privilegeReduction(group.properties, desired);
+  if (reduced) {
+    group = await ctx.ionos.updateGroup(group.id, reduced);
+    changes.push("removed privileges");
   }
   const diff = groupDiff(group.properties, desired);
   if (diff.length > 0) {
     group = await ctx.ionos.updateGroup(group.id, desired);
     changes.push(`updated ${diff.join(", ")}`);
   }
+  const added = await writeMembers(members.add, (u) => ctx.ionos.addGroupMember(ionosGroupId, u));
+  if (added) changes.push(`added ${plural(added, "member")}`);
 
-  const members = await syncMembers(ctx, id, group.id);
-  changes.push(...members.changes);
   const result = changes.length ? changes.join("; ") : "in sync";
   await ctx.records.set("group", id, {
     ionosId: group.id,
@@ -73,70 +93,134 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
   return { result, ionosId: group.id, changes };
 }
 
+/**
+ * Ends the access a group gave, when it was deleted at the IdP or left `groups.include`: a
+ * group the service created is deleted (IONOS drops its memberships with it); one it adopted
+ * loses the members the service manages and stays.
+ */
+async function endGroup(
+  ctx: SyncContext,
+  wanted: WantedGroup,
+  twin: TwinRecord | undefined,
+  why: string,
+): Promise<SyncOutcome> {
+  const record = async (result: string) => {
+    await ctx.records.set("group", wanted.id, {
+      state: "skipped",
+      lastResult: result,
+      lastSyncAt: new Date().toISOString(),
+      lastError: "",
+    });
+  };
+  if (!twin?.ionosId) {
+    if (twin) await record(why);
+    return { result: why };
+  }
+  const group = await ctx.ionos.getGroup(twin.ionosId);
+  if (!group) {
+    await ctx.records.forget("group", wanted.id, twin.ionosId);
+    return { result: `${why}; already gone`, ionosId: twin.ionosId };
+  }
+  if (groupRemoval(twin.origin) === "delete") {
+    await ctx.ionos.deleteGroup(group.id);
+    await ctx.records.forget("group", wanted.id, group.id);
+    return { result: `deleted (${why})`, ionosId: group.id, changes: ["deleted"] };
+  }
+  const members = await memberPlan(ctx, undefined, group.id);
+  const removed = await writeMembers(
+    members.remove,
+    (u) => ctx.ionos.removeGroupMember(group.id, u),
+  );
+  const result = `${why}: adopted group kept, ${plural(removed, "managed member")} removed`;
+  if (wanted.deleted) {
+    await ctx.records.forget("group", wanted.id, group.id);
+  } else {
+    // Kept linked, so a rename back into scope syncs the same IONOS group again.
+    await record(result);
+  }
+  return { result, ionosId: group.id, changes: removed ? [`removed ${removed}`] : [] };
+}
+
 /** Adopts an unmanaged IONOS group with the same name (or our own lost create), or creates it. */
 async function linkOrCreateGroup(
   ctx: SyncContext,
   wanted: WantedGroup,
   twin: TwinRecord | undefined,
-  desired: IonosGroupProperties,
-): Promise<{ group: IonosGroup; change: string }> {
+): Promise<{ group: IonosGroup; origin: "created" | "adopted"; change: string }> {
   // Group names are not unique in IONOS and cannot be filtered: page through them once.
   const managed = await ctx.records.managed("group");
+  const own = twin?.state === "creating";
   for await (const g of ctx.ionos.iterateGroups({ depth: 1 })) {
-    if (g.properties.name === wanted.displayName && !managed.has(g.id)) {
-      const own = twin?.state === "creating";
-      await ctx.records.set("group", wanted.id, {
-        ionosId: g.id,
-        origin: own ? "created" : "adopted",
-        state: "synced",
-      });
-      return { group: g, change: own ? "created (found after a lost answer)" : "adopted" };
+    if (g.properties.name !== wanted.displayName || managed.has(g.id)) continue;
+    if (!own && !ctx.mapping.adopt.groups) {
+      throw new SyncConflictError(
+        `conflict: IONOS group ${g.id} is named "${wanted.displayName}" and adopt.groups is ` +
+          `false; rename it in IONOS or set adopt.groups: true`,
+      );
     }
+    const origin = own ? "created" : "adopted";
+    await ctx.records.set("group", wanted.id, { ionosId: g.id, origin, state: "synced" });
+    return { group: g, origin, change: own ? "created (found after a lost answer)" : "adopted" };
   }
   await ctx.records.set("group", wanted.id, { state: "creating" });
-  const group = await ctx.ionos.createGroup(desired);
+  const group = await ctx.ionos.createGroup(desiredGroup(ctx.mapping, wanted.displayName));
   await ctx.records.set("group", wanted.id, {
     ionosId: group.id,
     origin: "created",
     state: "synced",
   });
-  return { group, change: "created" };
+  return { group, origin: "created", change: "created" };
 }
 
-/** Adds missing members and removes managed users who should no longer be members. */
-async function syncMembers(
+/**
+ * Which members to add and remove. `groupId` undefined means the IdP wants no members (the
+ * group's access is ending). Only alive IdP users with an IONOS account are wanted; members the
+ * service does not manage, and protected accounts, are never moved.
+ */
+async function memberPlan(
   ctx: SyncContext,
-  groupId: string,
+  groupId: string | undefined,
   ionosGroupId: string,
-): Promise<{ changes: string[]; pending: number }> {
-  const wantedMembers = await ctx.store.getMembers(groupId);
-  const ionosIds = await ctx.records.ionosIds("user", wantedMembers);
-  const desired = new Set(ionosIds.filter((x): x is string => !!x));
-  const pending = wantedMembers.length - desired.size;
-  const actual = new Set((await ctx.ionos.listGroupMembers(ionosGroupId)).map((u) => u.id));
-
-  // Member writes are independent of each other: keep several in flight (the shared rate
-  // limiter still paces them), each one waiting for its own request to finish.
-  const toAdd = [...desired].filter((id) => !actual.has(id));
-  // Members we do not manage were put there by someone else: leave them.
-  const extra = [...actual].filter((id) => !desired.has(id));
-  const managedExtra = await ctx.records.managedAmong("user", extra);
-  const toRemove = extra.filter((id) => managedExtra.has(id));
-  let added = 0;
-  let removed = 0;
-  await forEachConcurrently(toAdd, MEMBER_WRITES_IN_FLIGHT, async (userId) => {
-    await ctx.ionos.addGroupMember(ionosGroupId, userId);
-    added++;
-  });
-  await forEachConcurrently(toRemove, MEMBER_WRITES_IN_FLIGHT, async (userId) => {
-    await ctx.ionos.removeGroupMember(ionosGroupId, userId);
-    removed++;
-  });
-  const changes: string[] = [];
-  if (added) changes.push(`added ${added} member${added === 1 ? "" : "s"}`);
-  if (removed) changes.push(`removed ${removed} member${removed === 1 ? "" : "s"}`);
-  return { changes, pending };
+): Promise<{ add: string[]; remove: string[]; pending: number }> {
+  const wantedMembers = groupId ? await ctx.store.getMembers(groupId) : [];
+  const users = await ctx.store.getUsers(wantedMembers);
+  const alive = wantedMembers.filter((uid) => users.get(uid)?.deleted === false);
+  const twins = await ctx.records.fieldsOf("user", alive, ["ionosId", "label"]);
+  const wanted = new Set<string>();
+  const protectedIds = new Set<string>();
+  for (const twin of twins) {
+    if (!twin.ionosId) continue;
+    wanted.add(twin.ionosId);
+    if (isProtectedEmail(ctx.mapping, twin.label)) protectedIds.add(twin.ionosId);
+  }
+  const actualUsers = await ctx.ionos.listGroupMembers(ionosGroupId);
+  for (const u of actualUsers) {
+    if (isProtectedEmail(ctx.mapping, u.properties?.email)) protectedIds.add(u.id);
+  }
+  const actual = new Set(actualUsers.map((u) => u.id));
+  const extra = [...actual].filter((u) => !wanted.has(u));
+  const managed = await ctx.records.managedAmong("user", extra);
+  const { add, remove } = memberChanges(wanted, actual, managed, protectedIds);
+  return { add, remove, pending: alive.length - wanted.size };
 }
+
+/**
+ * Member writes are independent of each other: several stay in flight (the shared rate limiter
+ * still paces them), each one waiting for its own request to finish.
+ */
+async function writeMembers(
+  userIds: string[],
+  write: (userId: string) => Promise<void>,
+): Promise<number> {
+  let done = 0;
+  await forEachConcurrently(userIds, MEMBER_WRITES_IN_FLIGHT, async (userId) => {
+    await write(userId);
+    done++;
+  });
+  return done;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 /**
  * Administrator rights follow membership of the groups the mapping names. When such a group

@@ -1,13 +1,24 @@
 /**
  * Brings one IONOS user in line with the IdP's wanted state: create (or adopt by email),
- * update, deactivate, reactivate, delete. Only users we created or adopted are ever changed.
+ * update, deactivate, reactivate, delete. Only users we created or adopted are ever changed, and
+ * the safety rules of docs/security.md come first: protected accounts are never touched, one
+ * account has one owner, and taking access away lands before anything else is tried.
  */
-import { isProtectedEmail } from "../src/config/mapping.ts";
-import type { IonosUser, IonosUserProperties } from "../src/ionos/types.ts";
+import { isProtectedEmail, normalizeEmail } from "../src/config/mapping.ts";
+import type { IonosUser } from "../src/ionos/types.ts";
 import { enqueueSync } from "../src/queue/sync_queue.ts";
 import type { TwinRecord } from "../src/store/sync_records.ts";
 import { entityKey, type WantedUser } from "../src/store/wanted_state.ts";
-import { desiredUser, isAdministrator, userDiff } from "./desired_state.ts";
+import {
+  accessReduction,
+  deactivated,
+  desiredUser,
+  isAdministrator,
+  protectedEmailConflict,
+  userAdoptionRefusal,
+  userDiff,
+  userRemoval,
+} from "./desired_state.ts";
 import type { SyncContext, SyncOutcome } from "./context.ts";
 import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 import { generatePassword } from "./password.ts";
@@ -15,6 +26,9 @@ import { generatePassword } from "./password.ts";
 /**
  * Syncs the user with IdP id `id`.
  *
+ * @throws {SyncConflictError} after applying everything it safely can, when the IdP wants what
+ *   only a person can resolve (a protected email, an email another IdP user holds, an account
+ *   the adoption policy refuses).
  * @example
  * await syncUser(ctx, "00u1"); // { result: "created", ionosId: "..." }
  */
@@ -24,40 +38,92 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
   const twin = await ctx.records.get("user", id);
   if (wanted.deleted) return await removeUser(ctx, wanted, twin);
   const admin = await isAdministratorUser(ctx, id);
+  const wantedEmail = normalizeEmail(wanted.email!);
 
   let current = twin?.ionosId ? await ctx.ionos.getUser(twin.ionosId) : undefined;
+  if (current && isProtectedEmail(ctx.mapping, current.properties.email)) {
+    return await skipProtected(ctx, id, current);
+  }
   const changes: string[] = [];
   let linked = false;
   if (!current) {
     // Deleted behind our back: that IONOS id is no longer ours to track.
     if (twin?.ionosId) await ctx.records.forget("user", id, twin.ionosId);
+    const refusal = protectedEmailConflict(ctx.mapping, wantedEmail);
+    if (refusal) throw new SyncConflictError(refusal);
+    await claimEmail(ctx, id, wantedEmail, true);
     const found = await linkOrCreateUser(ctx, wanted, twin, admin);
     current = found.user;
     changes.push(found.adoptedOwnCreate ? "created (found after a lost answer)" : found.origin);
     linked = true;
   }
 
-  const desired = desiredProperties(ctx, wanted, admin, current);
+  // The address must be free of protection and bound to this user (also for accounts linked
+  // before bindings existed); if it is not, the account keeps its address and everything else
+  // still follows the IdP.
+  const conflict = protectedEmailConflict(ctx.mapping, wantedEmail) ??
+    await claimEmail(ctx, id, wantedEmail, false);
+  const email = conflict ? current.properties.email : wantedEmail;
+
+  const desired = {
+    ...desiredUser(ctx.mapping, wanted, admin, current.properties, email),
+    secAuthActive: current.properties.secAuthActive,
+  };
+  const reduced = accessReduction(current.properties, desired);
+  if (reduced) {
+    current = await ctx.ionos.updateUser(current.id, reduced);
+    changes.push(`removed access (${userDiff(reduced, current.properties).join(", ") || "done"})`);
+  }
   const diff = userDiff(current.properties, desired);
   if (diff.length > 0) {
     // IONOS has no PATCH: send the full property set, as the official tools do.
     current = await ctx.ionos.updateUser(current.id, desired);
     changes.push(`updated ${diff.join(", ")}`);
   }
+  // The account now has its final address: no other email stays bound to this user.
+  await ctx.emailOwners.releaseAllBut(id, [normalizeEmail(current.properties.email)]);
+  const result = changes.length ? changes.join("; ") : "in sync";
   await ctx.records.set("user", id, {
     ionosId: current.id,
-    label: desired.email,
-    state: "synced",
+    label: current.properties.email,
+    state: conflict ? "conflict" : "synced",
     lastSyncAt: new Date().toISOString(),
-    lastResult: changes.length ? changes.join("; ") : "in sync",
-    lastError: "",
+    lastResult: result,
+    lastError: conflict ?? "",
   });
   if (linked) {
     // Memberships that waited for this user can now be applied.
     const groups = await ctx.store.getUserGroups(id);
     await enqueueSync(ctx.queue, groups.map((g) => entityKey("group", g)));
   }
-  return { result: changes.length ? changes.join("; ") : "in sync", ionosId: current.id, changes };
+  if (conflict) throw new SyncConflictError(`${conflict} (the rest was applied: ${result})`);
+  return { result, ionosId: current.id, changes };
+}
+
+/**
+ * Claims the email for this IdP user. Returns the conflict (or throws it, with `fatal`) when
+ * another live IdP user holds it; a deleted holder whose account is kept hands it over.
+ */
+async function claimEmail(
+  ctx: SyncContext,
+  idpId: string,
+  email: string,
+  fatal: boolean,
+): Promise<string | undefined> {
+  const claim = await ctx.emailOwners.claim(email, idpId);
+  if (claim.held) return undefined;
+  const other = await ctx.store.getUser(claim.owner);
+  if (!other || other.deleted) {
+    // The holder's own removal job releases the email once its account is deleted or
+    // deactivated; until then this user waits rather than share the account.
+    throw new WaitingForDependencyError(
+      `${email} is still bound to deleted IdP user ${claim.owner}; waiting for its removal`,
+    );
+  }
+  const message = `conflict: IdP user ${claim.owner} already holds ${email}; ` +
+    `IONOS allows one account per email and it is bound to one IdP user`;
+  if (fatal) throw new SyncConflictError(message);
+  return message;
 }
 
 /** Finds the IONOS user with the wanted email and adopts it, or creates one. */
@@ -67,13 +133,20 @@ async function linkOrCreateUser(
   twin: TwinRecord | undefined,
   admin: boolean,
 ): Promise<{ user: IonosUser; origin: "created" | "adopted"; adoptedOwnCreate: boolean }> {
-  const email = wanted.email!;
+  const email = normalizeEmail(wanted.email!);
   const existing = await ctx.ionos.findUserByEmail(email);
-  if (existing) await ensureNotOwnedByAnother(ctx, wanted.id, existing.id, email);
   if (existing) {
+    if (isProtectedEmail(ctx.mapping, existing.properties.email)) {
+      throw new SyncConflictError(protectedEmailConflict(ctx.mapping, existing.properties.email));
+    }
+    const previous = await takeOverFromDeletedOwner(ctx, wanted.id, existing.id, email);
     // A "creating" mark means our own create went through but its answer was lost.
     const own = twin?.state === "creating";
-    const origin = own ? "created" : twin?.origin ?? "adopted";
+    if (!own && !previous) {
+      const refusal = userAdoptionRefusal(ctx.mapping, existing);
+      if (refusal) throw new SyncConflictError(refusal);
+    }
+    const origin = own ? "created" : previous ?? twin?.origin ?? "adopted";
     await ctx.records.set("user", wanted.id, { ionosId: existing.id, origin, state: "synced" });
     ctx.logger.info(own ? "found own user after lost answer" : "adopted existing IONOS user", {
       idpId: wanted.id,
@@ -82,9 +155,8 @@ async function linkOrCreateUser(
     return { user: existing, origin, adoptedOwnCreate: own };
   }
   await ctx.records.set("user", wanted.id, { state: "creating" });
-  const props = desiredProperties(ctx, wanted, admin, undefined);
-  const { secAuthActive: _ignored, ...createProps } = props; // cannot be sent on create
-  const user = await ctx.ionos.createUser({ ...createProps, password: generatePassword() });
+  const props = desiredUser(ctx.mapping, wanted, admin, undefined, email);
+  const user = await ctx.ionos.createUser({ ...props, password: generatePassword() });
   await ctx.records.set("user", wanted.id, {
     ionosId: user.id,
     origin: "created",
@@ -95,87 +167,91 @@ async function linkOrCreateUser(
 }
 
 /**
- * An IONOS user we already manage for another IdP user is not adopted twice. If that other user
- * is being deleted (the IdP re-created someone under a new id), wait for its deletion; if it is
- * alive, two IdP users share one email and a person has to decide.
+ * An IONOS user another IdP user manages is taken over only from a deleted one whose account
+ * was kept (deactivated): the IdP re-created the person under a new id. Returns the origin it
+ * had, or `undefined` when no one manages it.
  */
-async function ensureNotOwnedByAnother(
+async function takeOverFromDeletedOwner(
   ctx: SyncContext,
   idpId: string,
   ionosId: string,
   email: string,
-): Promise<void> {
+): Promise<"created" | "adopted" | undefined> {
   const owner = await ctx.records.ownerOf("user", ionosId);
-  if (owner === undefined || owner === idpId) return;
+  if (owner === undefined || owner === idpId) return undefined;
   const other = await ctx.store.getUser(owner);
-  if (!other || other.deleted) {
-    // A deleted owner whose IONOS user stays (deactivated, or protected) hands it over.
-    if (ctx.mapping.onUserDeleted === "deactivate" || isProtectedEmail(ctx.mapping, email)) {
-      await ctx.records.forget("user", owner, ionosId);
-      return;
-    }
+  const record = await ctx.records.get("user", owner);
+  if (other && !other.deleted) {
+    throw new SyncConflictError(
+      `conflict: IdP users ${owner} and ${idpId} both want ${email}; IONOS allows one user per email`,
+    );
+  }
+  if (userRemoval(ctx.mapping, record?.origin) === "delete") {
     throw new WaitingForDependencyError(
       `IONOS user with ${email} still belongs to deleted IdP user ${owner}; waiting for its removal`,
     );
   }
-  throw new SyncConflictError(
-    `IdP users ${owner} and ${idpId} both want the email ${email}; IONOS allows one user per email`,
-  );
+  await ctx.records.forget("user", owner, ionosId);
+  return record?.origin ?? "adopted";
 }
 
-/** Deletes or deactivates the IONOS twin, per `onUserDeleted`; protected emails are kept. */
+/** Deprovisions the IONOS twin: deleted or deactivated per the mapping; protected ones kept. */
 async function removeUser(
   ctx: SyncContext,
   wanted: WantedUser,
   twin: TwinRecord | undefined,
 ): Promise<SyncOutcome> {
+  const done = async (result: string, patch: TwinRecord = {}): Promise<void> => {
+    await ctx.records.set("user", wanted.id, {
+      ...patch,
+      lastResult: result,
+      lastSyncAt: new Date().toISOString(),
+    });
+    // The account is gone or kept without an owner: its email may be bound anew.
+    await ctx.emailOwners.releaseAllBut(wanted.id);
+  };
   if (!twin?.ionosId) {
     // Never created or adopted: not ours to touch.
     if (twin) await ctx.records.forget("user", wanted.id);
+    await ctx.emailOwners.releaseAllBut(wanted.id);
     return { result: "nothing to remove" };
   }
   const current = await ctx.ionos.getUser(twin.ionosId);
   if (!current) {
     await ctx.records.forget("user", wanted.id, twin.ionosId);
+    await ctx.emailOwners.releaseAllBut(wanted.id);
     return { result: "already gone", ionosId: twin.ionosId };
   }
   if (isProtectedEmail(ctx.mapping, current.properties.email)) {
-    await ctx.records.set("user", wanted.id, {
-      state: "skipped",
-      lastResult: "protected email: not removed",
-      lastSyncAt: new Date().toISOString(),
-    });
+    await done("protected email: not removed", { state: "skipped" });
     return { result: "protected email: not removed", ionosId: current.id };
   }
-  if (ctx.mapping.onUserDeleted === "deactivate") {
-    if (current.properties.active) {
-      await ctx.ionos.updateUser(current.id, { ...current.properties, active: false });
-    }
-    await ctx.records.set("user", wanted.id, {
-      state: "synced",
-      lastResult: "deactivated (deleted at the IdP)",
-      lastSyncAt: new Date().toISOString(),
-      lastError: "",
-    });
-    return { result: "deactivated", ionosId: current.id, changes: ["deactivated"] };
+  if (userRemoval(ctx.mapping, twin.origin) === "deactivate") {
+    const off = deactivated(current.properties);
+    if (off) await ctx.ionos.updateUser(current.id, off);
+    await done("deactivated (deleted at the IdP)", { state: "synced", lastError: "" });
+    return { result: "deactivated", ionosId: current.id, changes: off ? ["deactivated"] : [] };
   }
   await ctx.ionos.deleteUser(current.id);
   await ctx.records.forget("user", wanted.id, current.id);
+  await ctx.emailOwners.releaseAllBut(wanted.id);
   ctx.logger.info("deleted IONOS user", { idpId: wanted.id, ionosId: current.id });
   return { result: "deleted", ionosId: current.id, changes: ["deleted"] };
 }
 
-/** The full IONOS property set the user should have (secAuthActive is kept as it is). */
-function desiredProperties(
+/** A protected account is never changed; the record says why nothing happened. */
+async function skipProtected(
   ctx: SyncContext,
-  wanted: WantedUser,
-  admin: boolean,
-  current: IonosUser | undefined,
-): IonosUserProperties {
-  return {
-    ...desiredUser(ctx.mapping, wanted, admin, current?.properties),
-    secAuthActive: current?.properties.secAuthActive ?? false,
-  };
+  id: string,
+  current: IonosUser,
+): Promise<SyncOutcome> {
+  const result = "protected email: not changed";
+  await ctx.records.set("user", id, {
+    state: "skipped",
+    lastResult: result,
+    lastSyncAt: new Date().toISOString(),
+  });
+  return { result, ionosId: current.id };
 }
 
 /** Whether the user's current groups make it an IONOS administrator (read once per job). */

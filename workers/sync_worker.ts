@@ -6,6 +6,7 @@ import { type ConnectionOptions, type Job, Worker } from "bullmq";
 import { SYNC_QUEUE_NAME, type SyncJobData } from "../src/queue/sync_queue.ts";
 import { telemetryOption } from "../src/queue/telemetry.ts";
 import type { SyncContext, SyncOutcome } from "./context.ts";
+import { SyncConflictError } from "./errors.ts";
 import { describeFailure, toJobError } from "./failure_policy.ts";
 import { syncGroup } from "./sync_group.ts";
 import { syncUser } from "./sync_user.ts";
@@ -25,12 +26,18 @@ export interface SyncWorkerOptions {
   stalledIntervalMs?: number;
   /** OpenTelemetry spans per job (see src/queue/telemetry.ts). @default false */
   tracing?: boolean;
+  /** Called when a job stops on a conflict only a person can resolve, for metrics. */
+  onConflict?: (kind: SyncJobData["kind"]) => void;
   /** Called when a job ends, for metrics. */
   onJobDone?: (job: Job<SyncJobData>, outcome: "completed" | "failed", ms: number) => void;
 }
 
 /** Runs one sync job and records its failure where operators look. */
-async function runSyncJob(ctx: SyncContext, job: Job<SyncJobData>): Promise<SyncOutcome> {
+async function runSyncJob(
+  ctx: SyncContext,
+  job: Job<SyncJobData>,
+  onConflict?: (kind: SyncJobData["kind"]) => void,
+): Promise<SyncOutcome> {
   const { kind, id } = job.data;
   const log = ctx.logger.child({
     jobId: job.id,
@@ -52,10 +59,14 @@ async function runSyncJob(ctx: SyncContext, job: Job<SyncJobData>): Promise<Sync
     const jobError = toJobError(error);
     const final = jobError.name === "UnrecoverableError" ||
       job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    // A conflict is reported as such (twin record, whois, SCIM extension, metrics): a person
+    // has to resolve it, and the job says what was still applied.
+    const conflict = error instanceof SyncConflictError;
+    if (conflict) onConflict?.(kind);
     await ctx.records.set(kind, id, {
       lastError: reason,
       lastSyncAt: new Date().toISOString(),
-      ...(final ? { state: "failed" as const } : {}),
+      ...(conflict ? { state: "conflict" as const } : final ? { state: "failed" as const } : {}),
     }).catch(() => {});
     log.warn(final ? "sync failed for good" : "sync failed, will retry", { reason });
     throw jobError;
@@ -82,7 +93,7 @@ export function createSyncWorker(
   } = options;
   const worker = new Worker<SyncJobData, SyncOutcome>(
     SYNC_QUEUE_NAME,
-    (job) => runSyncJob(ctx, job),
+    (job) => runSyncJob(ctx, job, options.onConflict),
     {
       connection: options.connection,
       prefix,

@@ -76,7 +76,11 @@ export async function openContext(env: Record<string, string | undefined>): Prom
     redis,
     queue,
     reconcileQueue,
-    store: new WantedStateStore(redis, { prefix, dedupeTtlSeconds: config.dedupeTtlSeconds }),
+    store: new WantedStateStore(redis, {
+      prefix,
+      dedupeTtlSeconds: config.dedupeTtlSeconds,
+      maxClockSkewMs: config.maxEventClockSkewMs,
+    }),
     records: new SyncRecords(redis, { prefix }),
     eventLog: eventLogFor(redis, config),
     audit: new AuditLog(redis, { prefix }),

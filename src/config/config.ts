@@ -42,6 +42,8 @@ const Env = z.object({
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   BODY_LIMIT_BYTES: int(1024 * 1024, 1024, 64 * 1024 * 1024),
   EVENT_DEDUPE_TTL_SECONDS: int(7 * 24 * 3600, 60),
+  /** How far an event's `time` may be ahead of Redis' clock before it is applied at that clock. */
+  MAX_EVENT_CLOCK_SKEW_SECONDS: int(300, 0, 7 * 24 * 3600),
   JOB_ATTEMPTS: int(8, 1, 100),
   JOB_BACKOFF_MS: int(2000, 10),
   WORKER_CONCURRENCY: int(4, 1, 100),
@@ -90,6 +92,8 @@ export interface Config {
   logLevel: z.infer<typeof Env>["LOG_LEVEL"];
   bodyLimitBytes: number;
   dedupeTtlSeconds: number;
+  /** Event times further ahead of Redis' clock are applied at that clock. */
+  maxEventClockSkewMs: number;
   jobAttempts: number;
   jobBackoffMs: number;
   workerConcurrency: number;
@@ -181,6 +185,7 @@ export function loadConfig(env: Record<string, string | undefined>, role: Role =
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     dedupeTtlSeconds: e.EVENT_DEDUPE_TTL_SECONDS,
+    maxEventClockSkewMs: e.MAX_EVENT_CLOCK_SKEW_SECONDS * 1000,
     jobAttempts: e.JOB_ATTEMPTS,
     jobBackoffMs: e.JOB_BACKOFF_MS,
     workerConcurrency: e.WORKER_CONCURRENCY,

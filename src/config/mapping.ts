@@ -32,8 +32,23 @@ export const Mapping = z.strictObject({
     include: z.array(z.string().min(1)).default(["*"]),
     privileges: z.record(z.string(), z.array(Privilege)).default({}),
   }).default({ include: ["*"], privileges: {} }),
-  /** Never deleted, deactivated or demoted, whatever the IdP says. */
+  /**
+   * IONOS accounts the service never adopts, changes, demotes, deactivates, deletes or moves in
+   * or out of groups, whatever the IdP says. Compared normalized (see `normalizeEmail`).
+   */
   protectedEmails: z.array(z.string().min(3)).default([]),
+  /** What the service may do with IONOS accounts and groups it did not create. */
+  adopt: z.strictObject({
+    /**
+     * Adopt a pre-existing IONOS user with the IdP user's email: `non-admin` adopts all but
+     * administrators (those are reported as conflicts), `all` adopts any, `none` adopts none.
+     */
+    users: z.enum(["non-admin", "all", "none"]).default("non-admin"),
+    /** Adopt a pre-existing IONOS group with exactly the IdP group's name. */
+    groups: z.boolean().default(true),
+    /** May an IdP delete remove an adopted IONOS user? Otherwise it is deactivated. */
+    deleteAdopted: z.boolean().default(false),
+  }).default({ users: "non-admin", groups: true, deleteAdopted: false }),
 });
 export type Mapping = z.infer<typeof Mapping>;
 
@@ -106,5 +121,22 @@ export function groupPrivileges(
   >;
 }
 
-export const isProtectedEmail = (mapping: Mapping, email: string | undefined) =>
-  !!email && mapping.protectedEmails.some((p) => p.toLowerCase() === email.toLowerCase());
+/**
+ * The form in which emails are compared everywhere: trimmed, Unicode NFC, lower case. IONOS
+ * compares emails case-insensitively (a second user with another case is refused with 422).
+ */
+export function normalizeEmail(email: string): string {
+  return email.trim().normalize("NFC").toLowerCase();
+}
+
+/** Whether an email is one of `protectedEmails`, compared normalized. */
+export function isProtectedEmail(mapping: Mapping, email: string | undefined): boolean {
+  if (!email) return false;
+  const wanted = normalizeEmail(email);
+  return mapping.protectedEmails.some((p) => normalizeEmail(p) === wanted);
+}
+
+/** Whether the mapping sets privileges for a group name (else an adopted group keeps its own). */
+export function hasMappedPrivileges(mapping: Mapping, groupName: string): boolean {
+  return Object.keys(mapping.groups.privileges).some((p) => globMatch(p, groupName));
+}

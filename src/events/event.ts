@@ -112,5 +112,5 @@ export function userEmail(user: ScimUserData): string | undefined {
   const primary = emails.find((e) => e.primary && isEmail(e.value));
   const candidate = primary?.value ?? emails.find((e) => isEmail(e.value))?.value ??
     (isEmail(user.userName) ? user.userName : undefined);
-  return candidate?.trim().toLowerCase();
+  return candidate?.trim().normalize("NFC").toLowerCase();
 }

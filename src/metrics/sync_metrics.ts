@@ -39,6 +39,21 @@ export class SyncMetrics {
       ["source"],
     ),
   );
+  readonly eventsClockClamped = this.registry.add(
+    new Counter(
+      `${METRIC_PREFIX}event_time_clamped_total`,
+      "Events whose time was too far ahead of Redis' clock and was applied at that clock.",
+      ["source"],
+    ),
+  );
+  readonly syncConflicts = this.registry.add(
+    new Counter(
+      `${METRIC_PREFIX}sync_conflicts_total`,
+      "Sync jobs stopped by a conflict only a person can resolve (shared or protected email, " +
+        "an account adoption refused), by entity kind.",
+      ["kind"],
+    ),
+  );
   readonly intakeRejections = this.registry.add(
     new Counter(
       `${METRIC_PREFIX}intake_rejections_total`,
@@ -104,6 +119,7 @@ export class SyncMetrics {
   /** Counts accepted events; called from the `onIngested` hook. */
   readonly onIngested = (events: SyncEvent[], result: ApplyResult, ctx: IngestContext): void => {
     if (result.duplicates > 0) this.eventsDuplicate.inc({ source: ctx.source }, result.duplicates);
+    if (result.clamped > 0) this.eventsClockClamped.inc({ source: ctx.source }, result.clamped);
     // A batch with duplicates does not say which ones: count accepted ones by the batch's types
     // only when none was a duplicate, else count them under type "mixed".
     if (result.duplicates === 0) {

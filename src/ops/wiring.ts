@@ -9,6 +9,7 @@ import type { Redis } from "ioredis";
 import type { Config } from "../config/config.ts";
 import type { Mapping } from "../config/mapping.ts";
 import type { AppOptions } from "../intake/app.ts";
+import type { IngestDeps } from "../intake/ingest.ts";
 import { adminDashboard } from "../intake/routes/admin_dashboard.ts";
 import { adminOpsApi } from "../intake/routes/admin_ops.ts";
 import { healthRoutes } from "../intake/routes/health.ts";
@@ -23,6 +24,7 @@ import type { WantedStateStore } from "../store/wanted_state.ts";
 import { AuditLog } from "./audit_log.ts";
 import { EventLog } from "./event_log.ts";
 import { eventLogHook } from "./ingest_hook.ts";
+import { clockSkewWarning } from "./clock_skew_warning.ts";
 import { IonosHealth } from "./ionos_health.ts";
 import { reconcile } from "./reconcile/reconcile.ts";
 import { createReconcileQueue, startReconcileScheduler } from "./scheduler.ts";
@@ -86,7 +88,11 @@ export function intakeOps(options: IntakeOpsOptions): IntakeOps {
   const audit = new AuditLog(redis, { prefix: config.redisPrefix });
   const reconcileQueue = createReconcileQueue(redis);
   reconcileQueue.on("error", (e) => logger.warn("reconcile queue error", { error: e.message }));
-  const countOnly = obs.metrics.onIngested;
+  const warnClockSkew = clockSkewWarning(logger);
+  const countOnly: NonNullable<IngestDeps["onIngested"]> = (events, result, context, jobs) => {
+    obs.metrics.onIngested(events, result, context);
+    warnClockSkew(events, result, context, jobs);
+  };
   const onIngested = config.ops.eventLogMaxEntries > 0
     ? eventLogHook(eventLog, logger, [countOnly])
     : countOnly;

@@ -235,7 +235,15 @@ const IONOS_USER_SCHEMA_DEF: SchemaDef = {
       caseExact: true,
     })),
     readOnly(str("syncState", "pending, creating, synced, failed, deleted or skipped.", {
-      canonicalValues: ["pending", "creating", "synced", "failed", "deleted", "skipped"],
+      canonicalValues: [
+        "pending",
+        "creating",
+        "synced",
+        "failed",
+        "conflict",
+        "deleted",
+        "skipped",
+      ],
     })),
     readOnly(str("lastResult", "What the last sync did.")),
     readOnly(str("lastError", "Why the last sync failed, if it did.")),

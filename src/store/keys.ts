@@ -13,6 +13,11 @@ export interface StoreKeys {
   userGroups(userId: string): string;
   users: string;
   groups: string;
+  /**
+   * Hash: "g:<group id>" / "u:<user id>" -> time (ms) before which membership changes are
+   * ignored (the latest delete, or a group's latest full member list).
+   */
+  memberFences: string;
   seenEvent(id: string): string;
   seenDelivery(id: string): string;
   /** Sorted set of entity keys ("user:<id>") whose sync job may not have been enqueued yet. */
@@ -23,6 +28,10 @@ export interface StoreKeys {
   /** Hash: IONOS id -> IdP id, for users and groups we manage. */
   managedUsers: string;
   managedGroups: string;
+  /** Hash: normalized email -> the one IdP user id that may hold an IONOS account with it. */
+  emailOwners: string;
+  /** Set of normalized emails an IdP user holds in `emailOwners`. */
+  userEmails(userId: string): string;
 }
 
 export function storeKeys(prefix: string): StoreKeys {
@@ -32,6 +41,7 @@ export function storeKeys(prefix: string): StoreKeys {
     members: (id) => `${prefix}:members:${id}`,
     userGroups: (id) => `${prefix}:user-groups:${id}`,
     users: `${prefix}:users`,
+    memberFences: `${prefix}:member-fences`,
     groups: `${prefix}:groups`,
     seenEvent: (id) => `${prefix}:seen:${id}`,
     seenDelivery: (id) => `${prefix}:seen-delivery:${id}`,
@@ -40,5 +50,7 @@ export function storeKeys(prefix: string): StoreKeys {
     ionosGroup: (id) => `${prefix}:ionos:group:${id}`,
     managedUsers: `${prefix}:managed:users`,
     managedGroups: `${prefix}:managed:groups`,
+    emailOwners: `${prefix}:email-owners`,
+    userEmails: (id) => `${prefix}:user-emails:${id}`,
   };
 }

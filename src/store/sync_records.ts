@@ -11,7 +11,8 @@ export interface TwinRecord {
   /** "created" by us, or "adopted" (it existed in IONOS with the same email or name). */
   origin?: "created" | "adopted";
   /** "creating" is written before a create call so a retry after a lost answer adopts it. */
-  state?: "creating" | "synced" | "failed" | "deleted" | "skipped";
+  /** "conflict": stopped by a conflict only a person can resolve (`lastError` says which). */
+  state?: "creating" | "synced" | "failed" | "conflict" | "deleted" | "skipped";
   /** Email (users) or name (groups) last written to IONOS. */
   label?: string;
   lastSyncAt?: string;
@@ -80,6 +81,26 @@ export class SyncRecords {
   /** IONOS id -> IdP id of every managed twin of that kind. */
   async managed(kind: Kind): Promise<Map<string, string>> {
     return new Map(Object.entries(await this.#redis.hgetall(this.#index(kind))));
+  }
+
+  /** Some fields of several records in one round trip (HMGET each); absent fields are left out. */
+  async fieldsOf<F extends keyof TwinRecord>(
+    kind: Kind,
+    idpIds: string[],
+    fields: F[],
+  ): Promise<Pick<TwinRecord, F>[]> {
+    if (idpIds.length === 0) return [];
+    const pipeline = this.#redis.pipeline();
+    for (const id of idpIds) pipeline.hmget(this.#key(kind, id), ...fields);
+    const results = await pipeline.exec();
+    return (results ?? []).map(([, values]) =>
+      Object.fromEntries(
+        fields.flatMap((f, i) => {
+          const v = (values as (string | null)[] | null)?.[i];
+          return typeof v === "string" ? [[f, v]] : [];
+        }),
+      ) as Pick<TwinRecord, F>
+    );
   }
 
   /** IONOS ids of several twins in one round trip; `undefined` where there is none yet. */

@@ -51,6 +51,8 @@ export function parseEntityKey(key: string): { kind: EntityKind; id: string } {
 
 export interface ApplyResult {
   accepted: number;
+  /** Events whose `time` was too far ahead of Redis' clock and was applied at that clock. */
+  clamped: number;
   /** Redis time (ms) at which the entities were put in the outbox; see `clearOutbox`. */
   stamp: number;
   duplicates: number;
@@ -72,6 +74,11 @@ export interface WantedStateStoreOptions {
   prefix?: string;
   /** How long an event id is remembered for de-duplication. @default 7 days */
   dedupeTtlSeconds?: number;
+  /**
+   * How far an event's `time` may be ahead of Redis' clock; a later time is applied at Redis'
+   * clock, so nothing can pin state from the future. @default 300_000 (5 minutes)
+   */
+  maxClockSkewMs?: number;
 }
 
 const APPLY_SCRIPT = new LuaScript(
@@ -171,12 +178,19 @@ export class WantedStateStore {
   readonly #redis: Redis;
   readonly #ttl: number;
   readonly #prefix: string;
+  readonly #maxSkewMs: number;
 
   constructor(redis: Redis, options: WantedStateStoreOptions = {}) {
-    const { prefix = "sync", dedupeTtlSeconds = 7 * 24 * 3600 } = options;
+    const { prefix = "sync", dedupeTtlSeconds = 7 * 24 * 3600, maxClockSkewMs = 300_000 } = options;
+    if (!(maxClockSkewMs >= 0)) {
+      throw new RangeError(
+        `Cannot store events as 'maxClockSkewMs' must be >= 0: current value is ${maxClockSkewMs}`,
+      );
+    }
     this.#redis = redis;
     this.#prefix = prefix;
     this.#ttl = dedupeTtlSeconds;
+    this.#maxSkewMs = maxClockSkewMs;
     this.keys = storeKeys(prefix);
   }
 
@@ -193,9 +207,11 @@ export class WantedStateStore {
       options.deliveryId ?? "",
       now,
       JSON.stringify(normalized),
+      this.#maxSkewMs,
     ]) as string;
     const parsed = JSON.parse(raw) as {
       accepted: number;
+      clamped: number;
       stamp: number;
       duplicates: number;
       entities: EntityKey[] | Record<string, never>;
@@ -216,6 +232,15 @@ export class WantedStateStore {
   async getGroup(id: string): Promise<WantedGroup | undefined> {
     const raw = await this.#redis.get(this.keys.group(id));
     return raw ? JSON.parse(raw) as WantedGroup : undefined;
+  }
+
+  /** Several users in one round trip; unknown ids are left out. */
+  async getUsers(ids: string[]): Promise<Map<string, WantedUser>> {
+    if (ids.length === 0) return new Map();
+    const raw = await this.#redis.mget(ids.map((id) => this.keys.user(id)));
+    const users = new Map<string, WantedUser>();
+    raw.forEach((r, i) => r && users.set(ids[i]!, JSON.parse(r) as WantedUser));
+    return users;
   }
 
   /** Several groups in one round trip; unknown ids are left out. */

@@ -215,23 +215,37 @@ describe("sync pipeline", () => {
     expect(ionosUser("pre@example.com")).toMatchObject({ firstname: "pre", lastname: "Family" });
   });
 
-  it("never deletes a protected email, and never touches unmanaged users", async () => {
+  it("never touches a protected account or unmanaged users", async () => {
     const bystander = state().addUser({
       firstname: "By",
       lastname: "Stander",
       email: "by@example.com",
+    });
+    const owner = state().addUser({
+      firstname: "The",
+      lastname: "Owner",
+      email: "owner@example.com",
+      administrator: true,
     });
     await send(userEvent("user.created", "owner", "owner@example.com"));
     await h.drain();
     await send({ id: crypto.randomUUID(), type: "user.deleted", data: { id: "owner" } });
     await send({ id: crypto.randomUUID(), type: "user.deleted", data: { id: "never-seen" } });
     await h.drain();
-    expect(ionosUser("owner@example.com")).toBeDefined();
+    expect(state().user(owner.id)?.properties).toEqual(owner.properties);
     expect(state().user(bystander.id)).toBeDefined();
     const touched = h.sim.sim.callLog.filter((c) =>
-      c.method !== "GET" && c.path.includes(bystander.id)
+      c.method !== "GET" && (c.path.includes(bystander.id) || c.path.includes(owner.id))
     );
     expect(touched).toEqual([]);
+    // The IdP user that claimed the protected email was reported as a conflict.
+    const queue = createSyncQueue(h.redis.client());
+    const failed = await queue.getFailed();
+    expect(failed.map((j) => j.failedReason)).toEqual([
+      expect.stringMatching(/^conflict: owner@example.com is a protected email/),
+    ]);
+    for (const job of failed) await job.remove();
+    await queue.close();
   });
 
   it("hands an email over when the IdP deletes a user and re-creates it under a new id", async () => {
@@ -255,7 +269,8 @@ describe("sync pipeline", () => {
     await send(userEvent("user.created", "twin-b", "shared@example.com"));
     await h.drain();
     const twin = await h.redis.client().hgetall("sync:ionos:user:twin-b");
-    expect(twin.lastError).toMatch(/both want the email shared@example.com/);
+    expect(twin.lastError).toMatch(/^conflict: IdP user twin-a already holds shared@example.com/);
+    expect(twin.state).toBe("conflict");
     expect(state().users().filter((u) => u.properties.email === "shared@example.com"))
       .toHaveLength(1);
     await h.redis.client().del("sync:ionos:user:twin-b");

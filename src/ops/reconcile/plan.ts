@@ -2,15 +2,22 @@
  * Compares the wanted state with what IONOS holds and lists what a sync would change. Pure: the
  * snapshots are read elsewhere, so the comparison can be tested without Redis or IONOS.
  */
-import { isProtectedEmail, type Mapping, matchesAny } from "../../config/mapping.ts";
+import { isProtectedEmail, type Mapping, normalizeEmail } from "../../config/mapping.ts";
 import type { IonosGroup } from "../../ionos/types.ts";
 import type { EntityKey, WantedGroup, WantedUser } from "../../store/wanted_state.ts";
 import {
+  deactivated,
   desiredGroup,
   desiredUser,
   groupDiff,
+  groupInScope,
+  groupRemoval,
   isAdministrator,
+  memberChanges,
+  protectedEmailConflict,
+  userAdoptionRefusal,
   userDiff,
+  userRemoval,
 } from "../../../workers/desired_state.ts";
 import type { IonosSnapshot, WantedSnapshot } from "./snapshot.ts";
 
@@ -81,22 +88,27 @@ function planUser(
     ...(ionosId ? { ionosId } : {}),
   });
 
+  // Protected accounts are never touched, whatever the IdP says.
+  if (current && isProtectedEmail(mapping, current.properties.email)) return [];
   if (user.deleted) {
-    if (!current || isProtectedEmail(mapping, current.properties.email)) return [];
-    if (mapping.onUserDeleted === "deactivate") {
-      return current.properties.active
-        ? [item("deactivate", "deleted at the IdP (onUserDeleted: deactivate)", current.id)]
+    if (!current) return [];
+    if (userRemoval(mapping, twin?.origin) === "deactivate") {
+      return deactivated(current.properties)
+        ? [item("deactivate", "deleted at the IdP (account kept, deactivated)", current.id)]
         : [];
     }
     return [item("delete", "deleted at the IdP", current.id)];
   }
   if (!user.email) return [];
+  const wantedEmail = normalizeEmail(user.email);
 
   const isAdmin = isAdministrator(mapping, wanted.userGroups.get(user.id) ?? [], wanted.groups);
   let base = current;
   const out: PlanItem[] = [];
   if (!current) {
-    const match = ionos.usersByEmail.get(user.email.toLowerCase());
+    const refusal = protectedEmailConflict(mapping, wantedEmail);
+    if (refusal) return [item("conflict", refusal)];
+    const match = ionos.usersByEmail.get(wantedEmail);
     if (match) {
       const owner = wanted.managedUsers.get(match.id);
       const ownerAlive = owner !== undefined && owner !== user.id &&
@@ -109,6 +121,8 @@ function planUser(
           match.id,
         )];
       }
+      const adoption = owner === undefined ? userAdoptionRefusal(mapping, match) : undefined;
+      if (adoption) return [item("conflict", adoption, match.id)];
       out.push(item(
         "adopt",
         owner && owner !== user.id
@@ -125,7 +139,16 @@ function planUser(
     }
   }
   const props = base!.properties;
-  const desired = desiredUser(mapping, user, isAdmin, props);
+  // A protected address is never given to a managed account: it keeps its own.
+  const emailRefusal = protectedEmailConflict(mapping, wantedEmail);
+  if (emailRefusal) out.push(item("conflict", emailRefusal, base!.id));
+  const desired = desiredUser(
+    mapping,
+    user,
+    isAdmin,
+    props,
+    emailRefusal ? props.email : wantedEmail,
+  );
   const diff = userDiff(props, desired);
   if (diff.includes("active")) {
     out.push(item(desired.active ? "reactivate" : "deactivate", "active", base!.id));
@@ -154,13 +177,25 @@ function planGroup(
     detail,
     ...(ionosId ? { ionosId } : {}),
   });
-  if (group.deleted) return current ? [item("delete", "deleted at the IdP", current.id)] : [];
-  if (!matchesAny(mapping.groups.include, group.displayName)) return [];
+  const ending = group.deleted
+    ? "deleted at the IdP"
+    : !groupInScope(mapping, group.displayName)
+    ? "not in groups.include"
+    : undefined;
+  if (ending) {
+    if (!current) return [];
+    if (groupRemoval(twin?.origin) === "delete") return [item("delete", ending, current.id)];
+    // An adopted group stays; only the members the service manages leave it.
+    return memberItems(mapping, wanted, ionos, new Set(), current.id, item);
+  }
 
   const out: PlanItem[] = [];
   let base = current;
   if (!base) {
     const match = adoptableGroup(wanted.managedGroups, ionos.groups, group.displayName);
+    if (match && !mapping.adopt.groups) {
+      return [item("conflict", `IONOS group ${match.id} has this name and adopt.groups is false`)];
+    }
     if (match) {
       out.push(item("adopt", `unmanaged IONOS group ${match.id} has this name`, match.id));
       base = match;
@@ -171,29 +206,47 @@ function planGroup(
       ));
     }
   }
-  const desired = desiredGroup(mapping, group.displayName);
   if (base) {
+    const origin = current ? twin?.origin ?? "created" : "adopted";
+    const desired = desiredGroup(mapping, group.displayName, origin, base.properties);
     const diff = groupDiff(base.properties, desired);
     if (diff.length) out.push(item("update", diff.join(", "), base.id));
   }
 
-  // Members: only users that exist in IONOS can be added; the rest wait for their user's sync.
+  // Members: only alive users that exist in IONOS can be added; the rest wait for their sync.
   const want = new Set<string>();
   for (const uid of wanted.members.get(group.id) ?? []) {
     const ionosId = wanted.userTwins.get(uid)?.ionosId;
-    if (ionosId && ionos.users.has(ionosId)) want.add(ionosId);
+    const alive = wanted.users.get(uid)?.deleted === false;
+    if (alive && ionosId && ionos.users.has(ionosId)) want.add(ionosId);
   }
-  const actual = base ? ionos.members.get(base.id) ?? new Set<string>() : new Set<string>();
-  for (const uid of want) {
-    if (!actual.has(uid)) out.push(item("add-member", memberLabel(wanted, ionos, uid), base?.id));
-  }
-  for (const uid of actual) {
-    // Members we do not manage were put there by someone else: the worker leaves them.
-    if (!want.has(uid) && wanted.managedUsers.has(uid)) {
-      out.push(item("remove-member", memberLabel(wanted, ionos, uid), base?.id));
-    }
-  }
+  out.push(...memberItems(mapping, wanted, ionos, want, base?.id, item));
   return out;
+}
+
+/** add-member / remove-member items, decided by `memberChanges` as the group job does. */
+function memberItems(
+  mapping: Mapping,
+  wanted: WantedSnapshot,
+  ionos: IonosSnapshot,
+  want: Set<string>,
+  ionosGroupId: string | undefined,
+  item: (action: PlanAction, detail: string, ionosId?: string) => PlanItem,
+): PlanItem[] {
+  const actual = ionosGroupId
+    ? ionos.members.get(ionosGroupId) ?? new Set<string>()
+    : new Set<string>();
+  const protectedIds = new Set(
+    [...want, ...actual].filter((id) =>
+      isProtectedEmail(mapping, ionos.users.get(id)?.properties.email)
+    ),
+  );
+  const managed = new Set([...actual].filter((id) => wanted.managedUsers.has(id)));
+  const { add, remove } = memberChanges(want, actual, managed, protectedIds);
+  return [
+    ...add.map((uid) => item("add-member", memberLabel(wanted, ionos, uid), ionosGroupId)),
+    ...remove.map((uid) => item("remove-member", memberLabel(wanted, ionos, uid), ionosGroupId)),
+  ];
 }
 
 /** The first IONOS group with this name that no one manages, as the worker would adopt. */

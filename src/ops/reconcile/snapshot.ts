@@ -17,9 +17,9 @@ export interface WantedSnapshot {
   members: Map<string, string[]>;
   /** IdP user id -> IdP group ids (the reverse of `members`). */
   userGroups: Map<string, string[]>;
-  /** The twin records' IONOS ids (all reconcile reads of them), where a twin has one. */
-  userTwins: Map<string, Pick<TwinRecord, "ionosId">>;
-  groupTwins: Map<string, Pick<TwinRecord, "ionosId">>;
+  /** The twin records' IONOS ids and origins (all reconcile reads of them), where a twin has one. */
+  userTwins: Map<string, TwinFacts>;
+  groupTwins: Map<string, TwinFacts>;
   /** IONOS user id -> IdP user id, for users we manage. */
   managedUsers: Map<string, string>;
   managedGroups: Map<string, string>;
@@ -33,6 +33,9 @@ export interface IonosSnapshot {
   /** IONOS group id -> member IONOS user ids; only for groups asked for. */
   members: Map<string, Set<string>>;
 }
+
+/** What reconcile reads of a twin record. */
+export type TwinFacts = Pick<TwinRecord, "ionosId" | "origin">;
 
 const CHUNK = 500;
 
@@ -59,8 +62,8 @@ export async function readWanted(
   ]);
   progress("wanted state", 0, userIds.length + groupIds.length);
   const [userTwins, groupTwins] = await Promise.all([
-    twinIonosIds(records, "user", userIds),
-    twinIonosIds(records, "group", groupIds),
+    twinFacts(records, "user", userIds),
+    twinFacts(records, "group", groupIds),
   ]);
   const users = new Map<string, WantedUser>();
   await inChunks(userIds, async (id) => {
@@ -88,17 +91,17 @@ export async function readWanted(
   return { users, groups, members, userGroups, userTwins, groupTwins, managedUsers, managedGroups };
 }
 
-/** IdP id -> `{ ionosId }` of every twin that has one, read in pipelined chunks. */
-async function twinIonosIds(
+/** IdP id -> `{ ionosId, origin }` of every twin that has an IONOS id, in pipelined chunks. */
+async function twinFacts(
   records: SyncRecords,
   kind: "user" | "group",
   ids: string[],
-): Promise<Map<string, Pick<TwinRecord, "ionosId">>> {
-  const out = new Map<string, Pick<TwinRecord, "ionosId">>();
+): Promise<Map<string, TwinFacts>> {
+  const out = new Map<string, TwinFacts>();
   for (let i = 0; i < ids.length; i += CHUNK) {
     const chunk = ids.slice(i, i + CHUNK);
-    (await records.ionosIds(kind, chunk)).forEach((ionosId, j) => {
-      if (ionosId) out.set(chunk[j]!, { ionosId });
+    (await records.fieldsOf(kind, chunk, ["ionosId", "origin"])).forEach((twin, j) => {
+      if (twin.ionosId) out.set(chunk[j]!, twin);
     });
   }
   return out;
