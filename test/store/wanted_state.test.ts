@@ -144,3 +144,104 @@ describe("WantedStateStore.applyEvents()", () => {
     expect((await store.pendingOutbox(-1000)).entities).toEqual(["user:u"]);
   });
 });
+
+describe("WantedStateStore.applyEvents(): relations end with their entity", () => {
+  const memberIds = async (gid: string) => (await store.getMembers(gid)).sort();
+  const del = (kind: "user" | "group", id: string, s: number): SyncEvent =>
+    ({ id: `e${++n}`, type: `${kind}.deleted`, time: t(s), data: { id } }) as SyncEvent;
+
+  it("a group re-created with the same id has only the members sent after its delete", async () => {
+    await store.applyEvents([group("group.created", "g", 1, ["a", "b"])]);
+    await store.applyEvents([del("group", "g", 2), group("group.created", "g", 3)]);
+    expect(await memberIds("g")).toEqual([]);
+    await store.applyEvents([members("group.members.added", "g", 4, "c")]);
+    expect(await memberIds("g")).toEqual(["c"]);
+    expect(await store.getUserGroups("a")).toEqual([]);
+  });
+
+  it("ignores a membership change older than the group's delete that arrives after it", async () => {
+    await store.applyEvents([group("group.created", "g", 1), del("group", "g", 5)]);
+    await store.applyEvents([members("group.members.added", "g", 3, "late")]);
+    expect(await memberIds("g")).toEqual([]);
+  });
+
+  it("ends memberships older than a delete that arrives after the group's re-creation", async () => {
+    await store.applyEvents([
+      group("group.created", "g", 1, ["old"]),
+      group("group.created", "g", 10),
+    ]);
+    await store.applyEvents([del("group", "g", 5)]);
+    expect(await memberIds("g")).toEqual([]);
+    expect((await store.getGroup("g"))?.deleted).toBe(false);
+  });
+
+  it("ignores a membership change older than the user's delete, whenever it arrives", async () => {
+    await store.applyEvents([user("user.created", "u", 1), del("user", "u", 5)]);
+    await store.applyEvents([members("group.members.added", "g", 3, "u")]);
+    expect(await memberIds("g")).toEqual([]);
+    await store.applyEvents([
+      user("user.created", "u", 6),
+      members("group.members.added", "g", 7, "u"),
+    ]);
+    expect(await memberIds("g")).toEqual(["u"]);
+  });
+
+  it("ignores an add older than a full member list that arrives after it", async () => {
+    await store.applyEvents([group("group.updated", "g", 5, ["a"])]);
+    await store.applyEvents([members("group.members.added", "g", 3, "b")]);
+    expect(await memberIds("g")).toEqual(["a"]);
+  });
+
+  it("reaches the same memberships in every order of arrival", async () => {
+    const history = () => [
+      group("group.created", "g", 1, ["a", "b"]),
+      members("group.members.added", "g", 2, "c"),
+      del("user", "b", 3),
+      del("group", "g", 4),
+      members("group.members.added", "g", 5, "d"),
+      group("group.updated", "g", 6, ["d", "e"]),
+      members("group.members.removed", "g", 7, "e"),
+      members("group.members.added", "g", 8, "a"),
+    ];
+    const expected = ["a", "d"];
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let round = 0; round < 25; round++) {
+      await client.flushall();
+      const events = history().sort(() => rand() - 0.5);
+      for (const e of events) await store.applyEvents([e]);
+      expect(await memberIds("g"), `order ${events.map((e) => e.time).join(",")}`)
+        .toEqual(expected);
+    }
+  });
+});
+
+describe("WantedStateStore.applyEvents(): time is bounded", () => {
+  it("applies a time far ahead of Redis' clock at that clock, so later changes still win", async () => {
+    const future = { ...user("user.deactivated", "u", 0), time: "2099-01-01T00:00:00Z" };
+    const r = await store.applyEvents([future as SyncEvent]);
+    expect(r.clamped).toBe(1);
+    const stored = await store.getUser("u");
+    expect(stored!.t).toBeLessThanOrEqual(Date.now() + 1000);
+    await new Promise((res) => setTimeout(res, 5));
+    const now = { ...user("user.reactivated", "u", 0), time: new Date().toISOString() };
+    expect((await store.applyEvents([now as SyncEvent])).clamped).toBe(0);
+    expect((await store.getUser("u"))?.active).toBe(true);
+  });
+
+  it("keeps a time within the allowed skew", async () => {
+    const skewed = new WantedStateStore(client, { maxClockSkewMs: 60_000 });
+    const soon = new Date(Date.now() + 30_000).toISOString();
+    const r = await skewed.applyEvents([
+      { ...user("user.created", "u", 0), time: soon } as SyncEvent,
+    ]);
+    expect(r.clamped).toBe(0);
+    expect((await skewed.getUser("u"))?.t).toBe(Date.parse(soon));
+  });
+
+  it("refuses a negative skew when constructed", () => {
+    expect(() => new WantedStateStore(client, { maxClockSkewMs: -1 })).toThrow(
+      /'maxClockSkewMs' must be >= 0: current value is -1/,
+    );
+  });
+});
