@@ -62,7 +62,8 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
   // before bindings existed); if it is not, the account keeps its address and everything else
   // still follows the IdP.
   const conflict = protectedEmailConflict(ctx.mapping, wantedEmail) ??
-    await claimEmail(ctx, id, wantedEmail, false);
+    await claimEmail(ctx, id, wantedEmail, false) ??
+    await emailTakenInIonos(ctx, current, wantedEmail);
   const email = conflict ? current.properties.email : wantedEmail;
 
   const desired = {
@@ -124,6 +125,22 @@ async function claimEmail(
     `IONOS allows one account per email and it is bound to one IdP user`;
   if (fatal) throw new SyncConflictError(message);
   return message;
+}
+
+/**
+ * An email change to an address another IONOS account already has would be refused (422): it is
+ * a conflict a person resolves, found before the write (one lookup, only when the email changes).
+ */
+async function emailTakenInIonos(
+  ctx: SyncContext,
+  current: IonosUser,
+  email: string,
+): Promise<string | undefined> {
+  if (normalizeEmail(current.properties.email) === email) return undefined;
+  const holder = await ctx.ionos.findUserByEmail(email);
+  if (!holder || holder.id === current.id) return undefined;
+  return `conflict: IONOS user ${holder.id} already has ${email}; the account keeps ` +
+    `${current.properties.email} until that is resolved in IONOS`;
 }
 
 /** Finds the IONOS user with the wanted email and adopts it, or creates one. */

@@ -284,8 +284,10 @@ describe("sync pipeline", () => {
     state().addUser({ firstname: "Taken", lastname: "Email", email: "taken@example.com" });
     await send(userEvent("user.created", "clash", "clash@example.com"));
     await h.drain();
-    // The IdP renames the user to an email another IONOS account already has.
-    await send(userEvent("user.updated", "clash", "taken@example.com"));
+    // The IdP sends a name IONOS refuses (blank after trimming).
+    await send(userEvent("user.updated", "clash", "clash@example.com", {
+      name: { givenName: " ", familyName: "Blank" },
+    }));
     const stats = await h.drain();
     expect(stats.jobs.failed).toBe(1);
     const failed = await fetch(`${h.url}/admin/api/stats`, {
@@ -296,12 +298,12 @@ describe("sync pipeline", () => {
     const [job] = await queue.getFailed();
     await queue.close();
     expect(job?.data).toEqual({ kind: "user", id: "clash" });
-    expect(job?.failedReason).toMatch(/^IONOS 422 on PUT .*taken@example.com/);
+    expect(job?.failedReason).toMatch(/^IONOS 422 on PUT .*firstname/);
     expect(job?.attemptsMade).toBe(1); // permanent: not retried
     const r = h.redis.client();
     const twin = await r.hgetall("sync:ionos:user:clash");
     expect(twin.state).toBe("failed");
-    expect(twin.lastError).toMatch(/IONOS 422 on PUT \/um\/users\/\{id\}: .*taken@example.com/);
+    expect(twin.lastError).toMatch(/IONOS 422 on PUT \/um\/users\/\{id\}: .*firstname/);
   });
 
   it("writes no password or token to the logs", () => {
