@@ -13,7 +13,7 @@ import { providerMounts } from "./adapters/mounts.ts";
 import { createObservability, intakeOps, ionosHooks, workerOps } from "./ops/wiring.ts";
 import type { Logger } from "./log.ts";
 import { createSyncQueue } from "./queue/sync_queue.ts";
-import { EmailOwners } from "./store/email_owners.ts";
+import { OwnerBindings } from "./store/owner_bindings.ts";
 import { SyncRecords } from "./store/sync_records.ts";
 import { WantedStateStore } from "./store/wanted_state.ts";
 import { startOutboxSweeper } from "../workers/outbox_sweeper.ts";
@@ -161,8 +161,16 @@ export async function startService(
       ...(config.ionos.contractNumber ? { contractNumber: config.ionos.contractNumber } : {}),
       ...ionosHooks(obs),
     });
-    const emailOwners = new EmailOwners(redis, { prefix });
-    const ctx = { store, records, emailOwners, mapping, ionos, queue, logger };
+    const ctx = {
+      store,
+      records,
+      emailOwners: new OwnerBindings(redis, { kind: "email", prefix }),
+      groupNameOwners: new OwnerBindings(redis, { kind: "group-name", prefix }),
+      mapping,
+      ionos,
+      queue,
+      logger,
+    };
     const worker = createSyncWorker(ctx, {
       connection: redis,
       concurrency: config.workerConcurrency,

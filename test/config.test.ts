@@ -82,6 +82,7 @@ describe("parseMapping()", () => {
       administrators: [],
       groups: { include: ["*"], privileges: {} },
       protectedEmails: [],
+      adopt: { users: "non-admin", groups: true, deleteAdopted: false },
     });
   });
 

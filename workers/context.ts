@@ -4,7 +4,7 @@ import type { Mapping } from "../src/config/mapping.ts";
 import type { IonosClient } from "../src/ionos/client.ts";
 import type { Logger } from "../src/log.ts";
 import type { SyncJobData } from "../src/queue/sync_queue.ts";
-import type { EmailOwners } from "../src/store/email_owners.ts";
+import type { OwnerBindings } from "../src/store/owner_bindings.ts";
 import type { SyncRecords } from "../src/store/sync_records.ts";
 import type { WantedStateStore } from "../src/store/wanted_state.ts";
 
@@ -12,7 +12,9 @@ export interface SyncContext {
   store: WantedStateStore;
   records: SyncRecords;
   /** Which IdP user may hold an IONOS account with an email (one account, one owner). */
-  emailOwners: EmailOwners;
+  emailOwners: OwnerBindings;
+  /** Which IdP group may hold an IONOS group with a name (one group, one owner). */
+  groupNameOwners: OwnerBindings;
   mapping: Mapping;
   ionos: IonosClient;
   /** For follow-up jobs (a new user's memberships, an admin group's members). */

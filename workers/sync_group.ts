@@ -23,7 +23,9 @@ import {
   memberChanges,
   privilegeReduction,
 } from "./desired_state.ts";
-import { SyncConflictError } from "./errors.ts";
+import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
+import { classifyFailure } from "./failure_policy.ts";
+import { whileCreateSettles } from "./own_create.ts";
 
 /** Membership writes one group job keeps in flight at once. */
 const MEMBER_WRITES_IN_FLIGHT = 8;
@@ -51,11 +53,18 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
   const changes: string[] = [];
   let group = twin?.ionosId ? await ctx.ionos.getGroup(twin.ionosId) : undefined;
   let origin = twin?.origin ?? "created";
+  let settling = twin?.state === "creating";
   if (!group) {
     if (twin?.ionosId) await ctx.records.forget("group", id, twin.ionosId);
-    const linked = await linkOrCreateGroup(ctx, wanted, twin);
+    const linked = await whileHoldingName(
+      ctx,
+      id,
+      wanted.displayName,
+      () => linkOrCreateGroup(ctx, wanted, twin),
+    );
     group = linked.group;
     origin = linked.origin;
+    settling = linked.ownCreateFound;
     changes.push(linked.change);
   }
 
@@ -63,27 +72,30 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
   const members = await memberPlan(ctx, id, ionosGroupId);
   const removed = await writeMembers(
     members.remove,
-    (u) => ctx.ionos.removeGroupMember(ionosGroupId, u),
+    (u) => whileCreateSettles(settling, () => ctx.ionos.removeGroupMember(ionosGroupId, u)),
   );
   if (removed) changes.push(`removed ${plural(removed, "member")}`);
   const desired = desiredGroup(ctx.mapping, wanted.displayName, origin, group.properties);
   const reduced = privilegeReduction(group.properties, desired);
   if (reduced) {
-    group = await ctx.ionos.updateGroup(group.id, reduced);
+    group = await whileCreateSettles(settling, () => ctx.ionos.updateGroup(ionosGroupId, reduced));
     changes.push("removed privileges");
   }
   const diff = groupDiff(group.properties, desired);
   if (diff.length > 0) {
-    group = await ctx.ionos.updateGroup(group.id, desired);
+    group = await whileCreateSettles(settling, () => ctx.ionos.updateGroup(ionosGroupId, desired));
     changes.push(`updated ${diff.join(", ")}`);
   }
-  const added = await writeMembers(members.add, (u) => ctx.ionos.addGroupMember(ionosGroupId, u));
+  const added = await writeMembers(
+    members.add,
+    (u) => whileCreateSettles(settling, () => ctx.ionos.addGroupMember(ionosGroupId, u)),
+  );
   if (added) changes.push(`added ${plural(added, "member")}`);
 
   const result = changes.length ? changes.join("; ") : "in sync";
   await ctx.records.set("group", id, {
     ionosId: group.id,
-    label: wanted.displayName,
+    label: group.properties.name,
     state: "synced",
     lastSyncAt: new Date().toISOString(),
     lastResult: result,
@@ -91,6 +103,41 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
     pendingMembers: String(members.pending),
   });
   return { result, ionosId: group.id, changes };
+}
+
+/**
+ * Links or creates the group while holding its name, so that no other IdP group adopts an IONOS
+ * group whose create is still running (names are not unique in IONOS, and a group only shows as
+ * managed once its create is DONE). Another IdP group linking the same name waits. The name is
+ * kept after a retryable failure (a lost answer: the create may have happened) and released
+ * otherwise; groups that waited for it are synced again.
+ */
+async function whileHoldingName<T>(
+  ctx: SyncContext,
+  idpId: string,
+  name: string,
+  link: () => Promise<T>,
+): Promise<T> {
+  const claim = await ctx.groupNameOwners.claim(name, idpId);
+  if (!claim.held) {
+    throw new WaitingForDependencyError(
+      `IdP group ${claim.owner} is linking an IONOS group named "${name}"; waiting for it`,
+    );
+  }
+  try {
+    const linked = await link();
+    await releaseNames(ctx, idpId);
+    return linked;
+  } catch (error) {
+    if (classifyFailure(error) === "permanent") await releaseNames(ctx, idpId);
+    throw error;
+  }
+}
+
+/** Releases names the group no longer uses; groups that waited for one are synced again. */
+async function releaseNames(ctx: SyncContext, id: string, keep: string[] = []): Promise<void> {
+  const waiters = await ctx.groupNameOwners.releaseAllBut(id, keep);
+  await enqueueSync(ctx.queue, waiters.map((g) => entityKey("group", g)));
 }
 
 /**
@@ -114,16 +161,19 @@ async function endGroup(
   };
   if (!twin?.ionosId) {
     if (twin) await record(why);
+    await releaseNames(ctx, wanted.id);
     return { result: why };
   }
   const group = await ctx.ionos.getGroup(twin.ionosId);
   if (!group) {
     await ctx.records.forget("group", wanted.id, twin.ionosId);
+    await releaseNames(ctx, wanted.id);
     return { result: `${why}; already gone`, ionosId: twin.ionosId };
   }
   if (groupRemoval(twin.origin) === "delete") {
     await ctx.ionos.deleteGroup(group.id);
     await ctx.records.forget("group", wanted.id, group.id);
+    await releaseNames(ctx, wanted.id);
     return { result: `deleted (${why})`, ionosId: group.id, changes: ["deleted"] };
   }
   const members = await memberPlan(ctx, undefined, group.id);
@@ -132,6 +182,7 @@ async function endGroup(
     (u) => ctx.ionos.removeGroupMember(group.id, u),
   );
   const result = `${why}: adopted group kept, ${plural(removed, "managed member")} removed`;
+  await releaseNames(ctx, wanted.id);
   if (wanted.deleted) {
     await ctx.records.forget("group", wanted.id, group.id);
   } else {
@@ -146,30 +197,55 @@ async function linkOrCreateGroup(
   ctx: SyncContext,
   wanted: WantedGroup,
   twin: TwinRecord | undefined,
-): Promise<{ group: IonosGroup; origin: "created" | "adopted"; change: string }> {
+): Promise<
+  { group: IonosGroup; origin: "created" | "adopted"; change: string; ownCreateFound: boolean }
+> {
+  // A "creating" mark names the group our create was sent with: after a lost answer that group
+  // is ours, even if the IdP renamed it meanwhile.
+  const ownName = twin?.state === "creating" && !twin.ionosId ? twin.label : undefined;
   // Group names are not unique in IONOS and cannot be filtered: page through them once.
   const managed = await ctx.records.managed("group");
-  const own = twin?.state === "creating";
+  let adoptable: IonosGroup | undefined;
   for await (const g of ctx.ionos.iterateGroups({ depth: 1 })) {
-    if (g.properties.name !== wanted.displayName || managed.has(g.id)) continue;
-    if (!own && !ctx.mapping.adopt.groups) {
+    if (managed.has(g.id)) continue;
+    if (ownName !== undefined && g.properties.name === ownName) {
+      // Stays "creating" until a job has written to it (see ./own_create.ts).
+      await ctx.records.set("group", wanted.id, {
+        ionosId: g.id,
+        origin: "created",
+        state: "creating",
+      });
+      return {
+        group: g,
+        origin: "created",
+        change: "created (found after a lost answer)",
+        ownCreateFound: true,
+      };
+    }
+    if (g.properties.name === wanted.displayName) adoptable ??= g;
+  }
+  if (adoptable) {
+    if (!ctx.mapping.adopt.groups) {
       throw new SyncConflictError(
-        `conflict: IONOS group ${g.id} is named "${wanted.displayName}" and adopt.groups is ` +
-          `false; rename it in IONOS or set adopt.groups: true`,
+        `conflict: IONOS group ${adoptable.id} is named "${wanted.displayName}" and ` +
+          `adopt.groups is false; rename it in IONOS or set adopt.groups: true`,
       );
     }
-    const origin = own ? "created" : "adopted";
-    await ctx.records.set("group", wanted.id, { ionosId: g.id, origin, state: "synced" });
-    return { group: g, origin, change: own ? "created (found after a lost answer)" : "adopted" };
+    await ctx.records.set("group", wanted.id, {
+      ionosId: adoptable.id,
+      origin: "adopted",
+      state: "synced",
+    });
+    return { group: adoptable, origin: "adopted", change: "adopted", ownCreateFound: false };
   }
-  await ctx.records.set("group", wanted.id, { state: "creating" });
+  await ctx.records.set("group", wanted.id, { state: "creating", label: wanted.displayName });
   const group = await ctx.ionos.createGroup(desiredGroup(ctx.mapping, wanted.displayName));
   await ctx.records.set("group", wanted.id, {
     ionosId: group.id,
     origin: "created",
     state: "synced",
   });
-  return { group, origin: "created", change: "created" };
+  return { group, origin: "created", change: "created", ownCreateFound: false };
 }
 
 /**
@@ -185,11 +261,12 @@ async function memberPlan(
   const wantedMembers = groupId ? await ctx.store.getMembers(groupId) : [];
   const users = await ctx.store.getUsers(wantedMembers);
   const alive = wantedMembers.filter((uid) => users.get(uid)?.deleted === false);
-  const twins = await ctx.records.fieldsOf("user", alive, ["ionosId", "label"]);
+  const twins = await ctx.records.fieldsOf("user", alive, ["ionosId", "label", "state"]);
   const wanted = new Set<string>();
   const protectedIds = new Set<string>();
   for (const twin of twins) {
-    if (!twin.ionosId) continue;
+    // A user whose create may still be running waits; its own job enqueues this group again.
+    if (!twin.ionosId || twin.state === "creating") continue;
     wanted.add(twin.ionosId);
     if (isProtectedEmail(ctx.mapping, twin.label)) protectedIds.add(twin.ionosId);
   }

@@ -21,6 +21,7 @@ import {
 } from "./desired_state.ts";
 import type { SyncContext, SyncOutcome } from "./context.ts";
 import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
+import { whileCreateSettles } from "./own_create.ts";
 import { generatePassword } from "./password.ts";
 
 /**
@@ -45,7 +46,9 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
     return await skipProtected(ctx, id, current);
   }
   const changes: string[] = [];
-  let linked = false;
+  // Linked in this job, or found after a lost answer in an earlier one: its memberships wait.
+  let linked = twin?.state === "creating";
+  let settling = twin?.state === "creating";
   if (!current) {
     // Deleted behind our back: that IONOS id is no longer ours to track.
     if (twin?.ionosId) await ctx.records.forget("user", id, twin.ionosId);
@@ -56,6 +59,7 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
     current = found.user;
     changes.push(found.adoptedOwnCreate ? "created (found after a lost answer)" : found.origin);
     linked = true;
+    settling = found.adoptedOwnCreate;
   }
 
   // The address must be free of protection and bound to this user (also for accounts linked
@@ -71,18 +75,19 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
     secAuthActive: current.properties.secAuthActive,
   };
   const reduced = accessReduction(current.properties, desired);
+  const ionosId = current.id;
   if (reduced) {
-    current = await ctx.ionos.updateUser(current.id, reduced);
+    current = await whileCreateSettles(settling, () => ctx.ionos.updateUser(ionosId, reduced));
     changes.push(`removed access (${userDiff(reduced, current.properties).join(", ") || "done"})`);
   }
   const diff = userDiff(current.properties, desired);
   if (diff.length > 0) {
     // IONOS has no PATCH: send the full property set, as the official tools do.
-    current = await ctx.ionos.updateUser(current.id, desired);
+    current = await whileCreateSettles(settling, () => ctx.ionos.updateUser(ionosId, desired));
     changes.push(`updated ${diff.join(", ")}`);
   }
   // The account now has its final address: no other email stays bound to this user.
-  await ctx.emailOwners.releaseAllBut(id, [normalizeEmail(current.properties.email)]);
+  await releaseEmails(ctx, id, [normalizeEmail(current.properties.email)]);
   const result = changes.length ? changes.join("; ") : "in sync";
   await ctx.records.set("user", id, {
     ionosId: current.id,
@@ -151,7 +156,10 @@ async function linkOrCreateUser(
   admin: boolean,
 ): Promise<{ user: IonosUser; origin: "created" | "adopted"; adoptedOwnCreate: boolean }> {
   const email = normalizeEmail(wanted.email!);
-  const existing = await ctx.ionos.findUserByEmail(email);
+  const ownCreate = twin?.state === "creating" && twin.label && !twin.ionosId
+    ? await ctx.ionos.findUserByEmail(twin.label)
+    : undefined;
+  const existing = ownCreate ?? await ctx.ionos.findUserByEmail(email);
   if (existing) {
     if (isProtectedEmail(ctx.mapping, existing.properties.email)) {
       throw new SyncConflictError(protectedEmailConflict(ctx.mapping, existing.properties.email));
@@ -164,14 +172,21 @@ async function linkOrCreateUser(
       if (refusal) throw new SyncConflictError(refusal);
     }
     const origin = own ? "created" : previous ?? twin?.origin ?? "adopted";
-    await ctx.records.set("user", wanted.id, { ionosId: existing.id, origin, state: "synced" });
+    // Our own create stays "creating" until a job has written to it (see ./own_create.ts).
+    await ctx.records.set("user", wanted.id, {
+      ionosId: existing.id,
+      origin,
+      state: own ? "creating" : "synced",
+    });
     ctx.logger.info(own ? "found own user after lost answer" : "adopted existing IONOS user", {
       idpId: wanted.id,
       ionosId: existing.id,
     });
     return { user: existing, origin, adoptedOwnCreate: own };
   }
-  await ctx.records.set("user", wanted.id, { state: "creating" });
+  // The mark keeps the email the create is sent with: after a lost answer the retry looks the
+  // account up by it, even if the IdP changed the email meanwhile.
+  await ctx.records.set("user", wanted.id, { state: "creating", label: email });
   const props = desiredUser(ctx.mapping, wanted, admin, undefined, email);
   const user = await ctx.ionos.createUser({ ...props, password: generatePassword() });
   await ctx.records.set("user", wanted.id, {
@@ -225,18 +240,18 @@ async function removeUser(
       lastSyncAt: new Date().toISOString(),
     });
     // The account is gone or kept without an owner: its email may be bound anew.
-    await ctx.emailOwners.releaseAllBut(wanted.id);
+    await releaseEmails(ctx, wanted.id);
   };
   if (!twin?.ionosId) {
     // Never created or adopted: not ours to touch.
     if (twin) await ctx.records.forget("user", wanted.id);
-    await ctx.emailOwners.releaseAllBut(wanted.id);
+    await releaseEmails(ctx, wanted.id);
     return { result: "nothing to remove" };
   }
   const current = await ctx.ionos.getUser(twin.ionosId);
   if (!current) {
     await ctx.records.forget("user", wanted.id, twin.ionosId);
-    await ctx.emailOwners.releaseAllBut(wanted.id);
+    await releaseEmails(ctx, wanted.id);
     return { result: "already gone", ionosId: twin.ionosId };
   }
   if (isProtectedEmail(ctx.mapping, current.properties.email)) {
@@ -245,15 +260,25 @@ async function removeUser(
   }
   if (userRemoval(ctx.mapping, twin.origin) === "deactivate") {
     const off = deactivated(current.properties);
-    if (off) await ctx.ionos.updateUser(current.id, off);
+    const settling = twin.state === "creating";
+    if (off) await whileCreateSettles(settling, () => ctx.ionos.updateUser(current.id, off));
     await done("deactivated (deleted at the IdP)", { state: "synced", lastError: "" });
     return { result: "deactivated", ionosId: current.id, changes: off ? ["deactivated"] : [] };
   }
   await ctx.ionos.deleteUser(current.id);
   await ctx.records.forget("user", wanted.id, current.id);
-  await ctx.emailOwners.releaseAllBut(wanted.id);
+  await releaseEmails(ctx, wanted.id);
   ctx.logger.info("deleted IONOS user", { idpId: wanted.id, ionosId: current.id });
   return { result: "deleted", ionosId: current.id, changes: ["deleted"] };
+}
+
+/**
+ * Releases the emails the user no longer needs; IdP users that lost a claim on one of them are
+ * synced again, so their conflict ends once its cause is gone.
+ */
+async function releaseEmails(ctx: SyncContext, id: string, keep: string[] = []): Promise<void> {
+  const waiters = await ctx.emailOwners.releaseAllBut(id, keep);
+  await enqueueSync(ctx.queue, waiters.map((u) => entityKey("user", u)));
 }
 
 /** A protected account is never changed; the record says why nothing happened. */

@@ -28,10 +28,15 @@ export interface StoreKeys {
   /** Hash: IONOS id -> IdP id, for users and groups we manage. */
   managedUsers: string;
   managedGroups: string;
-  /** Hash: normalized email -> the one IdP user id that may hold an IONOS account with it. */
-  emailOwners: string;
-  /** Set of normalized emails an IdP user holds in `emailOwners`. */
-  userEmails(userId: string): string;
+  /**
+   * Hash: a bound value (a normalized email, an IONOS group name) -> the one IdP user or group
+   * that may hold an IONOS account or group with it. `kind` is "email" or "group-name".
+   */
+  owners(kind: string): string;
+  /** Set of the values an IdP entity holds in `owners(kind)`. */
+  held(kind: string, idpId: string): string;
+  /** Set of IdP entities that lost a claim on the value, re-synced when it is released. */
+  waiters(kind: string, value: string): string;
 }
 
 export function storeKeys(prefix: string): StoreKeys {
@@ -50,7 +55,8 @@ export function storeKeys(prefix: string): StoreKeys {
     ionosGroup: (id) => `${prefix}:ionos:group:${id}`,
     managedUsers: `${prefix}:managed:users`,
     managedGroups: `${prefix}:managed:groups`,
-    emailOwners: `${prefix}:email-owners`,
-    userEmails: (id) => `${prefix}:user-emails:${id}`,
+    owners: (kind) => `${prefix}:owners:${kind}`,
+    held: (kind, id) => `${prefix}:held:${kind}:${id}`,
+    waiters: (kind, value) => `${prefix}:waiters:${kind}:${value}`,
   };
 }
