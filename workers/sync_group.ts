@@ -9,6 +9,7 @@
  * earlier reduction.
  */
 import { isProtectedEmail, matchesAny } from "../src/config/mapping.ts";
+import { IonosApiError } from "../src/ionos/errors.ts";
 import type { IonosGroup } from "../src/ionos/types.ts";
 import { enqueueSync } from "../src/queue/sync_queue.ts";
 import type { TwinRecord } from "../src/store/sync_records.ts";
@@ -88,7 +89,7 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
   }
   const added = await writeMembers(
     members.add,
-    (u) => whileCreateSettles(settling, () => ctx.ionos.addGroupMember(ionosGroupId, u)),
+    (u) => whileCreateSettles(settling, () => addMember(ctx, ionosGroupId, u)),
   );
   if (added) changes.push(`added ${plural(added, "member")}`);
 
@@ -148,9 +149,10 @@ async function releaseNames(ctx: SyncContext, id: string, keep: string[] = []): 
 async function endGroup(
   ctx: SyncContext,
   wanted: WantedGroup,
-  twin: TwinRecord | undefined,
+  found: TwinRecord | undefined,
   why: string,
 ): Promise<SyncOutcome> {
+  const twin = await withLostCreate(ctx, wanted.id, found);
   const record = async (result: string) => {
     await ctx.records.set("group", wanted.id, {
       state: "skipped",
@@ -190,6 +192,27 @@ async function endGroup(
     await record(result);
   }
   return { result, ionosId: group.id, changes: removed ? [`removed ${removed}`] : [] };
+}
+
+/**
+ * A create whose answer was lost may still have made the group: the "creating" mark names the
+ * group it was sent with, and an unmanaged group with that name is ours to end like any other
+ * (else it would be left behind with its privileges). The name was held meanwhile, so no other
+ * IdP group adopted it.
+ */
+async function withLostCreate(
+  ctx: SyncContext,
+  idpId: string,
+  twin: TwinRecord | undefined,
+): Promise<TwinRecord | undefined> {
+  if (!twin || twin.ionosId || twin.state !== "creating" || !twin.label) return twin;
+  const managed = await ctx.records.managed("group");
+  for await (const g of ctx.ionos.iterateGroups({ depth: 1 })) {
+    if (managed.has(g.id) || g.properties.name !== twin.label) continue;
+    await ctx.records.set("group", idpId, { ionosId: g.id, origin: "created" });
+    return { ...twin, ionosId: g.id, origin: "created" };
+  }
+  return twin;
 }
 
 /** Adopts an unmanaged IONOS group with the same name (or our own lost create), or creates it. */
@@ -279,6 +302,21 @@ async function memberPlan(
   const managed = await ctx.records.managedAmong("user", extra);
   const { add, remove } = memberChanges(wanted, actual, managed, protectedIds);
   return { add, remove, pending: alive.length - wanted.size };
+}
+
+/** Adds a member; a 404 means the user (or group) vanished since the plan: plan again. */
+async function addMember(ctx: SyncContext, groupId: string, userId: string): Promise<void> {
+  try {
+    await ctx.ionos.addGroupMember(groupId, userId);
+  } catch (error) {
+    if (error instanceof IonosApiError && error.status === 404) {
+      throw new WaitingForDependencyError(
+        `user ${userId} or group ${groupId} is gone from IONOS since this job planned; planning again`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
 }
 
 /**

@@ -231,8 +231,9 @@ async function takeOverFromDeletedOwner(
 async function removeUser(
   ctx: SyncContext,
   wanted: WantedUser,
-  twin: TwinRecord | undefined,
+  found: TwinRecord | undefined,
 ): Promise<SyncOutcome> {
+  const twin = await withLostCreate(ctx, wanted.id, found);
   const done = async (result: string, patch: TwinRecord = {}): Promise<void> => {
     await ctx.records.set("user", wanted.id, {
       ...patch,
@@ -279,6 +280,23 @@ async function removeUser(
 async function releaseEmails(ctx: SyncContext, id: string, keep: string[] = []): Promise<void> {
   const waiters = await ctx.emailOwners.releaseAllBut(id, keep);
   await enqueueSync(ctx.queue, waiters.map((u) => entityKey("user", u)));
+}
+
+/**
+ * A create whose answer was lost may still have made the account: the "creating" mark names the
+ * email it was sent with, and an unmanaged account with that email is ours, to deprovision like
+ * any other (else it would be left behind, active, with no owner).
+ */
+async function withLostCreate(
+  ctx: SyncContext,
+  idpId: string,
+  twin: TwinRecord | undefined,
+): Promise<TwinRecord | undefined> {
+  if (!twin || twin.ionosId || twin.state !== "creating" || !twin.label) return twin;
+  const lost = await ctx.ionos.findUserByEmail(twin.label);
+  if (!lost || await ctx.records.ownerOf("user", lost.id) !== undefined) return twin;
+  await ctx.records.set("user", idpId, { ionosId: lost.id, origin: "created" });
+  return { ...twin, ionosId: lost.id, origin: "created" };
 }
 
 /** A protected account is never changed; the record says why nothing happened. */
