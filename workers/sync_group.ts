@@ -42,7 +42,8 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
   const wanted = await ctx.store.getGroup(id);
   // Memberships can arrive before their group: the group's own event enqueues us again.
   if (!wanted) return { result: "nothing wanted" };
-  const twin = await ctx.records.get("group", id);
+  // A create whose answer was lost is ours whatever the IdP wants now (see withLostCreate).
+  const twin = await withLostCreate(ctx, id, await ctx.records.get("group", id));
   await refreshAdministrators(ctx, wanted, twin);
 
   if (wanted.deleted) return await endGroup(ctx, wanted, twin, "deleted at the IdP");
@@ -93,6 +94,8 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
   );
   if (added) changes.push(`added ${plural(added, "member")}`);
 
+  // A name held since a create whose answer was lost is free now that the group is linked.
+  if (twin?.state === "creating") await releaseNames(ctx, id);
   const result = changes.length ? changes.join("; ") : "in sync";
   await ctx.records.set("group", id, {
     ionosId: group.id,
@@ -149,10 +152,9 @@ async function releaseNames(ctx: SyncContext, id: string, keep: string[] = []): 
 async function endGroup(
   ctx: SyncContext,
   wanted: WantedGroup,
-  found: TwinRecord | undefined,
+  twin: TwinRecord | undefined,
   why: string,
 ): Promise<SyncOutcome> {
-  const twin = await withLostCreate(ctx, wanted.id, found);
   const record = async (result: string) => {
     await ctx.records.set("group", wanted.id, {
       state: "skipped",
@@ -173,7 +175,7 @@ async function endGroup(
     return { result: `${why}; already gone`, ionosId: twin.ionosId };
   }
   if (groupRemoval(twin.origin) === "delete") {
-    await ctx.ionos.deleteGroup(group.id);
+    await whileCreateSettles(twin.state === "creating", () => ctx.ionos.deleteGroup(group.id));
     await ctx.records.forget("group", wanted.id, group.id);
     await releaseNames(ctx, wanted.id);
     return { result: `deleted (${why})`, ionosId: group.id, changes: ["deleted"] };
@@ -181,7 +183,8 @@ async function endGroup(
   const members = await memberPlan(ctx, undefined, group.id);
   const removed = await writeMembers(
     members.remove,
-    (u) => ctx.ionos.removeGroupMember(group.id, u),
+    (u) =>
+      whileCreateSettles(twin.state === "creating", () => ctx.ionos.removeGroupMember(group.id, u)),
   );
   const result = `${why}: adopted group kept, ${plural(removed, "managed member")} removed`;
   await releaseNames(ctx, wanted.id);
@@ -223,9 +226,9 @@ async function linkOrCreateGroup(
 ): Promise<
   { group: IonosGroup; origin: "created" | "adopted"; change: string; ownCreateFound: boolean }
 > {
-  // A "creating" mark names the group our create was sent with: after a lost answer that group
-  // is ours, even if the IdP renamed it meanwhile.
-  const ownName = twin?.state === "creating" && !twin.ionosId ? twin.label : undefined;
+  // A "creating" mark from before marks named their group means our own create went through
+  // but its answer was lost (marks with a name are resolved by withLostCreate).
+  const ownName = twin?.state === "creating" && !twin.label ? wanted.displayName : undefined;
   // Group names are not unique in IONOS and cannot be filtered: page through them once.
   const managed = await ctx.records.managed("group");
   let adoptable: IonosGroup | undefined;

@@ -36,7 +36,8 @@ import { generatePassword } from "./password.ts";
 export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcome> {
   const wanted = await ctx.store.getUser(id);
   if (!wanted) return { result: "nothing wanted" };
-  const twin = await ctx.records.get("user", id);
+  // A create whose answer was lost is ours whatever the IdP wants now (see withLostCreate).
+  const twin = await withLostCreate(ctx, id, await ctx.records.get("user", id));
   if (wanted.deleted) return await removeUser(ctx, wanted, twin);
   const admin = await isAdministratorUser(ctx, id);
   const wantedEmail = normalizeEmail(wanted.email!);
@@ -49,6 +50,7 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
   // Linked in this job, or found after a lost answer in an earlier one: its memberships wait.
   let linked = twin?.state === "creating";
   let settling = twin?.state === "creating";
+  let origin = twin?.origin;
   if (!current) {
     // Deleted behind our back: that IONOS id is no longer ours to track.
     if (twin?.ionosId) await ctx.records.forget("user", id, twin.ionosId);
@@ -60,6 +62,7 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
     changes.push(found.adoptedOwnCreate ? "created (found after a lost answer)" : found.origin);
     linked = true;
     settling = found.adoptedOwnCreate;
+    origin = found.origin;
   }
 
   // The address must be free of protection and bound to this user (also for accounts linked
@@ -98,9 +101,14 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
     lastError: conflict ?? "",
   });
   if (linked) {
-    // Memberships that waited for this user can now be applied.
-    const groups = await ctx.store.getUserGroups(id);
-    await enqueueSync(ctx.queue, groups.map((g) => entityKey("group", g)));
+    // Memberships that waited for this user can now be applied; an adopted account may already
+    // be in managed groups the IdP does not want it in, which those groups' jobs now remove.
+    const groups = new Set(await ctx.store.getUserGroups(id));
+    if (origin === "adopted") {
+      const inIonos = await ctx.ionos.getUserGroups(current.id);
+      for (const g of await ctx.records.ownersOf("group", inIonos.map((g) => g.id))) groups.add(g);
+    }
+    await enqueueSync(ctx.queue, [...groups].map((g) => entityKey("group", g)));
   }
   if (conflict) throw new SyncConflictError(`${conflict} (the rest was applied: ${result})`);
   return { result, ionosId: current.id, changes };
@@ -156,17 +164,15 @@ async function linkOrCreateUser(
   admin: boolean,
 ): Promise<{ user: IonosUser; origin: "created" | "adopted"; adoptedOwnCreate: boolean }> {
   const email = normalizeEmail(wanted.email!);
-  const ownCreate = twin?.state === "creating" && twin.label && !twin.ionosId
-    ? await ctx.ionos.findUserByEmail(twin.label)
-    : undefined;
-  const existing = ownCreate ?? await ctx.ionos.findUserByEmail(email);
+  const existing = await ctx.ionos.findUserByEmail(email);
   if (existing) {
     if (isProtectedEmail(ctx.mapping, existing.properties.email)) {
       throw new SyncConflictError(protectedEmailConflict(ctx.mapping, existing.properties.email));
     }
     const previous = await takeOverFromDeletedOwner(ctx, wanted.id, existing.id, email);
-    // A "creating" mark means our own create went through but its answer was lost.
-    const own = twin?.state === "creating";
+    // A "creating" mark from before marks named their email means our own create went
+    // through but its answer was lost (marks with an email are resolved by withLostCreate).
+    const own = twin?.state === "creating" && !twin.label;
     if (!own && !previous) {
       const refusal = userAdoptionRefusal(ctx.mapping, existing);
       if (refusal) throw new SyncConflictError(refusal);
@@ -231,9 +237,8 @@ async function takeOverFromDeletedOwner(
 async function removeUser(
   ctx: SyncContext,
   wanted: WantedUser,
-  found: TwinRecord | undefined,
+  twin: TwinRecord | undefined,
 ): Promise<SyncOutcome> {
-  const twin = await withLostCreate(ctx, wanted.id, found);
   const done = async (result: string, patch: TwinRecord = {}): Promise<void> => {
     await ctx.records.set("user", wanted.id, {
       ...patch,
@@ -266,7 +271,7 @@ async function removeUser(
     await done("deactivated (deleted at the IdP)", { state: "synced", lastError: "" });
     return { result: "deactivated", ionosId: current.id, changes: off ? ["deactivated"] : [] };
   }
-  await ctx.ionos.deleteUser(current.id);
+  await whileCreateSettles(twin.state === "creating", () => ctx.ionos.deleteUser(current.id));
   await ctx.records.forget("user", wanted.id, current.id);
   await releaseEmails(ctx, wanted.id);
   ctx.logger.info("deleted IONOS user", { idpId: wanted.id, ionosId: current.id });

@@ -117,6 +117,13 @@ export class SyncRecords {
     return (await this.#redis.hget(this.#index(kind), ionosId)) ?? undefined;
   }
 
+  /** The IdP ids whose twins are these IONOS ids, in one round trip; unmanaged ones left out. */
+  async ownersOf(kind: Kind, ionosIds: string[]): Promise<string[]> {
+    if (ionosIds.length === 0) return [];
+    const owners = await this.#redis.hmget(this.#index(kind), ...ionosIds);
+    return owners.filter((o): o is string => o !== null);
+  }
+
   /** Which of these IONOS ids we manage, in one round trip (not the whole index). */
   async managedAmong(kind: Kind, ionosIds: string[]): Promise<Set<string>> {
     if (ionosIds.length === 0) return new Set();
