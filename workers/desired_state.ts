@@ -147,23 +147,38 @@ export function groupInScope(mapping: Mapping, name: string): boolean {
 }
 
 /**
- * The group properties the worker would write. A group the service did not create keeps its own
- * privileges unless the mapping names privileges for it.
+ * The group properties the worker would write. A group the service did not create keeps the
+ * privileges it had when it was adopted (`own`) unless the mapping names privileges for it; so
+ * privileges the mapping gave it under another name are taken away again.
  */
 export function desiredGroup(
   mapping: Mapping,
   name: string,
   origin: "created" | "adopted" = "created",
-  current?: IonosGroupProperties,
+  own?: Partial<Record<IonosPrivilege, boolean>>,
 ): IonosGroupProperties {
-  if (origin === "adopted" && current && !hasMappedPrivileges(mapping, name)) {
-    const own = Object.fromEntries(IONOS_PRIVILEGES.map((p) => [p, !!current[p]])) as Record<
+  if (origin === "adopted" && own && !hasMappedPrivileges(mapping, name)) {
+    const kept = Object.fromEntries(IONOS_PRIVILEGES.map((p) => [p, !!own[p]])) as Record<
       IonosPrivilege,
       boolean
     >;
-    return { name, ...own };
+    return { name, ...kept };
   }
   return { name, ...groupPrivileges(mapping, name) };
+}
+
+/** The privileges an adopted group had, as kept in its twin record (`ownPrivileges`). */
+export function ownPrivileges(
+  recorded: string | undefined,
+): Partial<Record<IonosPrivilege, boolean>> | undefined {
+  if (recorded === undefined) return undefined;
+  const names = new Set(recorded.split(",").filter(Boolean));
+  return Object.fromEntries(IONOS_PRIVILEGES.map((p) => [p, names.has(p)]));
+}
+
+/** The privilege names a group has, in the form `ownPrivileges` reads. */
+export function recordPrivileges(group: IonosGroupProperties): string {
+  return IONOS_PRIVILEGES.filter((p) => group[p]).join(",");
 }
 
 /**

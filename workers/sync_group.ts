@@ -22,7 +22,9 @@ import {
   groupInScope,
   groupRemoval,
   memberChanges,
+  ownPrivileges,
   privilegeReduction,
+  recordPrivileges,
 } from "./desired_state.ts";
 import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 import { classifyFailure } from "./failure_policy.ts";
@@ -56,6 +58,7 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
   let group = twin?.ionosId ? await ctx.ionos.getGroup(twin.ionosId) : undefined;
   let origin = twin?.origin ?? "created";
   let settling = twin?.state === "creating";
+  let linkedOwn: string | undefined;
   if (!group) {
     if (twin?.ionosId) await ctx.records.forget("group", id, twin.ionosId);
     const linked = await whileHoldingName(
@@ -67,6 +70,7 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
     group = linked.group;
     origin = linked.origin;
     settling = linked.ownCreateFound;
+    linkedOwn = linked.ownPrivileges;
     changes.push(linked.change);
   }
 
@@ -77,7 +81,9 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
     (u) => whileCreateSettles(settling, () => ctx.ionos.removeGroupMember(ionosGroupId, u)),
   );
   if (removed) changes.push(`removed ${plural(removed, "member")}`);
-  const desired = desiredGroup(ctx.mapping, wanted.displayName, origin, group.properties);
+  // An adopted group adopted before its privileges were recorded keeps the ones it has now.
+  const own = ownPrivileges(linkedOwn ?? twin?.ownPrivileges) ?? group.properties;
+  const desired = desiredGroup(ctx.mapping, wanted.displayName, origin, own);
   const reduced = privilegeReduction(group.properties, desired);
   if (reduced) {
     group = await whileCreateSettles(settling, () => ctx.ionos.updateGroup(ionosGroupId, reduced));
@@ -224,7 +230,13 @@ async function linkOrCreateGroup(
   wanted: WantedGroup,
   twin: TwinRecord | undefined,
 ): Promise<
-  { group: IonosGroup; origin: "created" | "adopted"; change: string; ownCreateFound: boolean }
+  {
+    group: IonosGroup;
+    origin: "created" | "adopted";
+    change: string;
+    ownCreateFound: boolean;
+    ownPrivileges?: string;
+  }
 > {
   // A "creating" mark from before marks named their group means our own create went through
   // but its answer was lost (marks with a name are resolved by withLostCreate).
@@ -257,12 +269,20 @@ async function linkOrCreateGroup(
           `adopt.groups is false; rename it in IONOS or set adopt.groups: true`,
       );
     }
+    const own = recordPrivileges(adoptable.properties);
     await ctx.records.set("group", wanted.id, {
       ionosId: adoptable.id,
       origin: "adopted",
       state: "synced",
+      ownPrivileges: own,
     });
-    return { group: adoptable, origin: "adopted", change: "adopted", ownCreateFound: false };
+    return {
+      group: adoptable,
+      origin: "adopted",
+      change: "adopted",
+      ownCreateFound: false,
+      ownPrivileges: own,
+    };
   }
   await ctx.records.set("group", wanted.id, { state: "creating", label: wanted.displayName });
   const group = await ctx.ionos.createGroup(desiredGroup(ctx.mapping, wanted.displayName));
@@ -351,9 +371,14 @@ async function refreshAdministrators(
 ): Promise<void> {
   const admins = ctx.mapping.administrators;
   if (admins.length === 0) return;
+  const before = twin?.seenName ?? twin?.label;
   const isAdminGroup = matchesAny(admins, wanted.displayName) ||
-    (!!twin?.label && matchesAny(admins, twin.label));
-  if (!isAdminGroup) return;
-  const users = await ctx.store.getMemberHistory(wanted.id);
-  await enqueueSync(ctx.queue, users.map((u) => entityKey("user", u)));
+    (!!before && matchesAny(admins, before));
+  if (isAdminGroup) {
+    const users = await ctx.store.getMemberHistory(wanted.id);
+    await enqueueSync(ctx.queue, users.map((u) => entityKey("user", u)));
+  }
+  if (before !== wanted.displayName) {
+    await ctx.records.set("group", wanted.id, { seenName: wanted.displayName });
+  }
 }

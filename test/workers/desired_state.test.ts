@@ -11,7 +11,9 @@ import {
   desiredGroup,
   desiredUser,
   memberChanges,
+  ownPrivileges,
   privilegeReduction,
+  recordPrivileges,
   userAdoptionRefusal,
   userRemoval,
 } from "../../workers/desired_state.ts";
@@ -133,8 +135,11 @@ describe("desiredGroup() and privilegeReduction()", () => {
   );
   const current = { ...desiredGroup(mapping, "x"), name: "ionos-ops", reserveIp: true };
 
-  it("an adopted group keeps its privileges unless the mapping names some", () => {
+  it("an adopted group keeps its own privileges unless the mapping names some", () => {
     expect(desiredGroup(mapping, "ionos-ops", "adopted", current).reserveIp).toBe(true);
+    // Privileges the mapping gave it under another name are not its own.
+    const own = ownPrivileges(recordPrivileges({ ...current, createSnapshot: false }));
+    expect(desiredGroup(mapping, "ionos-ops", "adopted", own).createSnapshot).toBe(false);
     expect(desiredGroup(mapping, "ionos-ops", "created", current).reserveIp).toBe(false);
     const named = desiredGroup(mapping, "ionos-dev", "adopted", current);
     expect([named.reserveIp, named.createSnapshot]).toEqual([false, true]);

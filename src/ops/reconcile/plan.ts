@@ -14,6 +14,7 @@ import {
   groupRemoval,
   isAdministrator,
   memberChanges,
+  ownPrivileges,
   protectedEmailConflict,
   userAdoptionRefusal,
   userDiff,
@@ -208,7 +209,8 @@ function planGroup(
   }
   if (base) {
     const origin = current ? twin?.origin ?? "created" : "adopted";
-    const desired = desiredGroup(mapping, group.displayName, origin, base.properties);
+    const own = current ? ownPrivileges(twin?.ownPrivileges) : undefined;
+    const desired = desiredGroup(mapping, group.displayName, origin, own ?? base.properties);
     const diff = groupDiff(base.properties, desired);
     if (diff.length) out.push(item("update", diff.join(", "), base.id));
   }

@@ -35,7 +35,7 @@ export interface IonosSnapshot {
 }
 
 /** What reconcile reads of a twin record. */
-export type TwinFacts = Pick<TwinRecord, "ionosId" | "origin">;
+export type TwinFacts = Pick<TwinRecord, "ionosId" | "origin" | "ownPrivileges">;
 
 const CHUNK = 500;
 
@@ -100,9 +100,11 @@ async function twinFacts(
   const out = new Map<string, TwinFacts>();
   for (let i = 0; i < ids.length; i += CHUNK) {
     const chunk = ids.slice(i, i + CHUNK);
-    (await records.fieldsOf(kind, chunk, ["ionosId", "origin"])).forEach((twin, j) => {
-      if (twin.ionosId) out.set(chunk[j]!, twin);
-    });
+    (await records.fieldsOf(kind, chunk, ["ionosId", "origin", "ownPrivileges"])).forEach(
+      (twin, j) => {
+        if (twin.ionosId) out.set(chunk[j]!, twin);
+      },
+    );
   }
   return out;
 }
