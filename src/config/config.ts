@@ -57,7 +57,10 @@ const Env = z.object({
   EVENT_LOG_MAX_ENTRIES: int(100_000, 0, 10_000_000),
   /** When set, GET /metrics asks for it as a bearer token. */
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
-  /** Role worker only: serve /metrics, /healthz and /readyz on this port. */
+  /**
+   * Role worker only: serve /metrics, /healthz and /readyz on this port. Unset, a worker serves
+   * them on PORT when PORT is set (as the image does), so one HEALTHCHECK fits every role.
+   */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   ADMIN_DASHBOARD_READONLY: z.enum(["true", "false"], "must be true or false").default("false"),
   /** Scheduled reconcile: 0 is off. */
@@ -146,8 +149,16 @@ export function loadConfig(env: Record<string, string | undefined>, role: Role =
   ) {
     problems.push("IONOS_TOKEN (or IONOS_USERNAME + IONOS_PASSWORD): required to run workers");
   }
-  if ((role === "api" || role === "all") && !c.EVENTS_TOKEN && !c.WEBHOOK_SECRET) {
-    problems.push("EVENTS_TOKEN or WEBHOOK_SECRET: at least one is required to accept events");
+  // Any one way in is enough: a SCIM-only or webhook-only deployment needs no EVENTS_TOKEN.
+  const waysIn = [
+    "EVENTS_TOKEN",
+    "WEBHOOK_SECRET",
+    "SCIM_TOKEN",
+    "WORKOS_WEBHOOK_SECRET",
+    "KEYCLOAK_WEBHOOK_SECRET",
+  ] as const;
+  if ((role === "api" || role === "all") && !waysIn.some((k) => c[k])) {
+    problems.push(`${waysIn.join(", ")}: set at least one, or the intake accepts nothing`);
   }
   if (problems.length || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
@@ -192,7 +203,11 @@ export function loadConfig(env: Record<string, string | undefined>, role: Role =
       eventLogMaxAgeMs: e.EVENT_LOG_MAX_AGE_HOURS * 3_600_000,
       eventLogMaxEntries: e.EVENT_LOG_MAX_ENTRIES,
       ...(e.METRICS_TOKEN ? { metricsToken: e.METRICS_TOKEN } : {}),
-      ...(e.METRICS_PORT !== undefined ? { metricsPort: e.METRICS_PORT } : {}),
+      ...(e.METRICS_PORT !== undefined
+        ? { metricsPort: e.METRICS_PORT }
+        : c.PORT !== undefined && role === "worker"
+        ? { metricsPort: e.PORT }
+        : {}),
       dashboardReadOnly: e.ADMIN_DASHBOARD_READONLY === "true",
       reconcileIntervalMinutes: e.RECONCILE_INTERVAL_MINUTES,
       reconcileMode: e.RECONCILE_MODE,

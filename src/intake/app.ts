@@ -51,15 +51,18 @@ export function createApp(options: AppOptions): Hono {
   app.use("*", secureHeaders());
 
   app.route("/", healthRoutes({ redis: options.redis, ...pick(options, "readiness") }));
-  app.route(
-    "/",
-    eventsRoute({
-      ...pick(options, "eventsToken", "webhookSecret", "onRejected"),
-      bodyLimitBytes,
-      logger,
-      ingest: { store: options.store, queue: options.queue, ...pick(options, "onIngested") },
-    }),
-  );
+  // POST /events only with a credential for it: SCIM or a provider hook alone is a valid set-up.
+  if (options.eventsToken || options.webhookSecret) {
+    app.route(
+      "/",
+      eventsRoute({
+        ...pick(options, "eventsToken", "webhookSecret", "onRejected"),
+        bodyLimitBytes,
+        logger,
+        ingest: { store: options.store, queue: options.queue, ...pick(options, "onIngested") },
+      }),
+    );
+  }
   for (const m of options.mounts ?? []) app.route(m.path, m.app);
 
   const admin = new Hono();

@@ -154,10 +154,9 @@ export interface WorkerOpsOptions {
 }
 
 /**
- * Starts the reconcile worker (and its schedule when configured) and, in role `worker` with
- * METRICS_PORT set, a small listener for `/metrics`, `/healthz` and `/readyz`.
+ * Starts the reconcile worker (and its schedule when configured).
  *
- * @returns a function that stops both
+ * @returns a function that stops it
  */
 export async function workerOps(options: WorkerOpsOptions): Promise<() => Promise<void>> {
   const { config, redis, queue, store, records, mapping, ionos, logger, obs } = options;
@@ -176,20 +175,28 @@ export async function workerOps(options: WorkerOpsOptions): Promise<() => Promis
       return report;
     },
   });
-  let server: Deno.HttpServer<Deno.NetAddr> | undefined;
-  if (config.role === "worker" && config.ops.metricsPort !== undefined) {
-    registerQueueGauges(obs.metrics.registry, [queue]);
-    const app = new Hono();
-    app.route("/", healthRoutes({ redis, readiness: () => ({ ionos: obs.ionosHealth.report() }) }));
-    app.route("/", metricsRouteFor(config, obs, logger));
-    server = Deno.serve(
-      { port: config.ops.metricsPort, hostname: config.host, onListen: () => {} },
-      app.fetch,
-    );
-    logger.info("worker metrics listening", { port: server.addr.port });
-  }
   return async () => {
-    await server?.shutdown();
     await stopScheduler();
   };
+}
+
+export interface WorkerHttpOptions {
+  config: Config;
+  redis: Redis;
+  queue: Queue<SyncJobData>;
+  logger: Logger;
+  obs: Observability;
+}
+
+/**
+ * What a worker-only process serves on its health port: `/healthz`, `/readyz` and `/metrics`.
+ * The listener itself is bound early by `service.ts`, before Redis is waited for.
+ */
+export function workerHttpApp(options: WorkerHttpOptions): Hono {
+  const { config, redis, queue, logger, obs } = options;
+  registerQueueGauges(obs.metrics.registry, [queue]);
+  const app = new Hono();
+  app.route("/", healthRoutes({ redis, readiness: () => ({ ionos: obs.ionosHealth.report() }) }));
+  app.route("/", metricsRouteFor(config, obs, logger));
+  return app;
 }
