@@ -12,6 +12,7 @@ import type { SyncJobData } from "../queue/sync_queue.ts";
 import type { SyncRecords } from "../store/sync_records.ts";
 import type { WantedStateStore } from "../store/wanted_state.ts";
 import { adminAuth } from "./auth/admin_auth.ts";
+import { refuseCrossSite } from "./auth/cross_site.ts";
 import type { IngestDeps } from "./ingest.ts";
 import { adminStatsRoute } from "./routes/admin_stats.ts";
 import { eventsRoute } from "./routes/events.ts";
@@ -49,6 +50,8 @@ export function createApp(options: AppOptions): Hono {
   const app = new Hono();
   app.use("*", requestId());
   app.use("*", secureHeaders());
+  // Admin API and dashboard: no state change from another site's page (CSRF).
+  app.use("/admin/*", refuseCrossSite());
 
   app.route("/", healthRoutes({ redis: options.redis, ...pick(options, "readiness") }));
   // POST /events only with a credential for it: SCIM or a provider hook alone is a valid set-up.
