@@ -50,8 +50,6 @@ export function createApp(options: AppOptions): Hono {
   const app = new Hono();
   app.use("*", requestId());
   app.use("*", secureHeaders());
-  // Admin API and dashboard: no state change from another site's page (CSRF).
-  app.use("/admin/*", refuseCrossSite());
 
   app.route("/", healthRoutes({ redis: options.redis, ...pick(options, "readiness") }));
   // POST /events only with a credential for it: SCIM or a provider hook alone is a valid set-up.
@@ -69,6 +67,8 @@ export function createApp(options: AppOptions): Hono {
   for (const m of options.mounts ?? []) app.route(m.path, m.app);
 
   const admin = new Hono();
+  // No state change from another site's page (CSRF); the dashboard has the same guard.
+  admin.use("*", refuseCrossSite());
   admin.use("*", adminAuth(options.adminToken));
   admin.route("/", adminStatsRoute(options.queue, options.records));
   for (const m of options.adminMounts ?? []) admin.route(m.path, m.app);
