@@ -8,6 +8,7 @@ import type { Config } from "./config/config.ts";
 import type { Mapping } from "./config/mapping.ts";
 import { IonosClient } from "./ionos/client.ts";
 import { rateLimiterKey, RedisRateLimiter } from "./ionos/rate_limiter.ts";
+import { ByteBudget } from "./http/byte_budget.ts";
 import { listen, type Listener } from "./http/serve.ts";
 import { createApp } from "./intake/app.ts";
 import { providerMounts } from "./adapters/mounts.ts";
@@ -151,6 +152,8 @@ async function startParts(
     });
     const records = new SyncRecords(redis, { prefix });
     const ops = intakeOps({ config, redis, queue, store, records, logger, obs });
+    // One budget for the whole process: every signature route reads from it.
+    const unauthenticatedBudget = new ByteBudget(config.unauthenticatedBytes);
     app = createApp({
       redis,
       queue,
@@ -158,6 +161,8 @@ async function startParts(
       records,
       logger,
       bodyLimitBytes: config.bodyLimitBytes,
+      unauthenticatedBudget,
+      bodyReadTimeoutMs: config.bodyReadTimeoutMs,
       ...(config.eventsToken ? { eventsToken: config.eventsToken } : {}),
       ...(config.webhookSecret ? { webhookSecret: config.webhookSecret } : {}),
       ...(config.adminToken ? { adminToken: config.adminToken } : {}),
@@ -174,6 +179,8 @@ async function startParts(
           ingest: { store, queue, onIngested: ops.onIngested },
           logger,
           bodyLimitBytes: config.bodyLimitBytes,
+          unauthenticatedBudget,
+          bodyReadTimeoutMs: config.bodyReadTimeoutMs,
         }),
         ...ops.app.mounts,
       ],

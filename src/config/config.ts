@@ -41,6 +41,10 @@ const Env = z.object({
   SYNC_CONFIG: optionalText,
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   BODY_LIMIT_BYTES: int(1024 * 1024, 1024, 64 * 1024 * 1024),
+  /** Bytes of signed bodies read at once, process-wide, before their signature is checked. */
+  UNAUTHENTICATED_BYTES_IN_FLIGHT: int(8 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  /** A signed body must arrive within this time. */
+  BODY_READ_TIMEOUT_MS: int(10_000, 100, 300_000),
   EVENT_DEDUPE_TTL_SECONDS: int(7 * 24 * 3600, 60),
   JOB_ATTEMPTS: int(8, 1, 100),
   JOB_BACKOFF_MS: int(2000, 10),
@@ -92,6 +96,8 @@ export interface Config {
   syncConfigPath?: string;
   logLevel: z.infer<typeof Env>["LOG_LEVEL"];
   bodyLimitBytes: number;
+  unauthenticatedBytes: number;
+  bodyReadTimeoutMs: number;
   dedupeTtlSeconds: number;
   jobAttempts: number;
   jobBackoffMs: number;
@@ -191,6 +197,8 @@ export function loadConfig(env: Record<string, string | undefined>, role: Role =
     ...(e.SYNC_CONFIG ? { syncConfigPath: e.SYNC_CONFIG } : {}),
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    unauthenticatedBytes: e.UNAUTHENTICATED_BYTES_IN_FLIGHT,
+    bodyReadTimeoutMs: e.BODY_READ_TIMEOUT_MS,
     dedupeTtlSeconds: e.EVENT_DEDUPE_TTL_SECONDS,
     jobAttempts: e.JOB_ATTEMPTS,
     jobBackoffMs: e.JOB_BACKOFF_MS,

@@ -7,6 +7,8 @@ import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
+import type { ByteBudget } from "../http/byte_budget.ts";
+import { refusalLog } from "../http/refusal_log.ts";
 import type { Logger } from "../log.ts";
 import type { SyncJobData } from "../queue/sync_queue.ts";
 import type { SyncRecords } from "../store/sync_records.ts";
@@ -29,6 +31,10 @@ export interface AppOptions {
   adminToken?: string;
   /** @default 1 MiB */
   bodyLimitBytes?: number;
+  /** Shared budget for signed bodies read before their signature is checked. */
+  unauthenticatedBudget?: ByteBudget;
+  /** Deadline for reading a signed body. @default 10_000 */
+  bodyReadTimeoutMs?: number;
   onIngested?: IngestDeps["onIngested"];
   onRejected?: (reason: string) => void;
   readiness?: () => Record<string, unknown>;
@@ -50,6 +56,8 @@ export function createApp(options: AppOptions): Hono {
   const app = new Hono();
   app.use("*", requestId());
   app.use("*", secureHeaders());
+  // One line a minute per route for refused requests, with a count: a flood is not a log flood.
+  app.use("*", refusalLog({ logger }));
 
   app.route("/", healthRoutes({ redis: options.redis, ...pick(options, "readiness") }));
   // POST /events only with a credential for it: SCIM or a provider hook alone is a valid set-up.
@@ -57,7 +65,14 @@ export function createApp(options: AppOptions): Hono {
     app.route(
       "/",
       eventsRoute({
-        ...pick(options, "eventsToken", "webhookSecret", "onRejected"),
+        ...pick(
+          options,
+          "eventsToken",
+          "webhookSecret",
+          "onRejected",
+          "unauthenticatedBudget",
+          "bodyReadTimeoutMs",
+        ),
         bodyLimitBytes,
         logger,
         ingest: { store: options.store, queue: options.queue, ...pick(options, "onIngested") },
