@@ -59,6 +59,8 @@ const Env = z.object({
   /** Event log retention by age and by count (0 entries: no event log). */
   EVENT_LOG_MAX_AGE_HOURS: int(7 * 24, 1, 24 * 366),
   EVENT_LOG_MAX_ENTRIES: int(100_000, 0, 10_000_000),
+  /** How long deleted users' tombstones keep their email, and finished jobs are kept. */
+  RETENTION_HOURS: int(7 * 24, 1, 24 * 366),
   /** When set, GET /metrics asks for it as a bearer token. */
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   /**
@@ -112,6 +114,8 @@ export interface Config {
     eventLogMaxAgeMs: number;
     /** 0: events are not logged. */
     eventLogMaxEntries: number;
+    /** Tombstone emails and finished jobs older than this are removed by the sweeper. */
+    retentionMs: number;
     metricsToken?: string;
     metricsPort?: number;
     dashboardReadOnly: boolean;
@@ -210,6 +214,7 @@ export function loadConfig(env: Record<string, string | undefined>, role: Role =
     ops: {
       eventLogMaxAgeMs: e.EVENT_LOG_MAX_AGE_HOURS * 3_600_000,
       eventLogMaxEntries: e.EVENT_LOG_MAX_ENTRIES,
+      retentionMs: e.RETENTION_HOURS * 3_600_000,
       ...(e.METRICS_TOKEN ? { metricsToken: e.METRICS_TOKEN } : {}),
       ...(e.METRICS_PORT !== undefined
         ? { metricsPort: e.METRICS_PORT }

@@ -25,6 +25,7 @@ import { EventLog } from "./event_log.ts";
 import { eventLogHook } from "./ingest_hook.ts";
 import { IonosHealth } from "./ionos_health.ts";
 import { reconcile } from "./reconcile/reconcile.ts";
+import { startRetentionSweeper } from "./retention.ts";
 import { createReconcileQueue, startReconcileScheduler } from "./scheduler.ts";
 
 /** Per-process observability state, shared by the intake and workers in role `all`. */
@@ -154,9 +155,9 @@ export interface WorkerOpsOptions {
 }
 
 /**
- * Starts the reconcile worker (and its schedule when configured).
+ * Starts the reconcile worker (and its schedule when configured) and the retention sweeper.
  *
- * @returns a function that stops it
+ * @returns a function that stops both
  */
 export async function workerOps(options: WorkerOpsOptions): Promise<() => Promise<void>> {
   const { config, redis, queue, store, records, mapping, ionos, logger, obs } = options;
@@ -175,7 +176,17 @@ export async function workerOps(options: WorkerOpsOptions): Promise<() => Promis
       return report;
     },
   });
+  // Personal data goes when its time is up, with or without traffic (src/ops/retention.ts).
+  const stopRetention = startRetentionSweeper({
+    redis,
+    prefix: config.redisPrefix,
+    eventLog: eventLogFor(redis, config),
+    queues: [queue],
+    retentionMs: config.ops.retentionMs,
+    logger,
+  });
   return async () => {
+    await stopRetention();
     await stopScheduler();
   };
 }
