@@ -91,7 +91,13 @@ export interface StartOptions {
 
 /** Binds PORT at once, so /healthz answers while Redis is still being waited for. */
 function bindEarly(port: number, config: Config, logger: Logger): Listener {
-  const http = listen({ port, hostname: config.host, logger });
+  const http = listen({
+    port,
+    hostname: config.host,
+    logger,
+    headerTimeoutMs: config.headerTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
+  });
   logger.info("listening", { bound: `${config.host}:${http.port}`, url: http.url });
   return http;
 }
@@ -199,7 +205,7 @@ async function startParts(
     const auth = config.ionos.auth!;
     // Role worker: /healthz, /readyz and /metrics on METRICS_PORT (or PORT, see config.ts).
     const http = config.role === "worker" && config.ops.metricsPort !== undefined
-      ? listen({ port: config.ops.metricsPort, hostname: config.host, logger })
+      ? bindEarly(config.ops.metricsPort, config, logger)
       : undefined;
     if (http) logger.info("worker metrics listening", { port: http.port, url: http.url });
     const redis = workerRedis(config.redisUrl);

@@ -43,6 +43,10 @@ const Env = z.object({
   BODY_LIMIT_BYTES: int(1024 * 1024, 1024, 64 * 1024 * 1024),
   /** Bytes of signed bodies read at once, process-wide, before their signature is checked. */
   UNAUTHENTICATED_BYTES_IN_FLIGHT: int(8 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  /** A request head must arrive within this time from its first byte (slowloris). */
+  HTTP_HEADER_TIMEOUT_MS: int(10_000, 100, 600_000),
+  /** A connection with no request in progress is closed after this. */
+  HTTP_IDLE_TIMEOUT_MS: int(30_000, 100, 3_600_000),
   /** A signed body must arrive within this time. */
   BODY_READ_TIMEOUT_MS: int(10_000, 100, 300_000),
   EVENT_DEDUPE_TTL_SECONDS: int(7 * 24 * 3600, 60),
@@ -100,6 +104,8 @@ export interface Config {
   bodyLimitBytes: number;
   unauthenticatedBytes: number;
   bodyReadTimeoutMs: number;
+  headerTimeoutMs: number;
+  idleTimeoutMs: number;
   dedupeTtlSeconds: number;
   jobAttempts: number;
   jobBackoffMs: number;
@@ -203,6 +209,8 @@ export function loadConfig(env: Record<string, string | undefined>, role: Role =
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     unauthenticatedBytes: e.UNAUTHENTICATED_BYTES_IN_FLIGHT,
     bodyReadTimeoutMs: e.BODY_READ_TIMEOUT_MS,
+    headerTimeoutMs: e.HTTP_HEADER_TIMEOUT_MS,
+    idleTimeoutMs: e.HTTP_IDLE_TIMEOUT_MS,
     dedupeTtlSeconds: e.EVENT_DEDUPE_TTL_SECONDS,
     jobAttempts: e.JOB_ATTEMPTS,
     jobBackoffMs: e.JOB_BACKOFF_MS,

@@ -2,12 +2,15 @@
  * The process's HTTP listener: bound before anything waits (so `/healthz` answers while Redis is
  * still away), handed the real app once it is built, and re-opened when accepting fails.
  *
- * Why re-open: `Deno.serve` ends its accept loop on the first accept error (EMFILE, "Too many
- * open files", seen with 1,100 half-sent requests under `ulimit -n 1024`), and `finished`
- * rejects. Unhandled, that rejection ended the process, workers included in role `all`. Here it
- * is logged, and the listener comes back once descriptors are free again.
+ * The public port is guarded (conn_guard.ts: header and idle timeouts, accept errors survived)
+ * and piped to `Deno.serve` on a loopback port. Why the server is re-opened too: `Deno.serve`
+ * ends its accept loop on the first accept error (EMFILE, "Too many open files", seen with 1,100
+ * half-sent requests under `ulimit -n 1024`), and `finished` rejects. Unhandled, that rejection
+ * ended the process, workers included in role `all`. Here it is logged, and the server comes
+ * back on a new loopback port once descriptors are free again.
  */
 import type { Logger } from "../log.ts";
+import { guardConnections } from "./conn_guard.ts";
 
 /** A request handler, as `Deno.serve` takes it. */
 export type Handler = (
@@ -24,6 +27,10 @@ export interface ListenOptions {
    * @default 1000
    */
   retryDelayMs?: number;
+  /** A request head must arrive within this time from its first byte. @default 10_000 */
+  headerTimeoutMs?: number;
+  /** A connection with no request in progress is closed after this. @default 30_000 */
+  idleTimeoutMs?: number;
 }
 
 /** A bound listener whose handler can be set later. */
@@ -62,7 +69,7 @@ export function startingHandler(request: Request): Response {
  * http.setHandler(app.fetch);
  */
 export function listen(options: ListenOptions): Listener {
-  const { hostname, logger, retryDelayMs = 1000 } = options;
+  const { hostname, logger, retryDelayMs = 1000, headerTimeoutMs, idleTimeoutMs } = options;
   if (!Number.isInteger(retryDelayMs) || retryDelayMs < 0) {
     throw new RangeError(
       `Cannot listen as 'retryDelayMs' must be a non-negative integer: current value is ${retryDelayMs}`,
@@ -72,10 +79,11 @@ export function listen(options: ListenOptions): Listener {
   let server: Deno.HttpServer<Deno.NetAddr> | undefined;
   let retry: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
-  const serve = (port: number) => {
+  // The HTTP server itself only ever talks to the guard, on loopback.
+  const serve = () => {
     const s = Deno.serve({
-      port,
-      hostname,
+      port: 0,
+      hostname: "127.0.0.1",
       onListen: () => {},
       onError: (error) => {
         logger.error("unhandled error in request handler", { error });
@@ -84,25 +92,34 @@ export function listen(options: ListenOptions): Listener {
     }, (request, info) => handler(request, info));
     s.finished.catch((error: Error) => {
       if (closed) return;
-      logger.error("http listener failed; re-opening it", { error, retryInMs: retryDelayMs });
-      reopen(port);
+      logger.error("http server failed; re-opening it", { error, retryInMs: retryDelayMs });
+      reopen();
     });
     return s;
   };
-  const reopen = (port: number) => {
+  const reopen = () => {
     retry = setTimeout(() => {
       if (closed) return;
       try {
-        server = serve(port);
-        logger.info("http listener re-opened", { port });
+        server = serve();
+        logger.info("http server re-opened", { port: server.addr.port });
       } catch (error) {
-        logger.warn("http listener could not re-open yet", { error: (error as Error).message });
-        reopen(port);
+        logger.warn("http server could not re-open yet", { error: (error as Error).message });
+        reopen();
       }
     }, retryDelayMs);
   };
-  server = serve(options.port);
-  const port = server.addr.port;
+  const publicListener = Deno.listen({ port: options.port, hostname, transport: "tcp" });
+  server = serve();
+  const guard = guardConnections({
+    listener: publicListener,
+    target: () => server!.addr,
+    logger,
+    acceptRetryMs: Math.max(1, retryDelayMs),
+    ...(headerTimeoutMs ? { headerTimeoutMs } : {}),
+    ...(idleTimeoutMs ? { idleTimeoutMs } : {}),
+  });
+  const port = publicListener.addr.port;
   // A client cannot reach 0.0.0.0 or [::]; name the loopback for wildcard binds.
   const host = hostname === "0.0.0.0" || hostname === "::" ? "127.0.0.1" : hostname;
   return {
@@ -114,7 +131,10 @@ export function listen(options: ListenOptions): Listener {
     async shutdown() {
       closed = true;
       clearTimeout(retry);
+      // No new connections; requests in progress finish; then whatever is left is closed.
+      await guard.stopAccepting();
       await server?.shutdown().catch(() => {});
+      await guard.close();
     },
   };
 }
