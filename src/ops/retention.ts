@@ -2,7 +2,8 @@
  * The retention sweeper: the one place that makes personal data (emails, names) go when its
  * time is up, whether or not events keep arriving. Each sweep
  * - trims the event log to its age (`EVENT_LOG_MAX_AGE_HOURS`); `append` only trims when an
- *   event comes in, so without traffic 3-hour-old entries outlived a 1-hour retention;
+ *   event comes in, so without traffic 3-hour-old entries outlived a 1-hour retention; the
+ *   audit log likewise to its own age (30 days: a discarded job's last error is kept there);
  * - removes the email from tombstones of users deleted longer ago than `RETENTION_HOURS`; the
  *   id and time stay, so a late, older event still cannot bring the user back;
  * - removes failed and completed sync jobs that ended longer ago than `RETENTION_HOURS` (their
@@ -15,6 +16,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "../log.ts";
 import { storeKeys } from "../store/keys.ts";
 import { LuaScript } from "../store/lua_script.ts";
+import type { AuditLog } from "./audit_log.ts";
 import type { EventLog } from "./event_log.ts";
 
 export interface RetentionOptions {
@@ -22,6 +24,8 @@ export interface RetentionOptions {
   /** @default "sync" */
   prefix?: string;
   eventLog: EventLog;
+  /** Trimmed to its own age. @default none */
+  auditLog?: AuditLog;
   /** Queues whose finished jobs are cleaned. */
   queues: Queue[];
   /** How long tombstones keep their email and finished jobs are kept. */
@@ -36,6 +40,7 @@ export interface RetentionOptions {
 /** What one sweep removed. */
 export interface SweepReport {
   eventLogEntries: number;
+  auditLogEntries: number;
   tombstones: number;
   jobs: number;
 }
@@ -62,6 +67,7 @@ export async function sweepRetention(options: RetentionOptions): Promise<SweepRe
   const t = now();
   const cutoff = t - retentionMs;
   const eventLogEntries = await eventLog.trimByAge(t);
+  const auditLogEntries = (await options.auditLog?.trimByAge(t)) ?? 0;
   const tombstones = await scrubTombstones(redis, prefix, cutoff);
   let jobs = 0;
   for (const queue of queues) {
@@ -76,7 +82,7 @@ export async function sweepRetention(options: RetentionOptions): Promise<SweepRe
     // BullMQ's events stream carries failedReason copies; its ids are ms timestamps.
     await redis.xtrim(queue.keys.events!, "MINID", String(Math.max(0, cutoff)));
   }
-  return { eventLogEntries, tombstones, jobs };
+  return { eventLogEntries, auditLogEntries, tombstones, jobs };
 }
 
 async function scrubTombstones(redis: Redis, prefix: string, cutoff: number): Promise<number> {
@@ -114,7 +120,7 @@ export function startRetentionSweeper(options: RetentionOptions): () => Promise<
   let running: Promise<void> | undefined;
   const tick = () => {
     running ??= sweepRetention(options).then((report) => {
-      if (report.eventLogEntries + report.tombstones + report.jobs > 0) {
+      if (Object.values(report).some((n) => n > 0)) {
         logger.info("retention sweep", { ...report });
       }
     }, (error) => {

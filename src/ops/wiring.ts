@@ -177,16 +177,21 @@ export async function workerOps(options: WorkerOpsOptions): Promise<() => Promis
     },
   });
   // Personal data goes when its time is up, with or without traffic (src/ops/retention.ts).
+  // Reconcile jobs are swept too: their reports name the users that drifted.
+  const reconcileQueue = createReconcileQueue(redis);
+  reconcileQueue.on("error", (e) => logger.warn("reconcile queue error", { error: e.message }));
   const stopRetention = startRetentionSweeper({
     redis,
     prefix: config.redisPrefix,
     eventLog: eventLogFor(redis, config),
-    queues: [queue],
+    auditLog: audit,
+    queues: [queue, reconcileQueue],
     retentionMs: config.ops.retentionMs,
     logger,
   });
   return async () => {
     await stopRetention();
+    await reconcileQueue.close();
     await stopScheduler();
   };
 }

@@ -6,6 +6,7 @@ import type { Redis } from "ioredis";
 import { Queue, QueueEvents, Worker } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SyncEvent } from "../../src/events/event.ts";
+import { AuditLog } from "../../src/ops/audit_log.ts";
 import { EventLog } from "../../src/ops/event_log.ts";
 import { sweepRetention } from "../../src/ops/retention.ts";
 import { createLogger } from "../../src/log.ts";
@@ -31,9 +32,11 @@ const user = (id: string, email: string, type: SyncEvent["type"], time: string):
   }) as SyncEvent;
 
 describe("sweepRetention()", () => {
-  it("trims the event log to its age with no event arriving", async () => {
+  it("trims the event log and the audit log to their ages with nothing arriving", async () => {
     const log = new EventLog(redis, { prefix: "r1", maxAgeMs: HOUR });
+    const audit = new AuditLog(redis, { prefix: "r1", maxAgeMs: 2 * HOUR });
     const now = Date.now();
+    await redis.xadd(audit.key, `${now - 3 * HOUR}-0`, "action", "discard", "detail", "ada@x.test");
     // Three hours old, as the finding saw: written straight into the stream, as append did then.
     await redis.xadd(log.key, `${now - 3 * HOUR}-0`, "e", "old", "p", '{"email":"old@x.test"}');
     await redis.xadd(log.key, `${now - 60_000}-0`, "e", "new", "p", '{"email":"new@x.test"}');
@@ -41,11 +44,13 @@ describe("sweepRetention()", () => {
       redis,
       prefix: "r1",
       eventLog: log,
+      auditLog: audit,
       queues: [],
       retentionMs: 24 * HOUR,
       logger,
     });
     expect(report.eventLogEntries).toBe(1);
+    expect(report.auditLogEntries).toBe(1);
     const left = await redis.xrange(log.key, "-", "+");
     expect(left.map(([, f]) => f[1])).toEqual(["new"]);
   });
