@@ -131,7 +131,9 @@ export function guardConnections(options: ConnGuardOptions): ConnGuard {
         }
       }
     };
-    const fromServer = () => {
+    const fromServer = (chunk: Uint8Array) => {
+      // "100 Continue" (RFC 9110, 15.2.1) asks for the body: the request is still in progress.
+      if (phase === "busy" && isInterim(chunk)) return;
       // The answer is under way: what the client sends next is a new request head; until then
       // the connection counts as idle, and every byte of the answer re-arms the timer.
       phase = "idle";
@@ -160,6 +162,13 @@ export function guardConnections(options: ConnGuardOptions): ConnGuard {
       for (const end of [...conns]) end();
     },
   };
+}
+
+const INTERIM = new TextEncoder().encode("HTTP/1.1 1");
+
+/** The chunk starts with an interim (1xx) status line. */
+function isInterim(chunk: Uint8Array): boolean {
+  return chunk.length >= INTERIM.length && INTERIM.every((b, i) => chunk[i] === b);
 }
 
 /** Copies until `from` ends, then half-closes `to`; errors end the copy quietly. */

@@ -62,7 +62,8 @@ export function startingHandler(request: Request): Response {
 /**
  * Binds at once and serves {@linkcode startingHandler} until `setHandler`.
  *
- * @throws {Deno.errors.AddrInUse} when the port is taken at start (a later re-open retries)
+ * @throws {Deno.errors.AddrInUse} when the port is taken
+ * @throws {RangeError} when `retryDelayMs` is negative
  * @example
  * const http = listen({ port: 8080, hostname: "0.0.0.0", logger });
  * await connectToRedis();

@@ -114,6 +114,24 @@ describe("listen()", () => {
     expect(await res.text()).toBe(".".repeat(15));
   });
 
+  it("keeps a request in progress after 100 Continue, however slow its body", async () => {
+    start(async (req) => new Response(`got ${(await req.text()).length}`));
+    const c = await connect();
+    await send(
+      c,
+      "POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n",
+    );
+    const buf = new Uint8Array(1024);
+    const n = await c.read(buf);
+    expect(new TextDecoder().decode(buf.subarray(0, n ?? 0))).toMatch(/^HTTP\/1\.1 100/);
+    await new Promise((r) => setTimeout(r, IDLE_MS + HEADER_MS));
+    await send(c, "hello");
+    const m = await c.read(buf);
+    expect(new TextDecoder().decode(buf.subarray(0, m ?? 0))).toMatch(
+      /^HTTP\/1\.1 200[\s\S]*got 5$/,
+    );
+  });
+
   it("serves the starting answers until a handler is set", async () => {
     http = listen({ port: 0, hostname: "127.0.0.1", logger: createLogger({ level: "silent" }) });
     const health = await fetch(`${http.url}/healthz`);
