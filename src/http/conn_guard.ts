@@ -177,7 +177,8 @@ async function copy(
   to: Deno.TcpConn,
   seen: (chunk: Uint8Array) => void,
 ): Promise<void> {
-  const buf = new Uint8Array(64 * 1024);
+  // 16 KiB per direction: a flood of idle connections costs 32 KiB each, not megabytes.
+  const buf = new Uint8Array(16 * 1024);
   try {
     for (;;) {
       const n = await from.read(buf);
