@@ -208,11 +208,20 @@ describe.skipIf(skipReason !== undefined)(
       );
     });
 
+    // Finding 5: /healthz ("process alive") was not served until Redis connected.
+    it("answers /healthz, and /readyz 503, while Redis is not there yet", async () => {
+      const c = await runContainer("all", { REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+      await waitForLog(c.name, "waiting for Redis");
+      expect(await status(`${c.url}/healthz`)).toBe(200);
+      expect(await status(`${c.url}/readyz`)).toBe(503);
+      expect((await podman(["healthcheck", "run", c.name])).code).toBe(0);
+      await podman(["rm", "-f", "-t", "0", c.name]);
+    });
+
     // Finding 1: a SIGTERM while waiting for Redis ended in exit 139 without an init.
     it("exits 0 within 10 s on SIGTERM during start-up", async () => {
       const c = await runContainer("all", { REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
       await waitForLog(c.name, "waiting for Redis");
-      expect(await status(`${c.url}/healthz`)).toBe(200);
       const { code, ms } = await terminate(c.name);
       expect(code).toBe(0);
       expect(ms).toBeLessThan(10_000);
