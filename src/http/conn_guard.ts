@@ -17,6 +17,7 @@
  */
 import type { Logger } from "../log.ts";
 
+/** Options of {@linkcode guardConnections}. */
 export interface ConnGuardOptions {
   /** The public listener. */
   listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>;

@@ -5,6 +5,7 @@
  */
 import type { ByteBudget } from "./byte_budget.ts";
 
+/** Options of {@linkcode readGuardedBody}. */
 export interface GuardedBodyOptions {
   /** Largest body accepted, in bytes. */
   limit: number;

@@ -8,6 +8,7 @@ import type { Logger } from "../log.ts";
 /** Statuses that mean "refused before any work": credentials, CSRF, size, time, budget. */
 const REFUSALS = new Set([401, 403, 408, 411, 413, 503]);
 
+/** Options of {@linkcode refusalLog}. */
 export interface RefusalLogOptions {
   logger: Logger;
   /** @default 60_000 */

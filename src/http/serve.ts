@@ -18,6 +18,7 @@ export type Handler = (
   info: Deno.ServeHandlerInfo<Deno.NetAddr>,
 ) => Response | Promise<Response>;
 
+/** Options of {@linkcode listen}. */
 export interface ListenOptions {
   port: number;
   hostname: string;

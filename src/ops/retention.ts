@@ -19,6 +19,7 @@ import { LuaScript } from "../store/lua_script.ts";
 import type { AuditLog } from "./audit_log.ts";
 import type { EventLog } from "./event_log.ts";
 
+/** Options of {@linkcode sweepRetention} and {@linkcode startRetentionSweeper}. */
 export interface RetentionOptions {
   redis: Redis;
   /** @default "sync" */

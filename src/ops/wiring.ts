@@ -196,6 +196,7 @@ export async function workerOps(options: WorkerOpsOptions): Promise<() => Promis
   };
 }
 
+/** What {@linkcode workerHttpApp} serves from. */
 export interface WorkerHttpOptions {
   config: Config;
   redis: Redis;
