@@ -12,6 +12,7 @@ import type { AppOptions } from "../intake/app.ts";
 import { adminDashboard } from "../intake/routes/admin_dashboard.ts";
 import { adminOpsApi } from "../intake/routes/admin_ops.ts";
 import { healthRoutes } from "../intake/routes/health.ts";
+import { refusalLog } from "../http/refusal_log.ts";
 import type { IonosClient, IonosClientOptions } from "../ionos/client.ts";
 import type { Logger } from "../log.ts";
 import { registerQueueGauges } from "../metrics/queue_gauges.ts";
@@ -213,6 +214,8 @@ export function workerHttpApp(options: WorkerHttpOptions): Hono {
   const { config, redis, queue, logger, obs } = options;
   registerQueueGauges(obs.metrics.registry, [queue]);
   const app = new Hono();
+  // A wrong METRICS_TOKEN here is logged like any refusal of the intake: once a minute.
+  app.use("*", refusalLog({ logger }));
   app.route("/", healthRoutes({ redis, readiness: () => ({ ionos: obs.ionosHealth.report() }) }));
   app.route("/", metricsRouteFor(config, obs, logger));
   return app;
