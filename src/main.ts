@@ -32,6 +32,11 @@ export interface RunOptions {
 
 /**
  * Starts the service and stops it cleanly on SIGTERM/SIGINT.
+ *
+ * The signal listeners are installed before anything is awaited: a signal that arrives while
+ * the service still waits for Redis aborts the start-up and exits 0, instead of the runtime's
+ * default (as PID 1 without an init, Deno crashed with exit 139 there).
+ *
  * @throws {ConfigError | MappingError} when the configuration is not valid
  */
 export async function run(
@@ -41,25 +46,25 @@ export async function run(
 ): Promise<Service> {
   const role = parseRole(args);
   const config = loadConfig(env, role);
-  const mapping = await loadMapping(config.syncConfigPath);
   const logger = createLogger({ level: config.logLevel, fields: { role } });
-  logger.info("mapping in force", {
-    source: config.syncConfigPath ?? "defaults (SYNC_CONFIG not set)",
-    mapping,
-  });
-  const service = await startService(config, mapping, logger);
+  const aborter = new AbortController();
+  // Filled in right after the listeners are installed; a signal can only be handled later.
+  const started: { promise?: Promise<Service> } = {};
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info("shutting down", { signal });
+    aborter.abort(new DOMException(`${signal} during start-up`, "AbortError"));
     // A Redis that is gone must not keep the process alive: exit after a bounded wait anyway.
     const limit = config.shutdownTimeoutMs + 5_000;
     const timer = setTimeout(() => {
       logger.warn("shutdown took too long; exiting", { limitMs: limit });
       Deno.exit(1);
     }, limit);
-    await service.stop();
+    // A start-up cut short has already undone itself (startService cleans up on abort).
+    const service = await started.promise?.catch(() => undefined);
+    await service?.stop();
     await options.afterStop?.();
     clearTimeout(timer);
     logger.info("stopped");
@@ -67,7 +72,22 @@ export async function run(
   };
   Deno.addSignalListener("SIGTERM", () => void shutdown("SIGTERM"));
   Deno.addSignalListener("SIGINT", () => void shutdown("SIGINT"));
-  return service;
+
+  const starting = started.promise = (async () => {
+    const mapping = await loadMapping(config.syncConfigPath);
+    logger.info("mapping in force", {
+      source: config.syncConfigPath ?? "defaults (SYNC_CONFIG not set)",
+      mapping,
+    });
+    return await startService(config, mapping, logger, { signal: aborter.signal });
+  })();
+  try {
+    return await starting;
+  } catch (error) {
+    // The signal handler owns the exit now; returning or throwing here would race it.
+    if (stopping) return await new Promise<never>(() => {});
+    throw error;
+  }
 }
 
 if (import.meta.main) {

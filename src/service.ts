@@ -8,9 +8,17 @@ import type { Config } from "./config/config.ts";
 import type { Mapping } from "./config/mapping.ts";
 import { IonosClient } from "./ionos/client.ts";
 import { rateLimiterKey, RedisRateLimiter } from "./ionos/rate_limiter.ts";
+import { ByteBudget } from "./http/byte_budget.ts";
+import { listen, type Listener } from "./http/serve.ts";
 import { createApp } from "./intake/app.ts";
 import { providerMounts } from "./adapters/mounts.ts";
-import { createObservability, intakeOps, ionosHooks, workerOps } from "./ops/wiring.ts";
+import {
+  createObservability,
+  intakeOps,
+  ionosHooks,
+  workerHttpApp,
+  workerOps,
+} from "./ops/wiring.ts";
 import type { Logger } from "./log.ts";
 import { createSyncQueue } from "./queue/sync_queue.ts";
 import { OwnerBindings } from "./store/owner_bindings.ts";
@@ -46,17 +54,53 @@ function workerRedis(url: string): Redis {
   });
 }
 
-async function waitReady(redis: Redis, logger: Logger): Promise<void> {
+/**
+ * Waits until Redis answers, or until `signal` aborts (a SIGTERM during start-up).
+ * @throws {DOMException} AbortError when `signal` aborts first
+ */
+async function waitReady(redis: Redis, logger: Logger, signal?: AbortSignal): Promise<void> {
+  signal?.throwIfAborted();
   if (redis.status === "ready") return;
-  await new Promise<void>((resolve) => {
+  await new Promise<void>((resolve, reject) => {
     const onError = (e: Error) => logger.warn("waiting for Redis", { error: e.message });
+    const onAbort = () => {
+      redis.off("error", onError);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
     redis.on("error", onError);
     redis.once("ready", () => {
+      signal?.removeEventListener("abort", onAbort);
       redis.off("error", onError);
       redis.on("error", (e: Error) => logger.warn("redis error", { error: e.message }));
       resolve();
     });
   });
+}
+
+type Stop = () => Promise<void> | void;
+
+async function inOrder(stops: Stop[]): Promise<void> {
+  for (const s of stops) await s();
+}
+
+/** Options of {@linkcode startService}. */
+export interface StartOptions {
+  /** Aborting it (a signal during start-up) stops waiting, undoes what started, and rejects. */
+  signal?: AbortSignal;
+}
+
+/** Binds PORT at once, so /healthz answers while Redis is still being waited for. */
+function bindEarly(port: number, config: Config, logger: Logger): Listener {
+  const http = listen({
+    port,
+    hostname: config.host,
+    logger,
+    headerTimeoutMs: config.headerTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
+  });
+  logger.info("listening", { bound: `${config.host}:${http.port}`, url: http.url });
+  return http;
 }
 
 /**
@@ -70,8 +114,25 @@ export async function startService(
   config: Config,
   mapping: Mapping,
   logger: Logger,
+  options: StartOptions = {},
 ): Promise<Service> {
-  const stops: (() => Promise<void> | void)[] = [];
+  const stops: Stop[] = [];
+  try {
+    return await startParts(config, mapping, logger, options.signal, stops);
+  } catch (error) {
+    // Undo what did start (listener, Redis clients), newest first, then report the failure.
+    for (const s of [...stops].reverse()) await Promise.resolve(s()).catch(() => {});
+    throw error;
+  }
+}
+
+async function startParts(
+  config: Config,
+  mapping: Mapping,
+  logger: Logger,
+  signal: AbortSignal | undefined,
+  stops: Stop[],
+): Promise<Service> {
   const prefix = config.redisPrefix;
   const queueOptions = {
     attempts: config.jobAttempts,
@@ -84,8 +145,12 @@ export async function startService(
   const obs = createObservability();
 
   if (config.role !== "worker") {
+    const http = bindEarly(config.port, config, logger);
     const redis = intakeRedis(config.redisUrl);
-    await waitReady(redis, logger);
+    // Run in this order: no new requests, then the parts, then Redis.
+    const intakeStops: Stop[] = [() => http.shutdown(), () => redis.disconnect()];
+    stops.push(() => inOrder(intakeStops));
+    await waitReady(redis, logger, signal);
     const queue = createSyncQueue(redis, queueOptions);
     queue.on("error", (e) => logger.warn("queue error", { error: e.message }));
     const store = new WantedStateStore(redis, {
@@ -95,6 +160,8 @@ export async function startService(
     });
     const records = new SyncRecords(redis, { prefix });
     const ops = intakeOps({ config, redis, queue, store, records, logger, obs });
+    // One budget for the whole process: every signature route reads from it.
+    const unauthenticatedBudget = new ByteBudget(config.unauthenticatedBytes);
     app = createApp({
       redis,
       queue,
@@ -102,6 +169,8 @@ export async function startService(
       records,
       logger,
       bodyLimitBytes: config.bodyLimitBytes,
+      unauthenticatedBudget,
+      bodyReadTimeoutMs: config.bodyReadTimeoutMs,
       ...(config.eventsToken ? { eventsToken: config.eventsToken } : {}),
       ...(config.webhookSecret ? { webhookSecret: config.webhookSecret } : {}),
       ...(config.adminToken ? { adminToken: config.adminToken } : {}),
@@ -118,30 +187,34 @@ export async function startService(
           ingest: { store, queue, onIngested: ops.onIngested },
           logger,
           bodyLimitBytes: config.bodyLimitBytes,
+          unauthenticatedBudget,
+          bodyReadTimeoutMs: config.bodyReadTimeoutMs,
         }),
         ...ops.app.mounts,
       ],
       // --- end identity provider integrations ---
     });
-    const server = Deno.serve({
-      port: config.port,
-      hostname: config.host,
-      onListen: () => {},
-    }, app.fetch);
-    url = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${server.addr.port}`;
+    http.setHandler(app.fetch);
+    url = http.url;
     logger.info("intake listening", { url });
-    stops.push(async () => {
-      await server.shutdown();
+    intakeStops.splice(1, 0, async () => {
       await ops.stop();
       await queue.close();
-      redis.disconnect();
     });
   }
 
   if (config.role !== "api") {
     const auth = config.ionos.auth!;
+    // Role worker: /healthz, /readyz and /metrics on METRICS_PORT (or PORT, see config.ts).
+    const http = config.role === "worker" && config.ops.metricsPort !== undefined
+      ? bindEarly(config.ops.metricsPort, config, logger)
+      : undefined;
+    if (http) logger.info("worker metrics listening", { port: http.port, url: http.url });
     const redis = workerRedis(config.redisUrl);
-    await waitReady(redis, logger);
+    // Run in this order: the listener, then the workers, then Redis.
+    const workerStops: Stop[] = [() => http?.shutdown(), () => redis.disconnect()];
+    stops.unshift(() => inOrder(workerStops));
+    await waitReady(redis, logger, signal);
     const queue = createSyncQueue(redis, queueOptions);
     const store = new WantedStateStore(redis, { prefix });
     const records = new SyncRecords(redis, { prefix });
@@ -192,8 +265,9 @@ export async function startService(
       logger,
       obs,
     });
+    if (http) http.setHandler(workerHttpApp({ config, redis, queue, logger, obs }).fetch);
     logger.info("workers started", { concurrency: config.workerConcurrency });
-    stops.unshift(async () => {
+    workerStops.splice(1, 0, async () => {
       stopSweeper();
       await stopOps();
       // Let active jobs finish, but not forever: a stuck IONOS call must not block a deploy.
@@ -210,7 +284,6 @@ export async function startService(
         await worker.close(true);
       }
       await queue.close();
-      redis.disconnect();
     });
   }
 

@@ -39,12 +39,33 @@ describe("loadConfig()", () => {
     ]);
   });
 
-  it("refuses to start the intake with neither EVENTS_TOKEN nor WEBHOOK_SECRET", () => {
+  it("refuses to start the intake with no way in at all", () => {
     const { EVENTS_TOKEN: _, ...rest } = base;
     expect(problems(() => loadConfig(rest, "api"))).toEqual([
-      "EVENTS_TOKEN or WEBHOOK_SECRET: at least one is required to accept events",
+      "EVENTS_TOKEN, WEBHOOK_SECRET, SCIM_TOKEN, WORKOS_WEBHOOK_SECRET, KEYCLOAK_WEBHOOK_SECRET: " +
+      "set at least one, or the intake accepts nothing",
     ]);
     expect(loadConfig(rest, "worker").role).toBe("worker");
+  });
+
+  // Finding 15: a SCIM-only deployment refused to start without EVENTS_TOKEN.
+  it.each([
+    ["SCIM_TOKEN", "0123456789abcdef"],
+    ["WORKOS_WEBHOOK_SECRET", "0123456789abcdef"],
+    ["KEYCLOAK_WEBHOOK_SECRET", "0123456789abcdef"],
+    ["WEBHOOK_SECRET", "whsec_MDEyMzQ1Njc4OWFiY2RlZg=="],
+  ])("starts the intake with only %s as its way in", (name, value) => {
+    const { EVENTS_TOKEN: _, ...rest } = base;
+    expect(loadConfig({ ...rest, [name]: value }, "all").role).toBe("all");
+  });
+
+  // Finding 2: a worker served nothing on PORT, so the image's HEALTHCHECK always failed.
+  it("gives a worker its health port from METRICS_PORT, else from a PORT that is set", () => {
+    expect(loadConfig({ ...base, PORT: "8080" }, "worker").ops.metricsPort).toBe(8080);
+    expect(loadConfig({ ...base, PORT: "8080", METRICS_PORT: "9100" }, "worker").ops.metricsPort)
+      .toBe(9100);
+    expect(loadConfig(base, "worker").ops.metricsPort).toBeUndefined();
+    expect(loadConfig({ ...base, PORT: "8080" }, "all").ops.metricsPort).toBeUndefined();
   });
 
   it("needs IONOS credentials only where workers run", () => {

@@ -6,6 +6,7 @@
 import type { Hono } from "hono";
 import type { Redis } from "ioredis";
 import type { IngestDeps } from "../intake/ingest.ts";
+import type { ByteBudget } from "../http/byte_budget.ts";
 import type { Logger } from "../log.ts";
 import { scimApp } from "../scim/app.ts";
 import { ScimStore } from "../scim/store.ts";
@@ -25,6 +26,10 @@ export interface ProviderMountsOptions {
   logger: Logger;
   /** @default 1 MiB */
   bodyLimitBytes?: number;
+  /** Shared budget for signed bodies read before their signature is checked. */
+  unauthenticatedBudget?: ByteBudget;
+  /** Deadline for reading a signed body. @default 10_000 */
+  bodyReadTimeoutMs?: number;
 }
 
 /**
@@ -43,7 +48,17 @@ export function providerMounts(options: ProviderMountsOptions): { path: string; 
     });
     enabled.push("scim");
   }
-  const hooks = { ingest, redis, prefix, logger, bodyLimitBytes };
+  const hooks = {
+    ingest,
+    redis,
+    prefix,
+    logger,
+    bodyLimitBytes,
+    ...(options.unauthenticatedBudget
+      ? { unauthenticatedBudget: options.unauthenticatedBudget }
+      : {}),
+    ...(options.bodyReadTimeoutMs ? { bodyReadTimeoutMs: options.bodyReadTimeoutMs } : {}),
+  };
   if (options.workosWebhookSecret) {
     mounts.push({ path: "/", app: workosRoute({ ...hooks, secret: options.workosWebhookSecret }) });
     enabled.push("workos");

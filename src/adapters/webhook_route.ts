@@ -9,7 +9,9 @@ import type { Redis } from "ioredis";
 import type { SyncEvent } from "../events/event.ts";
 import type { EventSource, IngestDeps } from "../intake/ingest.ts";
 import { ingestEvents } from "../intake/ingest.ts";
-import { errorResponse, readUtf8Body, storeFailure } from "../intake/errors.ts";
+import { errorResponse, storeFailure } from "../intake/errors.ts";
+import { ByteBudget } from "../http/byte_budget.ts";
+import { readGuardedBody } from "../http/read_guarded_body.ts";
 import type { Logger } from "../log.ts";
 import type { WantedStateStore } from "../store/wanted_state.ts";
 import { countUnknownEvent } from "./unknown_events.ts";
@@ -45,6 +47,10 @@ export interface WebhookRouteOptions {
   logger: Logger;
   /** @default 1 MiB */
   bodyLimitBytes?: number;
+  /** Bytes read before the signature is checked, shared process-wide. @default a private 8 MiB */
+  unauthenticatedBudget?: ByteBudget;
+  /** Deadline for reading the body. @default 10_000 */
+  bodyReadTimeoutMs?: number;
 }
 
 /**
@@ -55,6 +61,7 @@ export interface WebhookRouteOptions {
  */
 export function webhookRoute(options: WebhookRouteOptions): Hono {
   const { source, logger, prefix = "sync", bodyLimitBytes = 1024 * 1024 } = options;
+  const budget = options.unauthenticatedBudget ?? new ByteBudget();
   const app = new Hono();
   app.post(
     options.path,
@@ -63,13 +70,27 @@ export function webhookRoute(options: WebhookRouteOptions): Hono {
       onError: (c) => errorResponse(c, 413, "too_large", `body exceeds ${bodyLimitBytes} bytes`),
     }),
     async function receiveWebhook(c) {
-      const body = await readUtf8Body(c);
-      if (body === undefined) {
+      // The sender is unknown until the signature over the body is checked: read it only when
+      // its declared length fits, the process-wide budget has room, and before a deadline.
+      const read = await readGuardedBody(c.req.raw, {
+        limit: bodyLimitBytes,
+        budget,
+        ...(options.bodyReadTimeoutMs ? { timeoutMs: options.bodyReadTimeoutMs } : {}),
+      });
+      if (!read.ok) {
+        if (read.status === 503) c.header("Retry-After", "1");
+        return errorResponse(c, read.status, read.error, read.message);
+      }
+      let body: string;
+      try {
+        body = new TextDecoder("utf-8", { fatal: true }).decode(read.bytes);
+      } catch {
         return errorResponse(c, 400, "invalid_encoding", "body is not valid UTF-8");
       }
       const verified = await options.verify(c.req.raw.headers, body);
       if (!verified.ok) {
-        logger.warn(`${source} webhook refused`, { reason: verified.reason });
+        // Counted and logged once a minute per route by the app's refusal log, not per request.
+        logger.debug(`${source} webhook refused`, { reason: verified.reason });
         return errorResponse(c, 401, "unauthorized", verified.reason);
       }
       let payload: unknown;

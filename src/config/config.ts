@@ -41,6 +41,14 @@ const Env = z.object({
   SYNC_CONFIG: optionalText,
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   BODY_LIMIT_BYTES: int(1024 * 1024, 1024, 64 * 1024 * 1024),
+  /** Bytes of signed bodies read at once, process-wide, before their signature is checked. */
+  UNAUTHENTICATED_BYTES_IN_FLIGHT: int(8 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  /** A request head must arrive within this time from its first byte (slowloris). */
+  HTTP_HEADER_TIMEOUT_MS: int(10_000, 100, 600_000),
+  /** A connection with no request in progress is closed after this. */
+  HTTP_IDLE_TIMEOUT_MS: int(30_000, 100, 3_600_000),
+  /** A signed body must arrive within this time. */
+  BODY_READ_TIMEOUT_MS: int(10_000, 100, 300_000),
   EVENT_DEDUPE_TTL_SECONDS: int(7 * 24 * 3600, 60),
   /** How far an event's `time` may be ahead of Redis' clock before it is applied at that clock. */
   MAX_EVENT_CLOCK_SKEW_SECONDS: int(300, 0, 7 * 24 * 3600),
@@ -57,9 +65,14 @@ const Env = z.object({
   /** Event log retention by age and by count (0 entries: no event log). */
   EVENT_LOG_MAX_AGE_HOURS: int(7 * 24, 1, 24 * 366),
   EVENT_LOG_MAX_ENTRIES: int(100_000, 0, 10_000_000),
+  /** How long deleted users' tombstones keep their email, and finished jobs are kept. */
+  RETENTION_HOURS: int(7 * 24, 1, 24 * 366),
   /** When set, GET /metrics asks for it as a bearer token. */
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
-  /** Role worker only: serve /metrics, /healthz and /readyz on this port. */
+  /**
+   * Role worker only: serve /metrics, /healthz and /readyz on this port. Unset, a worker serves
+   * them on PORT when PORT is set (as the image does), so one HEALTHCHECK fits every role.
+   */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   ADMIN_DASHBOARD_READONLY: z.enum(["true", "false"], "must be true or false").default("false"),
   /** Scheduled reconcile: 0 is off. */
@@ -91,6 +104,10 @@ export interface Config {
   syncConfigPath?: string;
   logLevel: z.infer<typeof Env>["LOG_LEVEL"];
   bodyLimitBytes: number;
+  unauthenticatedBytes: number;
+  bodyReadTimeoutMs: number;
+  headerTimeoutMs: number;
+  idleTimeoutMs: number;
   dedupeTtlSeconds: number;
   /** Event times further ahead of Redis' clock are applied at that clock. */
   maxEventClockSkewMs: number;
@@ -107,6 +124,8 @@ export interface Config {
     eventLogMaxAgeMs: number;
     /** 0: events are not logged. */
     eventLogMaxEntries: number;
+    /** Tombstone emails and finished jobs older than this are removed by the sweeper. */
+    retentionMs: number;
     metricsToken?: string;
     metricsPort?: number;
     dashboardReadOnly: boolean;
@@ -150,8 +169,16 @@ export function loadConfig(env: Record<string, string | undefined>, role: Role =
   ) {
     problems.push("IONOS_TOKEN (or IONOS_USERNAME + IONOS_PASSWORD): required to run workers");
   }
-  if ((role === "api" || role === "all") && !c.EVENTS_TOKEN && !c.WEBHOOK_SECRET) {
-    problems.push("EVENTS_TOKEN or WEBHOOK_SECRET: at least one is required to accept events");
+  // Any one way in is enough: a SCIM-only or webhook-only deployment needs no EVENTS_TOKEN.
+  const waysIn = [
+    "EVENTS_TOKEN",
+    "WEBHOOK_SECRET",
+    "SCIM_TOKEN",
+    "WORKOS_WEBHOOK_SECRET",
+    "KEYCLOAK_WEBHOOK_SECRET",
+  ] as const;
+  if ((role === "api" || role === "all") && !waysIn.some((k) => c[k])) {
+    problems.push(`${waysIn.join(", ")}: set at least one, or the intake accepts nothing`);
   }
   if (problems.length || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
@@ -184,6 +211,10 @@ export function loadConfig(env: Record<string, string | undefined>, role: Role =
     ...(e.SYNC_CONFIG ? { syncConfigPath: e.SYNC_CONFIG } : {}),
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    unauthenticatedBytes: e.UNAUTHENTICATED_BYTES_IN_FLIGHT,
+    bodyReadTimeoutMs: e.BODY_READ_TIMEOUT_MS,
+    headerTimeoutMs: e.HTTP_HEADER_TIMEOUT_MS,
+    idleTimeoutMs: e.HTTP_IDLE_TIMEOUT_MS,
     dedupeTtlSeconds: e.EVENT_DEDUPE_TTL_SECONDS,
     maxEventClockSkewMs: e.MAX_EVENT_CLOCK_SKEW_SECONDS * 1000,
     jobAttempts: e.JOB_ATTEMPTS,
@@ -196,8 +227,13 @@ export function loadConfig(env: Record<string, string | undefined>, role: Role =
     ops: {
       eventLogMaxAgeMs: e.EVENT_LOG_MAX_AGE_HOURS * 3_600_000,
       eventLogMaxEntries: e.EVENT_LOG_MAX_ENTRIES,
+      retentionMs: e.RETENTION_HOURS * 3_600_000,
       ...(e.METRICS_TOKEN ? { metricsToken: e.METRICS_TOKEN } : {}),
-      ...(e.METRICS_PORT !== undefined ? { metricsPort: e.METRICS_PORT } : {}),
+      ...(e.METRICS_PORT !== undefined
+        ? { metricsPort: e.METRICS_PORT }
+        : c.PORT !== undefined && role === "worker"
+        ? { metricsPort: e.PORT }
+        : {}),
       dashboardReadOnly: e.ADMIN_DASHBOARD_READONLY === "true",
       reconcileIntervalMinutes: e.RECONCILE_INTERVAL_MINUTES,
       reconcileMode: e.RECONCILE_MODE,

@@ -7,11 +7,14 @@ import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
+import type { ByteBudget } from "../http/byte_budget.ts";
+import { refusalLog } from "../http/refusal_log.ts";
 import type { Logger } from "../log.ts";
 import type { SyncJobData } from "../queue/sync_queue.ts";
 import type { SyncRecords } from "../store/sync_records.ts";
 import type { WantedStateStore } from "../store/wanted_state.ts";
 import { adminAuth } from "./auth/admin_auth.ts";
+import { refuseCrossSite } from "./auth/cross_site.ts";
 import type { IngestDeps } from "./ingest.ts";
 import { adminStatsRoute } from "./routes/admin_stats.ts";
 import { eventsRoute } from "./routes/events.ts";
@@ -28,6 +31,10 @@ export interface AppOptions {
   adminToken?: string;
   /** @default 1 MiB */
   bodyLimitBytes?: number;
+  /** Shared budget for signed bodies read before their signature is checked. */
+  unauthenticatedBudget?: ByteBudget;
+  /** Deadline for reading a signed body. @default 10_000 */
+  bodyReadTimeoutMs?: number;
   onIngested?: IngestDeps["onIngested"];
   onRejected?: (reason: string) => void;
   readiness?: () => Record<string, unknown>;
@@ -49,20 +56,34 @@ export function createApp(options: AppOptions): Hono {
   const app = new Hono();
   app.use("*", requestId());
   app.use("*", secureHeaders());
+  // One line a minute per route for refused requests, with a count: a flood is not a log flood.
+  app.use("*", refusalLog({ logger }));
 
   app.route("/", healthRoutes({ redis: options.redis, ...pick(options, "readiness") }));
-  app.route(
-    "/",
-    eventsRoute({
-      ...pick(options, "eventsToken", "webhookSecret", "onRejected"),
-      bodyLimitBytes,
-      logger,
-      ingest: { store: options.store, queue: options.queue, ...pick(options, "onIngested") },
-    }),
-  );
+  // POST /events only with a credential for it: SCIM or a provider hook alone is a valid set-up.
+  if (options.eventsToken || options.webhookSecret) {
+    app.route(
+      "/",
+      eventsRoute({
+        ...pick(
+          options,
+          "eventsToken",
+          "webhookSecret",
+          "onRejected",
+          "unauthenticatedBudget",
+          "bodyReadTimeoutMs",
+        ),
+        bodyLimitBytes,
+        logger,
+        ingest: { store: options.store, queue: options.queue, ...pick(options, "onIngested") },
+      }),
+    );
+  }
   for (const m of options.mounts ?? []) app.route(m.path, m.app);
 
   const admin = new Hono();
+  // No state change from another site's page (CSRF); the dashboard has the same guard.
+  admin.use("*", refuseCrossSite());
   admin.use("*", adminAuth(options.adminToken));
   admin.route("/", adminStatsRoute(options.queue, options.records));
   for (const m of options.adminMounts ?? []) admin.route(m.path, m.app);

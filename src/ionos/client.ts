@@ -353,6 +353,15 @@ export class IonosClient {
    * @throws {IonosRequestTimeoutError} not DONE within `requestTimeoutMs`.
    */
   async waitForRequest(location: string): Promise<IonosRequestStatus> {
+    return await this.#waitForRequest(location, []);
+  }
+
+  /**
+   * {@linkcode waitForRequest} for a write whose body carried `secrets`: a FAILED status may
+   * echo the request body (seen with IONOS answers that quote the rejected properties), so its
+   * message is scrubbed of them, like every other error of that write.
+   */
+  async #waitForRequest(location: string, secrets: string[]): Promise<IonosRequestStatus> {
     const id = location.match(/\/requests\/([^/?#]+)/)?.[1] ?? location;
     const started = Date.now();
     let interval = this.#pollMs;
@@ -373,7 +382,7 @@ export class IonosClient {
       if (last === "FAILED") {
         throw new IonosRequestFailedError(
           id,
-          this.#scrub(status.metadata.message ?? "no message", []),
+          this.#scrub(status.metadata.message ?? "no message", secrets),
         );
       }
     }
@@ -433,7 +442,7 @@ export class IonosClient {
     const res = await this.#send(call);
     if (res.status === 404) return res; // only reached with allow404: already gone
     const location = res.headers.get("location");
-    if (location) await this.waitForRequest(location);
+    if (location) await this.#waitForRequest(location, call.secrets ?? []);
     else this.#log.warn("ionos write without Location", { method: call.method, route: call.route });
     return res;
   }
@@ -497,6 +506,9 @@ export class IonosClient {
           ? this.#headers
           : { ...this.#headers, "Content-Type": "application/json" },
         body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        // Never follow: a 307/308 re-sends the body (a new user's password) and the credentials
+        // to wherever `Location` points. A 3xx is an error below.
+        redirect: "manual",
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
       text = await res.text();
@@ -520,6 +532,17 @@ export class IonosClient {
     }
     if (res.ok || (res.status === 404 && call.allow404)) {
       return { status: res.status, headers: res.headers, body };
+    }
+    if (res.status >= 300 && res.status < 400) {
+      // No 3xx answer is documented (none in ../shared/reference: ionos-facts.md, the v6 REST
+      // reference); one means a proxy or a wrong IONOS_API_URL, and following it would hand our
+      // request to someone else.
+      throw new IonosApiError({
+        status: res.status,
+        ionosMessage: "redirect not followed (check IONOS_API_URL)",
+        method,
+        route,
+      });
     }
     const errBody = body as Partial<IonosErrorBody> | undefined;
     const messages = Array.isArray(errBody?.messages) ? errBody.messages : [];
@@ -558,11 +581,17 @@ export class IonosClient {
     return `${this.#baseUrl}${path}${qs ? `?${qs}` : ""}`;
   }
 
-  /** Belt and braces: IONOS should never echo a secret, but a message must not carry one. */
+  /**
+   * Removes secrets by value: as sent, and as they read inside a JSON string (an echoed request
+   * body escapes `"` and `\`). IONOS should never echo one, but a FAILED status did.
+   */
   #scrub(text: string, extra: string[]): string {
     let out = text;
     for (const s of [...this.#secrets, ...extra]) {
-      if (s && s.length >= 4) out = out.split(s).join("[redacted]");
+      if (!s || s.length < 4) continue;
+      for (const form of new Set([s, JSON.stringify(s).slice(1, -1)])) {
+        out = out.split(form).join("[redacted]");
+      }
     }
     return out;
   }

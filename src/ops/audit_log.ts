@@ -74,6 +74,14 @@ export class AuditLog {
   }
 
   /**
+   * Drops records older than the retention age, as `record` does; for times without actions.
+   * @returns how many records were dropped
+   */
+  async trimByAge(nowMs: number): Promise<number> {
+    return await this.#redis.xtrim(this.key, "MINID", String(Math.max(0, nowMs - this.#maxAgeMs)));
+  }
+
+  /**
    * The newest records, optionally for one entity or job.
    * @param scanLimit records read at most when filtering @default 5000
    */

@@ -1,6 +1,6 @@
 /**
- * The event log: every accepted event, secrets removed, in a Redis stream with bounded
- * retention (by age and by count). It answers "what came in for alice?" and feeds replay.
+ * The event log: every accepted event, only its mapped fields, in a Redis stream with bounded
+ * retention (by age and by count; the retention sweeper trims by age when no event arrives). It answers "what came in for alice?" and feeds replay.
  *
  * Keys (prefix `sync` by default):
  * - `<prefix>:eventlog`                  stream, one entry per event; entry id = receive time
@@ -11,7 +11,7 @@ import type { Redis } from "ioredis";
 import type { SyncEvent } from "../events/event.ts";
 import type { IngestContext } from "../intake/ingest.ts";
 import type { ApplyResult, EntityKey } from "../store/wanted_state.ts";
-import { stripSecrets } from "./strip_secrets.ts";
+import { mappedFields } from "./mapped_fields.ts";
 import { LuaScript } from "../store/lua_script.ts";
 
 /** One logged event, as operators and replay see it. */
@@ -35,7 +35,7 @@ export interface EventLogEntry {
   jobs: Record<string, string>;
   /** For source "replay": the event id that was replayed. */
   replayOf?: string;
-  /** The event as received, without secret-looking fields. */
+  /** The event as received, with only the fields the sync maps (see mapped_fields.ts). */
   payload: SyncEvent;
 }
 
@@ -166,7 +166,7 @@ export class EventLog {
         tev: event.time ? "1" : "0",
         ents: JSON.stringify(entities),
         jobs: JSON.stringify(jobs),
-        p: JSON.stringify(stripSecrets(event)),
+        p: JSON.stringify(mappedFields(event)),
       };
       if (context.requestId) fields.rq = context.requestId;
       const replayOf = extra.replayOf?.get(event.id);
@@ -249,6 +249,15 @@ export class EventLog {
       if (query.ascending) low = `(${last}`;
       else high = `(${last}`;
     }
+  }
+
+  /**
+   * Drops entries older than the retention age, as `append` does; for times without events.
+   * @returns how many entries were dropped
+   */
+  async trimByAge(nowMs: number): Promise<number> {
+    // Exact, not "~": a sweep should leave nothing older than promised.
+    return await this.#redis.xtrim(this.key, "MINID", String(Math.max(0, nowMs - this.#maxAgeMs)));
   }
 
   /** Entries held now. */

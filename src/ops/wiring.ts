@@ -13,6 +13,7 @@ import type { IngestDeps } from "../intake/ingest.ts";
 import { adminDashboard } from "../intake/routes/admin_dashboard.ts";
 import { adminOpsApi } from "../intake/routes/admin_ops.ts";
 import { healthRoutes } from "../intake/routes/health.ts";
+import { refusalLog } from "../http/refusal_log.ts";
 import type { IonosClient, IonosClientOptions } from "../ionos/client.ts";
 import type { Logger } from "../log.ts";
 import { registerQueueGauges } from "../metrics/queue_gauges.ts";
@@ -27,6 +28,7 @@ import { eventLogHook } from "./ingest_hook.ts";
 import { clockSkewWarning } from "./clock_skew_warning.ts";
 import { IonosHealth } from "./ionos_health.ts";
 import { reconcile } from "./reconcile/reconcile.ts";
+import { startRetentionSweeper } from "./retention.ts";
 import { createReconcileQueue, startReconcileScheduler } from "./scheduler.ts";
 
 /** Per-process observability state, shared by the intake and workers in role `all`. */
@@ -160,8 +162,7 @@ export interface WorkerOpsOptions {
 }
 
 /**
- * Starts the reconcile worker (and its schedule when configured) and, in role `worker` with
- * METRICS_PORT set, a small listener for `/metrics`, `/healthz` and `/readyz`.
+ * Starts the reconcile worker (and its schedule when configured) and the retention sweeper.
  *
  * @returns a function that stops both
  */
@@ -182,20 +183,46 @@ export async function workerOps(options: WorkerOpsOptions): Promise<() => Promis
       return report;
     },
   });
-  let server: Deno.HttpServer<Deno.NetAddr> | undefined;
-  if (config.role === "worker" && config.ops.metricsPort !== undefined) {
-    registerQueueGauges(obs.metrics.registry, [queue]);
-    const app = new Hono();
-    app.route("/", healthRoutes({ redis, readiness: () => ({ ionos: obs.ionosHealth.report() }) }));
-    app.route("/", metricsRouteFor(config, obs, logger));
-    server = Deno.serve(
-      { port: config.ops.metricsPort, hostname: config.host, onListen: () => {} },
-      app.fetch,
-    );
-    logger.info("worker metrics listening", { port: server.addr.port });
-  }
+  // Personal data goes when its time is up, with or without traffic (src/ops/retention.ts).
+  // Reconcile jobs are swept too: their reports name the users that drifted.
+  const reconcileQueue = createReconcileQueue(redis);
+  reconcileQueue.on("error", (e) => logger.warn("reconcile queue error", { error: e.message }));
+  const stopRetention = startRetentionSweeper({
+    redis,
+    prefix: config.redisPrefix,
+    eventLog: eventLogFor(redis, config),
+    auditLog: audit,
+    queues: [queue, reconcileQueue],
+    retentionMs: config.ops.retentionMs,
+    logger,
+  });
   return async () => {
-    await server?.shutdown();
+    await stopRetention();
+    await reconcileQueue.close();
     await stopScheduler();
   };
+}
+
+/** What {@linkcode workerHttpApp} serves from. */
+export interface WorkerHttpOptions {
+  config: Config;
+  redis: Redis;
+  queue: Queue<SyncJobData>;
+  logger: Logger;
+  obs: Observability;
+}
+
+/**
+ * What a worker-only process serves on its health port: `/healthz`, `/readyz` and `/metrics`.
+ * The listener itself is bound early by `service.ts`, before Redis is waited for.
+ */
+export function workerHttpApp(options: WorkerHttpOptions): Hono {
+  const { config, redis, queue, logger, obs } = options;
+  registerQueueGauges(obs.metrics.registry, [queue]);
+  const app = new Hono();
+  // A wrong METRICS_TOKEN here is logged like any refusal of the intake: once a minute.
+  app.use("*", refusalLog({ logger }));
+  app.route("/", healthRoutes({ redis, readiness: () => ({ ionos: obs.ionosHealth.report() }) }));
+  app.route("/", metricsRouteFor(config, obs, logger));
+  return app;
 }

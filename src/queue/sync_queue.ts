@@ -37,7 +37,8 @@ export function createSyncQueue(
       attempts,
       backoff: { type: "exponential", delay: backoffMs, jitter: 0.5 },
       removeOnComplete: { age: 24 * 3600, count: 10_000 },
-      // Failed jobs stay until an operator retries or discards them.
+      // Failed jobs stay until an operator retries or discards them, or RETENTION_HOURS pass
+      // (src/ops/retention.ts removes them then: their errors may name the user).
       removeOnFail: false,
     },
   });

@@ -1,7 +1,8 @@
 /**
- * No Docker engine runs here, so the Dockerfile is checked offline: a linter (dockerfile-utils,
- * the validator behind VS Code's Docker support), every COPY source exists, and the command
- * matches `deno task start`.
+ * The Dockerfile and compose.yaml read as files: a linter (dockerfile-utils, the validator
+ * behind VS Code's Docker support), every COPY source exists, the command matches
+ * `deno task start`, and the rules an image build cannot show (what compose does with a
+ * variable, what goes into the build context). `image.test.ts` builds and runs the image.
  */
 import { describe, expect, it } from "vitest";
 import { validate } from "dockerfile-utils";
@@ -10,6 +11,8 @@ import { parse as parseYaml } from "yaml";
 
 const dockerfile = readFileSync("Dockerfile", "utf8");
 const lines = dockerfile.split("\n");
+/** The Dockerfile without its comments. */
+const code = lines.filter((l) => !l.trimStart().startsWith("#")).join("\n");
 const instructions = (name: string) => lines.filter((l) => l.startsWith(`${name} `));
 
 describe("Dockerfile", () => {
@@ -36,16 +39,46 @@ describe("Dockerfile", () => {
   it("runs as a non-root user, exposes 8080 and checks /healthz", () => {
     expect(instructions("USER")).toEqual(["USER deno"]);
     expect(instructions("EXPOSE")).toEqual(["EXPOSE 8080"]);
-    expect(dockerfile).toMatch(/HEALTHCHECK[\s\S]*\/healthz/);
+    // The check's command (comments aside) runs a script that asks /healthz.
+    expect(code).toMatch(/HEALTHCHECK[^\n]*\\\n\s*CMD \[.*"src\/healthcheck\.ts"\]/);
+    expect(readFileSync("src/healthcheck.ts", "utf8")).toContain("/healthz");
   });
 
   it("starts exactly as `deno task start` does, with explicit permissions", () => {
     const tasks = JSON.parse(readFileSync("deno.json", "utf8")).tasks as Record<string, string>;
     const task = tasks.start!.split(/\s+/).slice(1); // drop the deno binary path
     const entry = JSON.parse(instructions("ENTRYPOINT")[0]!.slice("ENTRYPOINT ".length));
-    expect(entry.slice(1)).toEqual(task);
+    // Finding 1: tini is PID 1, deno its child.
+    expect(entry.slice(0, 3)).toEqual(["/tini", "--", "deno"]);
+    expect(entry.slice(3)).toEqual(task);
     expect(task).not.toContain("-A");
     expect(task).not.toContain("--allow-all");
+  });
+
+  // Findings 3 and 4: `chown -R` stored /app twice and left the code writable; `deno cache`
+  // as root left a root-owned cache that the runtime user could not write.
+  it("copies the code without chown and runs no cache step", () => {
+    expect(code).not.toMatch(/chown/);
+    expect(code).not.toMatch(/deno cache|deno install/);
+  });
+
+  // Finding 8: Node 20 reached end of life on 2026-04-30.
+  it("builds with a Node line that still gets updates", () => {
+    const node = instructions("FROM").map((f) => /node:(\d+)/.exec(f)?.[1]).find(Boolean);
+    // Node 22 is in maintenance until 2027-04-30, Node 24 until 2028-04-30 (nodejs.org/about/releases).
+    expect(Number(node)).toBeGreaterThanOrEqual(22);
+    expect(Number(node) % 2, "even majors are the LTS lines").toBe(0);
+  });
+
+  // Finding 8: without it the context carried node_modules (171 MB), .git and .data.
+  it("keeps the build context to what the Dockerfile copies", () => {
+    const ignore = readFileSync(".dockerignore", "utf8").split("\n").map((l) => l.trim());
+    expect(ignore).toContain("*");
+    const copied = instructions("COPY").filter((c) => !c.includes("--from="))
+      .flatMap((c) => c.split(/\s+/).slice(1, -1));
+    for (const path of copied) {
+      expect(ignore.some((l) => l === `!${path}` || l === `!${path}/`), path).toBe(true);
+    }
   });
 
   it("uses the same Deno version as package.json's dev dependency", () => {
@@ -61,6 +94,33 @@ describe("compose.yaml", () => {
     const cmd = compose.services.redis.command.join(" ");
     expect(cmd).toContain("--appendonly yes");
     expect(cmd).toContain("--maxmemory-policy noeviction");
+  });
+
+  // Finding 6: podman-compose passes `${VAR:-}` through literally (and `${ADMIN_TOKEN:-}`
+  // passed the 16-character check); plain `${VAR}` works with both implementations.
+  it("uses only plain ${VAR} references", () => {
+    const text = readFileSync("compose.yaml", "utf8").replace(/^\s*#.*$/gm, "");
+    const refs = [...text.matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1]!);
+    expect(refs.length).toBeGreaterThan(0);
+    for (const r of refs) expect(r).toMatch(/^[A-Z_][A-Z0-9_]*$/);
+  });
+
+  // Finding 8: every compose command, even `ps`, demanded IONOS_TOKEN (`${IONOS_TOKEN:?...}`).
+  it("needs no variable to be set for commands such as ps", () => {
+    expect(readFileSync("compose.yaml", "utf8").replace(/^\s*#.*$/gm, "")).not.toMatch(/:\?/);
+  });
+
+  // Finding 7: podman's default image format drops the Dockerfile's HEALTHCHECK.
+  it("gives every service a healthcheck, the sync one the image's own", () => {
+    for (
+      const [name, service] of Object.entries(
+        compose.services as Record<string, { healthcheck?: { test?: unknown } }>,
+      )
+    ) {
+      expect(service.healthcheck?.test, name).toBeDefined();
+    }
+    const hc = /HEALTHCHECK[^\n]*\\\n\s*CMD (\[.*\])/.exec(dockerfile)?.[1];
+    expect(compose.services.sync.healthcheck.test).toEqual(["CMD", ...JSON.parse(hc!)]);
   });
 
   it("mounts a mapping file that exists and is valid", async () => {

@@ -86,4 +86,24 @@ describe("EventLog", () => {
     expect(oldLeft.length).toBeLessThan(100);
     expect((await log.list()).map((e) => e.eventId)).toContain("ev-1");
   });
+
+  // Finding 13: unknown fields were stored whole; the secret blocklist missed credentials.value.
+  it("stores only the mapped fields of an event", async () => {
+    const log = new EventLog(redis, { prefix: "t5" });
+    const e = {
+      id: "ev-pii",
+      type: "user.created",
+      data: {
+        id: "u9",
+        emails: [{ value: "u9@example.com", primary: true }],
+        credentials: { value: "plain-credential-value" },
+        phoneNumbers: [{ value: "+49 30 1234567" }],
+      },
+    } as unknown as SyncEvent;
+    await log.append([e], applied([e]), { source: "events" });
+    const stored = JSON.stringify(await redis.xrange(log.key, "-", "+"));
+    expect(stored).toContain("u9@example.com");
+    expect(stored).not.toContain("plain-credential-value");
+    expect(stored).not.toContain("+49 30 1234567");
+  });
 });

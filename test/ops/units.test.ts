@@ -3,7 +3,9 @@ import { describe, expect, it } from "vitest";
 import { formatTable } from "../../src/cli/output.ts";
 import { Counter, Gauge, Histogram, Registry } from "../../src/metrics/registry.ts";
 import { IonosHealth } from "../../src/ops/ionos_health.ts";
-import { stripSecrets } from "../../src/ops/strip_secrets.ts";
+import { mappedFields } from "../../src/ops/mapped_fields.ts";
+import { normalizeEvent } from "../../src/store/wanted_state.ts";
+import type { SyncEvent } from "../../src/events/event.ts";
 import { parseTime } from "../../src/ops/time.ts";
 
 describe("Registry", () => {
@@ -70,15 +72,49 @@ describe("parseTime()", () => {
   });
 });
 
-describe("stripSecrets()", () => {
-  it("drops secret-looking fields at any depth and keeps long arrays whole", () => {
-    const members = Array.from({ length: 500 }, (_, i) => ({ value: `u${i}` }));
-    const out = stripSecrets({
-      id: "1",
-      password: "x",
-      data: { name: "n", Password: "y", nested: [{ apiKey: "k", ok: true }], members },
+// Finding 13: unknown fields were stored whole; the secret blocklist missed credentials.value.
+describe("mappedFields()", () => {
+  const user = {
+    id: "e1",
+    type: "user.created",
+    time: "2026-11-21T10:00:00Z",
+    data: {
+      id: "00u1",
+      userName: "ada@example.com",
+      name: { givenName: "Ada", familyName: "Lovelace", honorificPrefix: "Lady" },
+      emails: [{ value: "ada@example.com", primary: true, type: "work" }],
+      active: true,
+      credentials: { value: "hunter2-not-a-secret-name" },
+      phoneNumbers: [{ value: "+44 20 7946 0000" }],
+    },
+  } as unknown as SyncEvent;
+
+  it("keeps only the fields the sync maps, whatever the others are called", () => {
+    expect(mappedFields(user)).toEqual({
+      id: "e1",
+      type: "user.created",
+      time: "2026-11-21T10:00:00Z",
+      data: {
+        id: "00u1",
+        userName: "ada@example.com",
+        name: { givenName: "Ada", familyName: "Lovelace" },
+        emails: [{ value: "ada@example.com", primary: true }],
+        active: true,
+      },
     });
-    expect(out).toEqual({ id: "1", data: { name: "n", nested: [{ ok: true }], members } });
+  });
+
+  it.each([
+    user,
+    {
+      id: "e2",
+      type: "group.updated",
+      data: { id: "g1", displayName: "devs", members: [{ value: "u1", display: "Ada" }], x: 1 },
+    },
+    { id: "e3", type: "group.members.added", data: { groupId: "g1", members: [{ value: "u1" }] } },
+    { id: "e4", type: "user.deleted", data: { id: "00u1", email: "ada@example.com" } },
+  ] as unknown as SyncEvent[])("changes nothing the wanted state reads ($type)", (event) => {
+    expect(normalizeEvent(mappedFields(event), 0)).toEqual(normalizeEvent(event, 0));
   });
 });
 

@@ -30,7 +30,7 @@ type Surface = keyof typeof SECRETS;
 /** Routes anyone may call: liveness and readiness reveal nothing and change nothing. */
 const PUBLIC = new Set(["GET /healthz", "GET /readyz"]);
 /** Middleware on every path (`ALL /*`) that guards nothing and serves nothing by itself. */
-const GLOBAL_MIDDLEWARE = new Set(["requestId", "secureHeaders"]);
+const GLOBAL_MIDDLEWARE = new Set(["requestId", "secureHeaders", "logRefusals"]);
 /** Which credential each surface accepts. A new surface must be added here on purpose. */
 const OWNERS: [RegExp, Surface][] = [
   [/^\/events$/, "events"],

@@ -10,6 +10,7 @@ import { HonoAdapter } from "@bull-board/hono";
 import type { Queue } from "bullmq";
 import { Hono, type MiddlewareHandler } from "hono";
 import { serveStatic } from "hono/deno";
+import { refuseCrossSite } from "../auth/cross_site.ts";
 import { timingSafeEqual } from "../auth/hmac.ts";
 
 export const DASHBOARD_PATH = "/admin/queues";
@@ -36,6 +37,8 @@ export function adminDashboard(options: AdminDashboardOptions): Hono {
     options: { uiConfig: { boardTitle: "IONOS sync" } },
   });
   const app = new Hono();
+  // The browser sends Basic credentials by itself, also from another site's page (CSRF).
+  app.use("*", refuseCrossSite());
   app.use("*", dashboardAuth(adminToken));
   app.route("/", serverAdapter.registerPlugin());
   return app;
