@@ -22,6 +22,7 @@ const event = (i: number): SyncEvent => ({
 const applied = (events: SyncEvent[]): ApplyResult => ({
   accepted: events.length,
   duplicates: 0,
+  clamped: 0,
   stamp: Date.now(),
   entities: [...new Set(events.map((e) => `user:${(e.data as { id: string }).id}` as const))],
   groups: {},
