@@ -90,9 +90,11 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
     changes.push("removed privileges");
   }
   const diff = groupDiff(group.properties, desired);
-  if (diff.length > 0) {
+  if (diff.length > 0 || (settling && !reduced && !removed)) {
+    // Our own create found after a lost answer is written to even when nothing differs: the
+    // write can only land once that create is DONE, which confirms it (see ./own_create.ts).
     group = await whileCreateSettles(settling, () => ctx.ionos.updateGroup(ionosGroupId, desired));
-    changes.push(`updated ${diff.join(", ")}`);
+    changes.push(diff.length ? `updated ${diff.join(", ")}` : "confirmed own create");
   }
   const added = await writeMembers(
     members.add,
@@ -371,14 +373,11 @@ async function refreshAdministrators(
 ): Promise<void> {
   const admins = ctx.mapping.administrators;
   if (admins.length === 0) return;
-  const before = twin?.seenName ?? twin?.label;
+  // A rename re-syncs the members from the store (apply_events.lua); this covers membership
+  // changes and deletes of a group that is, or was last synced as, an administrators group.
   const isAdminGroup = matchesAny(admins, wanted.displayName) ||
-    (!!before && matchesAny(admins, before));
-  if (isAdminGroup) {
-    const users = await ctx.store.getMemberHistory(wanted.id);
-    await enqueueSync(ctx.queue, users.map((u) => entityKey("user", u)));
-  }
-  if (before !== wanted.displayName) {
-    await ctx.records.set("group", wanted.id, { seenName: wanted.displayName });
-  }
+    (!!twin?.label && matchesAny(admins, twin.label));
+  if (!isAdminGroup) return;
+  const users = await ctx.store.getMemberHistory(wanted.id);
+  await enqueueSync(ctx.queue, users.map((u) => entityKey("user", u)));
 }

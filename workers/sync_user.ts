@@ -84,10 +84,12 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
     changes.push(`removed access (${userDiff(reduced, current.properties).join(", ") || "done"})`);
   }
   const diff = userDiff(current.properties, desired);
-  if (diff.length > 0) {
-    // IONOS has no PATCH: send the full property set, as the official tools do.
+  if (diff.length > 0 || (settling && !reduced)) {
+    // IONOS has no PATCH: send the full property set, as the official tools do. Our own create
+    // found after a lost answer is written to even when nothing differs: the write can only
+    // land once that create is DONE, which confirms it (see ./own_create.ts).
     current = await whileCreateSettles(settling, () => ctx.ionos.updateUser(ionosId, desired));
-    changes.push(`updated ${diff.join(", ")}`);
+    changes.push(diff.length ? `updated ${diff.join(", ")}` : "confirmed own create");
   }
   // The account now has its final address: no other email stays bound to this user.
   await releaseEmails(ctx, id, [normalizeEmail(current.properties.email)]);
@@ -267,7 +269,9 @@ async function removeUser(
   if (userRemoval(ctx.mapping, twin.origin) === "deactivate") {
     const off = deactivated(current.properties);
     const settling = twin.state === "creating";
-    if (off) await whileCreateSettles(settling, () => ctx.ionos.updateUser(current.id, off));
+    // Our own unconfirmed create is written to even when already off (see ./own_create.ts).
+    const write = off ?? (settling ? current.properties : undefined);
+    if (write) await whileCreateSettles(settling, () => ctx.ionos.updateUser(current.id, write));
     await done("deactivated (deleted at the IdP)", { state: "synced", lastError: "" });
     return { result: "deactivated", ionosId: current.id, changes: off ? ["deactivated"] : [] };
   }

@@ -129,6 +129,15 @@ local function apply(ev)
       redis.call('SET', key, cjson.encode(v))
       redis.call('SADD', prefix .. ':groups', ev.id)
       info.name = v.displayName
+      if cur.displayName and cur.displayName ~= v.displayName then
+        -- A renamed group may enter or leave an administrators name: its members' users
+        -- recompute their flag (a user job may have seen the old name, a group job not).
+        for _, uid in ipairs(redis.call('HKEYS', prefix .. ':members:' .. ev.id)) do
+          if readStamp(redis.call('HGET', prefix .. ':members:' .. ev.id, uid)) then
+            touch('user:' .. uid)
+          end
+        end
+      end
     end
     if ev.op == 'delete' or ev.members then
       -- A delete ends every membership older than it; a full list replaces them. Either way the

@@ -23,11 +23,6 @@ export interface TwinRecord {
    * adopted, which it keeps unless the mapping names privileges for it.
    */
   ownPrivileges?: string;
-  /**
-   * Groups only: the IdP name the last group job saw, linked or not, so that a group leaving
-   * an `administrators` name re-syncs its members even if it never reached IONOS.
-   */
-  seenName?: string;
   /** Groups only: members of this group still waiting for their IONOS user (count). */
   pendingMembers?: string;
 }

@@ -245,3 +245,22 @@ describe("WantedStateStore.applyEvents(): time is bounded", () => {
     );
   });
 });
+
+describe("WantedStateStore.applyEvents(): renames", () => {
+  it("a renamed group touches its present members, whose administrator flag may change", async () => {
+    await store.applyEvents([
+      group("group.created", "g", 1, ["a", "b"]),
+      members("group.members.removed", "g", 2, "b"),
+    ]);
+    const renamed = {
+      ...group("group.updated", "g", 3),
+      data: { id: "g", displayName: "renamed" },
+    } as SyncEvent;
+    const r = await store.applyEvents([renamed]);
+    expect(r.entities.sort()).toEqual(["group:g", "user:a"]);
+    const same = await store.applyEvents([
+      { ...renamed, id: `e${++n}`, time: t(4) } as SyncEvent,
+    ]);
+    expect(same.entities).toEqual(["group:g"]);
+  });
+});
