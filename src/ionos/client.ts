@@ -11,14 +11,14 @@
  * - Every write waits for its request (`Location`) to reach DONE, as all official IONOS tools do.
  */
 import { type Logger, silentLogger } from "../log.ts";
-import {
-  IonosApiError,
-  IonosError,
-  IonosNetworkError,
-  IonosRequestFailedError,
-  IonosRequestTimeoutError,
-} from "./errors.ts";
+import { IonosApiError, IonosError, IonosNetworkError, IonosRequestFailedError } from "./errors.ts";
 import { LocalRateLimiter, type RateLimiter } from "./rate_limiter.ts";
+import {
+  type IonosRequestItem,
+  type RequestListQuery,
+  type RequestStatusSource,
+  RequestTracker,
+} from "./request_tracker.ts";
 import { backoffDelay, parseRetryAfter, sleep } from "./retry.ts";
 import {
   IONOS_PRIVILEGES,
@@ -67,8 +67,18 @@ export interface IonosClientOptions {
   maxDelayMs?: number;
   /** Per HTTP request. @default 30_000 */
   timeoutMs?: number;
-  /** First wait before polling a request status; grows to 2 s. @default 250 */
+  /** First wait before polling request states; grows to `requestPollMaxIntervalMs`. @default 250 */
   requestPollIntervalMs?: number;
+  /**
+   * Longest wait between two polls. Each poll is one call whatever the number of requests in
+   * flight (see `RequestTracker`), so this bounds what waiting costs. @default 1000
+   */
+  requestPollMaxIntervalMs?: number;
+  /**
+   * Watches in-flight requests; share one per process. @default one of its own, polling
+   * through this client
+   */
+  requestTracker?: RequestTracker;
   /** How long to wait for a request to reach DONE. @default 300_000 */
   requestTimeoutMs?: number;
   /** @default globalThis.fetch */
@@ -105,7 +115,6 @@ interface Answer {
 
 /** A `Retry-After` longer than this is left to the job layer instead of sleeping in the call. */
 const MAX_IN_CALL_WAIT_MS = 60_000;
-const MAX_POLL_INTERVAL_MS = 2_000;
 const PAGE_SIZE = 100;
 
 /**
@@ -123,7 +132,7 @@ const PAGE_SIZE = 100;
  *     password, administrator: false, forceSecAuth: false, active: true });
  * await ionos.addGroupMember(groupId, user.id);
  */
-export class IonosClient {
+export class IonosClient implements RequestStatusSource {
   readonly #baseUrl: string;
   readonly #headers: Record<string, string>;
   readonly #secrets: string[];
@@ -132,8 +141,7 @@ export class IonosClient {
   readonly #baseDelayMs: number;
   readonly #maxDelayMs: number;
   readonly #timeoutMs: number;
-  readonly #pollMs: number;
-  readonly #requestTimeoutMs: number;
+  readonly #tracker: RequestTracker;
   readonly #fetch: typeof fetch;
   readonly #log: Logger;
   readonly #onCall: IonosClientOptions["onCall"];
@@ -151,6 +159,7 @@ export class IonosClient {
       maxDelayMs = 10_000,
       timeoutMs = 30_000,
       requestPollIntervalMs = 250,
+      requestPollMaxIntervalMs = 1000,
       requestTimeoutMs = 300_000,
       fetch: fetchFn = globalThis.fetch,
       logger = silentLogger,
@@ -177,8 +186,13 @@ export class IonosClient {
     this.#baseDelayMs = baseDelayMs;
     this.#maxDelayMs = maxDelayMs;
     this.#timeoutMs = timeoutMs;
-    this.#pollMs = requestPollIntervalMs;
-    this.#requestTimeoutMs = requestTimeoutMs;
+    this.#tracker = options.requestTracker ?? new RequestTracker({
+      source: this,
+      firstPollMs: requestPollIntervalMs,
+      maxPollMs: requestPollMaxIntervalMs,
+      timeoutMs: requestTimeoutMs,
+      logger,
+    });
     this.#fetch = fetchFn;
     this.#log = logger;
     this.#onCall = options.onCall;
@@ -344,39 +358,50 @@ export class IonosClient {
   // ---- requests ----
 
   /**
-   * Polls a request status until DONE, waiting `requestPollIntervalMs` first and growing to 2 s.
-   * Only the request id is taken from `location`; the URL is rebuilt from `baseUrl`, so the
-   * credentials never go to a host named in a response header.
+   * Waits until a request is DONE, through the request tracker: one listing per interval covers
+   * every request in flight. Only the request id is taken from `location`; URLs are rebuilt from
+   * `baseUrl`, so the credentials never go to a host named in a response header.
    *
    * @param location The `Location` header of a 202 answer, or a request id.
+   * @param serverDate The `Date` header of that answer, to bound the listing by creation time.
    * @throws {IonosRequestFailedError} status FAILED.
    * @throws {IonosRequestTimeoutError} not DONE within `requestTimeoutMs`.
    */
-  async waitForRequest(location: string): Promise<IonosRequestStatus> {
+  async waitForRequest(location: string, serverDate?: string | null): Promise<IonosRequestStatus> {
     const id = location.match(/\/requests\/([^/?#]+)/)?.[1] ?? location;
-    const started = Date.now();
-    let interval = this.#pollMs;
-    let last: string | undefined;
-    for (;;) {
-      const remaining = this.#requestTimeoutMs - (Date.now() - started);
-      if (remaining <= 0) throw new IonosRequestTimeoutError(id, Date.now() - started, last);
-      await sleep(Math.min(interval, remaining));
-      interval = Math.min(MAX_POLL_INTERVAL_MS, Math.ceil(interval * 1.5));
-      const res = await this.#send({
-        method: "GET",
-        route: "/requests/{id}/status",
-        params: { id },
-      });
-      const status = res.body as IonosRequestStatus;
-      last = status?.metadata?.status;
-      if (last === "DONE") return status;
-      if (last === "FAILED") {
-        throw new IonosRequestFailedError(
-          id,
-          this.#scrub(status.metadata.message ?? "no message", []),
-        );
-      }
+    const status = await this.#tracker.wait(id, { serverDate: serverDate ?? null });
+    if (status.metadata.status === "FAILED") {
+      throw new IonosRequestFailedError(
+        id,
+        this.#scrub(status.metadata.message ?? "no message", []),
+      );
     }
+    return status;
+  }
+
+  /** One request's status (`GET /requests/{id}/status`). */
+  async getRequestStatus(id: string): Promise<IonosRequestStatus> {
+    const res = await this.#send({ method: "GET", route: "/requests/{id}/status", params: { id } });
+    return res.body as IonosRequestStatus;
+  }
+
+  /**
+   * One page of the contract's requests created after `query.createdAfter`, newest first, each
+   * with its status inline (depth 2).
+   */
+  async listRequests(query: RequestListQuery): Promise<IonosRequestItem[]> {
+    const res = await this.#send({
+      method: "GET",
+      route: "/requests",
+      query: {
+        depth: 2,
+        "filter.createdAfter": query.createdAfter,
+        offset: query.offset,
+        limit: query.limit,
+      },
+    });
+    const items = (res.body as { items?: unknown } | undefined)?.items;
+    return Array.isArray(items) ? items as IonosRequestItem[] : [];
   }
 
   // ---- plumbing ----
@@ -433,7 +458,7 @@ export class IonosClient {
     const res = await this.#send(call);
     if (res.status === 404) return res; // only reached with allow404: already gone
     const location = res.headers.get("location");
-    if (location) await this.waitForRequest(location);
+    if (location) await this.waitForRequest(location, res.headers.get("date"));
     else this.#log.warn("ionos write without Location", { method: call.method, route: call.route });
     return res;
   }

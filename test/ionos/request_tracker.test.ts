@@ -1,0 +1,167 @@
+/**
+ * The request tracker: many writes in flight are confirmed by one `GET /requests` listing per
+ * poll interval, counted in the simulator's call log over HTTP; status GETs are the fallback.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { Hono } from "hono";
+import { IonosClient } from "../../src/ionos/client.ts";
+import { IonosRequestFailedError } from "../../src/ionos/errors.ts";
+import { formatRequestDate, RequestTracker } from "../../src/ionos/request_tracker.ts";
+import { IONOS_PRIVILEGES, type IonosGroupProperties } from "../../src/ionos/types.ts";
+import { type SimulatorOptions, startIonosSimulator } from "../../src/simulator/mod.ts";
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
+});
+
+async function simulator(options: SimulatorOptions) {
+  const running = await startIonosSimulator({ rateLimitPerSecond: 0, seed: 9, ...options });
+  closers.push(running.close);
+  return running;
+}
+
+const group = (name: string): IonosGroupProperties => {
+  const g = { name } as IonosGroupProperties;
+  for (const p of IONOS_PRIVILEGES) g[p] = false;
+  return g;
+};
+
+const INTERVAL = 200;
+
+describe("RequestTracker with the simulator over HTTP", () => {
+  it("confirms 50 writes in flight with one listing per poll interval, no status GETs", async () => {
+    const { url, sim } = await simulator({ requestDelayMs: 1200 });
+    const ionos = new IonosClient({
+      baseUrl: url,
+      auth: { token: "sim-token" },
+      requestPollIntervalMs: INTERVAL,
+      requestPollMaxIntervalMs: INTERVAL,
+    });
+    const started = performance.now();
+    const groups = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => ionos.createGroup(group(`g${i}`))),
+    );
+    const elapsed = performance.now() - started;
+
+    expect(new Set(groups.map((g) => g.id)).size).toBe(50);
+    for (const g of groups) expect(sim.state.group(g.id)).toBeDefined();
+    const listings = sim.callLog.filter((c) => c.path.endsWith("/requests"));
+    const statusGets = sim.callLog.filter((c) => c.path.endsWith("/status"));
+    expect(sim.callLog.filter((c) => c.method === "POST")).toHaveLength(50);
+    // Polling 50 requests one by one would be 50 calls per interval; here each interval costs
+    // one call. (A first poll may find a single request registered and use its status GET.)
+    expect(statusGets.length).toBeLessThanOrEqual(1);
+    expect(listings.length).toBeGreaterThanOrEqual(1);
+    expect(listings.length + statusGets.length).toBeLessThanOrEqual(
+      Math.ceil(elapsed / INTERVAL) + 1,
+    );
+    expect(listings[0]!.query).toMatchObject({ depth: "2", limit: "1000", offset: "0" });
+    expect(listings[0]!.query["filter.createdAfter"]).toMatch(
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/,
+    );
+  });
+
+  it("a request the listing shows FAILED fails its write; the others succeed", async () => {
+    const { url, sim } = await simulator({
+      requestTiming: { duration: { kind: "fixed", ms: 300 }, failRate: 1 },
+    });
+    const ionos = new IonosClient({
+      baseUrl: url,
+      auth: { token: "sim-token" },
+      requestPollIntervalMs: 50,
+      requestPollMaxIntervalMs: 50,
+    });
+    const bad = ionos.createGroup(group("bad")).catch((e) => e);
+    await new Promise((r) => setTimeout(r, 20)); // its POST is in; it finishes first
+    sim.setTiming({ duration: { kind: "fixed", ms: 300 }, failRate: 0 });
+    const ok = Array.from({ length: 3 }, (_, i) => ionos.createGroup(group(`ok${i}`)));
+    await Promise.all(ok);
+    const err = await bad;
+    expect(err).toBeInstanceOf(IonosRequestFailedError);
+    expect(sim.state.groups().map((g) => g.properties.name).sort()).toEqual(["ok0", "ok1", "ok2"]);
+    expect(sim.callLog.filter((c) => c.path.endsWith("/status"))).toHaveLength(0);
+  });
+
+  it("uses a request's own status GET when it is the only one in flight", async () => {
+    const { url, sim } = await simulator({ requestDelayMs: 100 });
+    const ionos = new IonosClient({
+      baseUrl: url,
+      auth: { token: "sim-token" },
+      requestPollIntervalMs: 50,
+    });
+    await ionos.createGroup(group("solo"));
+    expect(sim.callLog.filter((c) => c.path.endsWith("/requests"))).toHaveLength(0);
+    expect(sim.callLog.filter((c) => c.path.endsWith("/status")).length).toBeGreaterThan(0);
+  });
+});
+
+describe("RequestTracker fallbacks", () => {
+  /** A contract whose listing shows nothing (or is missing) and whose status says DONE. */
+  function app(listing: "empty" | "missing") {
+    const calls: string[] = [];
+    const hono = new Hono();
+    if (listing === "empty") {
+      hono.get("/cloudapi/v6/requests", (c) => (calls.push("list"), c.json({ items: [] })));
+    }
+    hono.get("/cloudapi/v6/requests/:id/status", (c) => {
+      calls.push(`status ${c.req.param("id")}`);
+      return c.json({ id: c.req.param("id"), metadata: { status: "DONE" } });
+    });
+    const ionos = new IonosClient({
+      baseUrl: "http://ionos.test/cloudapi/v6",
+      auth: { token: "t0ken-secret" },
+      requestPollIntervalMs: 5,
+      requestPollMaxIntervalMs: 5,
+      fetch: (input, init) => Promise.resolve(hono.fetch(new Request(input, init))),
+    });
+    return { ionos, calls };
+  }
+
+  it("polls a request's status after two listings in a row did not show it", async () => {
+    const { ionos, calls } = app("empty");
+    await Promise.all(["r1", "r2", "r3"].map((id) => ionos.waitForRequest(id)));
+    expect(calls.slice(0, 2)).toEqual(["list", "list"]);
+    expect(calls.slice(2).sort()).toEqual(["status r1", "status r2", "status r3"]);
+  });
+
+  it("falls back to status GETs for good when the contract has no listing (404)", async () => {
+    const { ionos, calls } = app("missing");
+    await Promise.all(["a", "b"].map((id) => ionos.waitForRequest(id)));
+    await Promise.all(["c", "d"].map((id) => ionos.waitForRequest(id)));
+    expect(calls.sort()).toEqual(["status a", "status b", "status c", "status d"]);
+  });
+});
+
+describe("RequestTracker with fake time", () => {
+  it("times out a request that never finishes, with its last state", async () => {
+    let now = 0;
+    const tracker = new RequestTracker({
+      source: {
+        listRequests: () => Promise.resolve([]),
+        getRequestStatus: (id) =>
+          Promise.resolve({
+            id,
+            type: "request-status",
+            href: "",
+            metadata: { status: "RUNNING" },
+          }),
+      },
+      timeoutMs: 5000,
+      now: () => now,
+      sleep: (ms) => {
+        now += ms;
+        return Promise.resolve();
+      },
+    });
+    const err = await tracker.wait("slow").catch((e) => e);
+    expect(err.name).toBe("IonosRequestTimeoutError");
+    expect(err.lastStatus).toBe("RUNNING");
+    expect(now).toBe(5000);
+    expect(tracker.size).toBe(0);
+  });
+
+  it("formats filter.createdAfter as yyyy-MM-dd HH:mm:ss in UTC", () => {
+    expect(formatRequestDate(Date.UTC(2026, 10, 30, 4, 5, 6, 789))).toBe("2026-11-30 04:05:06");
+  });
+});
