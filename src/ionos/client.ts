@@ -560,11 +560,15 @@ export class IonosClient implements RequestStatusSource {
     });
   }
 
-  /** `X-RateLimit-Remaining` near zero: pause everyone for about one slot of the stated limit. */
+  /**
+   * Every answer states the contract's limit: the limiter learns it (the configured rate is only
+   * an upper bound). `X-RateLimit-Remaining` near zero: pause everyone for about one slot.
+   */
   async #slowDownIfLow(headers: Headers): Promise<void> {
+    const perMinute = Number(headers.get("x-ratelimit-limit") ?? NaN);
+    if (perMinute > 0) this.#limiter.observe?.({ perMinute });
     const remaining = Number(headers.get("x-ratelimit-remaining") ?? NaN);
     if (!(remaining <= 1)) return;
-    const perMinute = Number(headers.get("x-ratelimit-limit") ?? NaN);
     const ms = perMinute > 0 ? Math.min(5000, Math.max(200, Math.ceil(60_000 / perMinute))) : 1000;
     await this.#limiter.pause(ms);
   }
