@@ -85,7 +85,9 @@ try {
         groupsPerUser: 5,
         simRatePerSec: 10,
         serviceRatePerSec: 10,
-        workerConcurrency: 16,
+        // Jobs still hold their slot while a request runs (3 s median): 64 slots keep about
+        // 10 writes/s in flight, so the rate limit, not the slots, bounds the run.
+        workerConcurrency: 64,
         timeoutSec: QUICK ? 600 : 3600,
         requestTiming: "realistic",
         log,
