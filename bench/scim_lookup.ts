@@ -30,6 +30,8 @@ export interface ScimLookupOptions {
   scanSamples: number;
   /** Unindexed filters sent at once at the largest size. */
   concurrentScans: number;
+  /** Extra environment for the intake (e.g. `DENO_V8_FLAGS`). @default {} */
+  intakeEnv?: Record<string, string>;
   log: (line: string) => void;
 }
 
@@ -97,7 +99,12 @@ export async function benchScimLookup(o: ScimLookupOptions): Promise<ScimLookupR
   await o.redis.flushall();
   const store = new ScimStore(o.redis);
   const api = await spawnService("api", {
-    env: { REDIS_URL: o.redisUrl, EVENTS_TOKEN: "bench-events-token-0123456789", SCIM_TOKEN },
+    env: {
+      REDIS_URL: o.redisUrl,
+      EVENTS_TOKEN: "bench-events-token-0123456789",
+      SCIM_TOKEN,
+      ...o.intakeEnv,
+    },
     discardStdout: true,
   });
   const get = async (filter: string): Promise<{ ms: number; total: number }> => {

@@ -67,13 +67,16 @@ export interface IonosClientOptions {
   maxDelayMs?: number;
   /** Per HTTP request. @default 30_000 */
   timeoutMs?: number;
-  /** First wait before polling request states; grows to `requestPollMaxIntervalMs`. @default 250 */
+  /** First wait before polling a request; grows to `requestPollMaxIntervalMs`. @default 250 */
   requestPollIntervalMs?: number;
-  /**
-   * Longest wait between two polls. Each poll is one call whatever the number of requests in
-   * flight (see `RequestTracker`), so this bounds what waiting costs. @default 1000
-   */
+  /** Longest wait between two polls of one request. @default 2000 */
   requestPollMaxIntervalMs?: number;
+  /**
+   * Share of the rate limit polling may take: polls are spaced at least
+   * `1 / (share × requestsPerSecond)` apart, whatever the number of requests in flight (one
+   * listing covers them all, see `RequestTracker`). @default 0.05
+   */
+  requestPollBudgetShare?: number;
   /**
    * Watches in-flight requests; share one per process. @default one of its own, polling
    * through this client
@@ -159,7 +162,8 @@ export class IonosClient implements RequestStatusSource {
       maxDelayMs = 10_000,
       timeoutMs = 30_000,
       requestPollIntervalMs = 250,
-      requestPollMaxIntervalMs = 1000,
+      requestPollMaxIntervalMs = 2000,
+      requestPollBudgetShare = 0.05,
       requestTimeoutMs = 300_000,
       fetch: fetchFn = globalThis.fetch,
       logger = silentLogger,
@@ -186,10 +190,20 @@ export class IonosClient implements RequestStatusSource {
     this.#baseDelayMs = baseDelayMs;
     this.#maxDelayMs = maxDelayMs;
     this.#timeoutMs = timeoutMs;
+    if (!(requestPollBudgetShare > 0 && requestPollBudgetShare <= 1)) {
+      throw new RangeError(
+        `Cannot create IonosClient as 'requestPollBudgetShare' must be in (0, 1]: current value is ${requestPollBudgetShare}`,
+      );
+    }
     this.#tracker = options.requestTracker ?? new RequestTracker({
       source: this,
       firstPollMs: requestPollIntervalMs,
       maxPollMs: requestPollMaxIntervalMs,
+      // Read before each poll: the limiter may learn a lower contract limit meanwhile.
+      minPollGapMs: () => {
+        const rps = rateLimiter.requestsPerSecond ?? Infinity;
+        return Number.isFinite(rps) ? 1000 / (requestPollBudgetShare * rps) : 0;
+      },
       timeoutMs: requestTimeoutMs,
       logger,
     });

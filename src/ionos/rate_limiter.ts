@@ -32,6 +32,8 @@ export interface RateLimiter {
    * configured one. Never throws and never waits: it is called on every answer.
    */
   observe?(limit: ObservedLimit): void;
+  /** Calls per second this limiter allows now (configured, or learned if lower). */
+  readonly requestsPerSecond?: number;
 }
 
 /** The interval in ms between calls for a limit of `perMinute`; undefined if unusable. */
@@ -199,6 +201,13 @@ export class RedisRateLimiter implements RateLimiter {
   readonly #interval: number;
   readonly #burst: number;
   #lastLearned = { perMinute: 0, at: 0 };
+
+  /** The configured rate, or the limit this process learned if lower. */
+  get requestsPerSecond(): number {
+    const learned = this.#lastLearned.perMinute / 60;
+    const configured = 1000 / this.#interval;
+    return learned > 0 ? Math.min(configured, learned) : configured;
+  }
 
   constructor(options: RedisRateLimiterOptions) {
     [this.#interval, this.#burst] = validate(options, false);

@@ -41,10 +41,16 @@ export interface RequestStatusSource {
 /** Options for {@linkcode RequestTracker}. */
 export interface RequestTrackerOptions {
   source: RequestStatusSource;
-  /** Wait before the first poll after the tracker went idle. @default 250 */
+  /** A request is first polled this long after it was made. @default 250 */
   firstPollMs?: number;
-  /** The poll interval grows by half from `firstPollMs` up to this. @default 1000 */
+  /** Each request's poll interval grows by half from `firstPollMs` up to this. @default 2000 */
   maxPollMs?: number;
+  /**
+   * Least time between two polls, whatever the number of requests in flight: a number, or a
+   * function read before each poll (the client derives it from the rate limit, so polling
+   * takes a small share of the budget). @default 0
+   */
+  minPollGapMs?: number | (() => number);
   /** How long one request may take to finish. @default 300_000 */
   timeoutMs?: number;
   /** From this many requests in flight, one listing instead of a status GET each. @default 2 */
@@ -77,6 +83,9 @@ interface Entry {
   after: number;
   deadline: number;
   started: number;
+  /** When this request should next be looked at, and its current interval. */
+  due: number;
+  interval: number;
   last?: IonosRequestState;
   misses: number;
   resolve: (s: IonosRequestStatus) => void;
@@ -101,6 +110,7 @@ export class RequestTracker {
   readonly #source: RequestStatusSource;
   readonly #firstPollMs: number;
   readonly #maxPollMs: number;
+  readonly #minGap: () => number;
   readonly #timeoutMs: number;
   readonly #listThreshold: number;
   readonly #pageSize: number;
@@ -113,12 +123,17 @@ export class RequestTracker {
   readonly #pending = new Map<string, Entry>();
   #running = false;
   #listing = true;
+  #lastPoll = -Infinity;
+  /** When the loop plans to wake, and how to wake it sooner. */
+  #wakeAt = Infinity;
+  #wake: (() => void) | undefined;
 
   constructor(options: RequestTrackerOptions) {
     const {
       source,
       firstPollMs = 250,
-      maxPollMs = 1000,
+      maxPollMs = 2000,
+      minPollGapMs = 0,
       timeoutMs = 300_000,
       listThreshold = 2,
       pageSize = 1000,
@@ -140,6 +155,7 @@ export class RequestTracker {
     this.#source = source;
     this.#firstPollMs = firstPollMs;
     this.#maxPollMs = Math.max(firstPollMs, maxPollMs);
+    this.#minGap = typeof minPollGapMs === "function" ? minPollGapMs : () => minPollGapMs;
     this.#timeoutMs = timeoutMs;
     this.#listThreshold = listThreshold;
     this.#pageSize = pageSize;
@@ -176,12 +192,15 @@ export class RequestTracker {
         after,
         started: now,
         deadline: now + this.#timeoutMs,
+        due: now + this.#firstPollMs,
+        interval: this.#firstPollMs,
         misses: 0,
         resolve,
         reject,
       });
     });
     if (!this.#running) void this.#loop();
+    else if (now + this.#firstPollMs < this.#wakeAt) this.#wake?.(); // due before the plan
     return promise;
   }
 
@@ -192,15 +211,27 @@ export class RequestTracker {
     e.reject = (err) => (prevRej(err), rej(err));
   }
 
+  /**
+   * Wakes when the first request is due, but never sooner than the least gap after the last
+   * poll: many requests in flight share each poll instead of adding polls.
+   */
   async #loop(): Promise<void> {
     this.#running = true;
-    let interval = this.#firstPollMs;
     try {
       while (this.#pending.size > 0) {
-        await this.#sleep(Math.min(interval, this.#untilFirstDeadline()));
-        interval = Math.min(this.#maxPollMs, Math.ceil(interval * 1.5));
+        const now = this.#now();
+        let firstDue = Infinity;
+        for (const e of this.#pending.values()) firstDue = Math.min(firstDue, e.due);
+        this.#wakeAt = Math.max(firstDue, this.#lastPoll + this.#minGap());
+        const ms = Math.min(this.#wakeAt - now, this.#untilFirstDeadline());
+        let nudged = false;
+        const nudge = new Promise<void>((r) => this.#wake = () => (nudged = true, r()));
+        await Promise.race([this.#sleep(Math.max(0, ms)), nudge]);
+        this.#wake = undefined;
+        this.#wakeAt = Infinity;
         this.#expire();
         if (this.#pending.size === 0) break;
+        if (nudged) continue; // a new request is due sooner than planned: plan again
         try {
           await this.#poll();
         } catch (err) {
@@ -210,6 +241,12 @@ export class RequestTracker {
     } finally {
       this.#running = false;
     }
+  }
+
+  /** Moves a looked-at request's next look further out. */
+  #reschedule(e: Entry): void {
+    e.interval = Math.min(this.#maxPollMs, Math.ceil(e.interval * 1.5));
+    e.due = this.#now() + e.interval;
   }
 
   #untilFirstDeadline(): number {
@@ -228,15 +265,19 @@ export class RequestTracker {
   }
 
   async #poll(): Promise<void> {
+    this.#lastPoll = this.#now();
     const entries = [...this.#pending.values()];
     if (!this.#listing || entries.length < this.#listThreshold) {
-      await Promise.all(entries.slice(0, this.#maxFallback).map((e) => this.#pollOne(e)));
+      // One by one: only those due, each on its own backoff.
+      const due = entries.filter((e) => e.due <= this.#lastPoll).slice(0, this.#maxFallback);
+      await Promise.all(due.map((e) => this.#pollOne(e)));
       return;
     }
     const found = await this.#list(entries);
     const missed: Entry[] = [];
     for (const e of entries) {
       const status = found.get(e.id);
+      this.#reschedule(e);
       if (status) {
         e.misses = 0;
         this.#learn(e, status);
@@ -268,6 +309,7 @@ export class RequestTracker {
 
   async #pollOne(e: Entry): Promise<void> {
     this.#onPoll?.("status");
+    this.#reschedule(e);
     try {
       this.#learn(e, await this.#source.getRequestStatus(e.id));
     } catch (err) {

@@ -64,7 +64,12 @@ export function parseListQuery(type: ResourceTypeDef, params: URLSearchParams): 
 export interface FindOptions {
   /** Limits concurrent full scans. @default one gate shared by the process, 4 at once */
   gate?: ScanGate;
-  /** Documents read per scan step. @default 500 */
+  /**
+   * Documents read per scan step. Small pages die young: at 500 a page outlived the Redis round
+   * trips of the other scans and was promoted, and 100 concurrent filters at 20k users peaked at
+   * 333 MiB RSS; at 100 they peaked at 269 MiB, and finished sooner (bench/scim_lookup.ts).
+   * @default 100
+   */
   pageSize?: number;
 }
 
@@ -83,7 +88,7 @@ export async function findResources(
   query: Pick<ListQuery, "filter" | "startIndex" | "count">,
   options: FindOptions = {},
 ): Promise<{ total: number; page: StoredResource[] }> {
-  const { gate = processGate, pageSize = 500 } = options;
+  const { gate = processGate, pageSize = 100 } = options;
   const { filter, startIndex, count } = query;
   if (!filter) {
     const { total, ids } = await store.idPage(type.name, startIndex - 1, count);

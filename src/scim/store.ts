@@ -179,7 +179,7 @@ export class ScimStore {
    * Every resource of a type in list order, `pageSize` at a time: memory holds one page, not
    * the store. A cursor on the creation sequence keeps the walk stable while others write.
    */
-  async *scan(type: ResourceTypeName, pageSize = 500): AsyncGenerator<StoredResource[]> {
+  async *scan(type: ResourceTypeName, pageSize = 100): AsyncGenerator<StoredResource[]> {
     const key = `${this.#prefix}:idx:${type}`;
     for (let after = "-inf";;) {
       const flat = await this.#redis.zrangebyscore(
