@@ -63,24 +63,23 @@ describe("RequestTracker with the simulator over HTTP", () => {
   });
 
   it("a request the listing shows FAILED fails its write; the others succeed", async () => {
-    const { url, sim } = await simulator({
-      requestTiming: { duration: { kind: "fixed", ms: 300 }, failRate: 1 },
-    });
+    const { url, sim } = await simulator({ requestDelayMs: 800 });
     const ionos = new IonosClient({
       baseUrl: url,
       auth: { token: "sim-token" },
       requestPollIntervalMs: 50,
       requestPollMaxIntervalMs: 50,
     });
-    const bad = ionos.createGroup(group("bad")).catch((e) => e);
-    await new Promise((r) => setTimeout(r, 20)); // its POST is in; it finishes first
-    sim.setTiming({ duration: { kind: "fixed", ms: 300 }, failRate: 0 });
     const ok = Array.from({ length: 3 }, (_, i) => ionos.createGroup(group(`ok${i}`)));
+    await new Promise((r) => setTimeout(r, 30)); // their POSTs are in
+    sim.setTiming({ duration: { kind: "fixed", ms: 200 }, failRate: 1 });
+    const err = await ionos.createGroup(group("bad")).catch((e) => e);
     await Promise.all(ok);
-    const err = await bad;
     expect(err).toBeInstanceOf(IonosRequestFailedError);
     expect(sim.state.groups().map((g) => g.properties.name).sort()).toEqual(["ok0", "ok1", "ok2"]);
-    expect(sim.callLog.filter((c) => c.path.endsWith("/status"))).toHaveLength(0);
+    // The others were in flight all along, so the listing, not a status GET, told of it.
+    expect(sim.callLog.filter((c) => c.path.includes(err.requestId))).toHaveLength(0);
+    expect(sim.callLog.some((c) => c.path.endsWith("/requests"))).toBe(true);
   });
 
   it("uses a request's own status GET when it is the only one in flight", async () => {
@@ -159,6 +158,47 @@ describe("RequestTracker with fake time", () => {
     expect(err.lastStatus).toBe("RUNNING");
     expect(now).toBe(5000);
     expect(tracker.size).toBe(0);
+  });
+
+  it("spaces polls by the least gap however many requests are in flight", async () => {
+    let now = 0;
+    const finishAt = new Map<string, number>();
+    const polls: { kind: string; at: number }[] = [];
+    const status = (id: string) => ({
+      id,
+      type: "request-status" as const,
+      href: "",
+      metadata: { status: now >= finishAt.get(id)! ? "DONE" as const : "RUNNING" as const },
+    });
+    const tracker = new RequestTracker({
+      source: {
+        listRequests: () =>
+          Promise.resolve([...finishAt.keys()].map((id) => ({
+            id,
+            metadata: { requestStatus: status(id) },
+          }))),
+        getRequestStatus: (id) => Promise.resolve(status(id)),
+      },
+      minPollGapMs: 2000, // e.g. 5% of a 10/s budget
+      onPoll: (kind) => polls.push({ kind, at: now }),
+      now: () => now,
+      sleep: async (ms) => {
+        await Promise.resolve(); // let registrations made meanwhile run first
+        now += ms;
+      },
+    });
+    const waits = Array.from({ length: 30 }, (_, i) => {
+      finishAt.set(`r${i}`, 3000 + i * 200);
+      return tracker.wait(`r${i}`);
+    });
+    await Promise.all(waits);
+    // 30 requests finishing over 3 to 8.8 s: a poll every 2 s at most, all listings.
+    expect(polls.every((p) => p.kind === "list")).toBe(true);
+    for (let i = 1; i < polls.length; i++) {
+      expect(polls[i]!.at - polls[i - 1]!.at).toBeGreaterThanOrEqual(2000);
+    }
+    expect(polls.length).toBeLessThanOrEqual(Math.ceil(now / 2000) + 1);
+    expect(now).toBeLessThan(8800 + 2000 + 1);
   });
 
   it("formats filter.createdAfter as yyyy-MM-dd HH:mm:ss in UTC", () => {
