@@ -6,7 +6,8 @@
  * private redis-server without persistence, shared by the intake and its BullMQ baseline.
  *
  * BENCH_QUICK=1 shortens every part, to check the benchmark itself works.
- * BENCH_ONLY=<part,...> runs only some parts: intake, sync, realistic, limiter, memory, scim.
+ * BENCH_ONLY=<part,...> runs only some parts: intake, sync, realistic, limiter, memory, scim,
+ * and realistic-10k (10,000 users at 50 requests/s, about 25 minutes: only when named).
  */
 import { startRedis } from "../test/helpers/redis.ts";
 import { benchIntake } from "./intake.ts";
@@ -19,14 +20,22 @@ import { benchScimLookup } from "./scim_lookup.ts";
 import { benchSync } from "./sync.ts";
 
 const QUICK = Deno.env.get("BENCH_QUICK") === "1";
-const PARTS = ["intake", "sync", "realistic", "limiter", "memory", "scim"] as const;
+const PARTS = [
+  "intake",
+  "sync",
+  "realistic",
+  "limiter",
+  "memory",
+  "scim",
+  "realistic-10k",
+] as const;
 const only = Deno.env.get("BENCH_ONLY")?.split(",").map((p) => p.trim()).filter(Boolean);
 for (const p of only ?? []) {
   if (!(PARTS as readonly string[]).includes(p)) {
     throw new RangeError(`BENCH_ONLY: unknown part '${p}' (known: ${PARTS.join(", ")})`);
   }
 }
-const runs = (part: typeof PARTS[number]) => !only || only.includes(part);
+const runs = (part: typeof PARTS[number]) => only ? only.includes(part) : part !== "realistic-10k";
 const RESULTS = new URL("./results/", import.meta.url).pathname;
 const log = (line: string) => console.log(line);
 
@@ -89,6 +98,26 @@ try {
         // 10 writes/s in flight, so the rate limit, not the slots, bounds the run.
         workerConcurrency: 64,
         timeoutSec: QUICK ? 600 : 3600,
+        requestTiming: "realistic",
+        log,
+      }),
+    );
+  }
+  if (runs("realistic-10k")) {
+    log("\n== sync, realistic profile, 10,000 users ==");
+    // 70,200 calls at least: 50/s lets it finish within 30 minutes (floor 23.5 min). About 5 s
+    // per write (3 s median + polling) at 50/s needs some 250 jobs in flight.
+    sync.push(
+      await benchSync({
+        redisUrl: redis.url,
+        redis: client,
+        users: 10_000,
+        groups: 100,
+        groupsPerUser: 5,
+        simRatePerSec: 50,
+        serviceRatePerSec: 50,
+        workerConcurrency: 256,
+        timeoutSec: 3600,
         requestTiming: "realistic",
         log,
       }),
