@@ -414,6 +414,8 @@ export class IonosClient implements RequestStatusSource {
         limit: query.limit,
       },
     });
+    // Items may carry the bodies of other writes (a new user's password among them): only ids and
+    // states are read, and the listing is never logged.
     const items = (res.body as { items?: unknown } | undefined)?.items;
     return Array.isArray(items) ? items as IonosRequestItem[] : [];
   }
