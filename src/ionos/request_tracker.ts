@@ -290,7 +290,9 @@ export class RequestTracker {
   async #list(entries: Entry[]): Promise<Map<string, Partial<IonosRequestStatus>>> {
     const wanted = new Set(entries.map((e) => e.id));
     const found = new Map<string, Partial<IonosRequestStatus>>();
-    const createdAfter = formatRequestDate(Math.min(...entries.map((e) => e.after)));
+    let oldest = Infinity;
+    for (const e of entries) oldest = Math.min(oldest, e.after);
+    const createdAfter = formatRequestDate(oldest);
     for (let page = 0; page < this.#maxPages && found.size < wanted.size; page++) {
       this.#onPoll?.("list");
       const items = await this.#source.listRequests({
