@@ -273,11 +273,12 @@ export class RequestTracker {
       await Promise.all(due.map((e) => this.#pollOne(e)));
       return;
     }
+    // Before the call: should the listing fail, the next one still waits its turn.
+    for (const e of entries) this.#reschedule(e);
     const found = await this.#list(entries);
     const missed: Entry[] = [];
     for (const e of entries) {
       const status = found.get(e.id);
-      this.#reschedule(e);
       if (status) {
         e.misses = 0;
         this.#learn(e, status);

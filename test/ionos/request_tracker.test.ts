@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Hono } from "hono";
 import { IonosClient } from "../../src/ionos/client.ts";
-import { IonosRequestFailedError } from "../../src/ionos/errors.ts";
+import { IonosNetworkError, IonosRequestFailedError } from "../../src/ionos/errors.ts";
 import { formatRequestDate, RequestTracker } from "../../src/ionos/request_tracker.ts";
 import { IONOS_PRIVILEGES, type IonosGroupProperties } from "../../src/ionos/types.ts";
 import { type SimulatorOptions, startIonosSimulator } from "../../src/simulator/mod.ts";
@@ -199,6 +199,32 @@ describe("RequestTracker with fake time", () => {
     }
     expect(polls.length).toBeLessThanOrEqual(Math.ceil(now / 2000) + 1);
     expect(now).toBeLessThan(8800 + 2000 + 1);
+  });
+
+  it("backs off after a failed listing instead of asking again at once", async () => {
+    let now = 0;
+    const listings: number[] = [];
+    const tracker = new RequestTracker({
+      source: {
+        listRequests: () => {
+          listings.push(now);
+          return Promise.reject(new IonosNetworkError("GET", "/requests", "connection reset"));
+        },
+        getRequestStatus: (id) =>
+          Promise.resolve({ id, type: "request-status", href: "", metadata: { status: "DONE" } }),
+      },
+      timeoutMs: 10_000,
+      now: () => now,
+      sleep: (ms) => {
+        now += ms;
+        return Promise.resolve();
+      },
+    });
+    const errs = await Promise.all(["a", "b"].map((id) => tracker.wait(id).catch((e) => e)));
+    expect(errs.every((e) => e.name === "IonosRequestTimeoutError")).toBe(true);
+    // 250 ms, then growing by half up to 2 s: about a dozen tries in 10 s, not thousands.
+    expect(listings.length).toBeGreaterThan(3);
+    expect(listings.length).toBeLessThan(15);
   });
 
   it("formats filter.createdAfter as yyyy-MM-dd HH:mm:ss in UTC", () => {
