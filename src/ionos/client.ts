@@ -9,6 +9,7 @@
  *   exponential backoff and full jitter. POST is not retried: the write may have been applied and
  *   only the answer lost, so the retryable error goes up to the job layer, which looks up first.
  * - Every write waits for its request (`Location`) to reach DONE, as all official IONOS tools do.
+ *   A request that ends FAILED was not applied: the write is sent again, a bounded number of times.
  */
 import { type Logger, silentLogger } from "../log.ts";
 import { IonosApiError, IonosError, IonosNetworkError, IonosRequestFailedError } from "./errors.ts";
@@ -84,6 +85,11 @@ export interface IonosClientOptions {
   requestTracker?: RequestTracker;
   /** How long to wait for a request to reach DONE. @default 300_000 */
   requestTimeoutMs?: number;
+  /**
+   * Times a write is sent in all while its request ends FAILED (not applied, so sending it
+   * again is safe). 1 leaves every FAILED to the job layer. @default 3
+   */
+  failedRequestAttempts?: number;
   /** @default globalThis.fetch */
   fetch?: typeof fetch;
   /** @default silentLogger */
@@ -145,6 +151,7 @@ export class IonosClient implements RequestStatusSource {
   readonly #maxDelayMs: number;
   readonly #timeoutMs: number;
   readonly #tracker: RequestTracker;
+  readonly #failedAttempts: number;
   readonly #fetch: typeof fetch;
   readonly #log: Logger;
   readonly #onCall: IonosClientOptions["onCall"];
@@ -165,6 +172,7 @@ export class IonosClient implements RequestStatusSource {
       requestPollMaxIntervalMs = 2000,
       requestPollBudgetShare = 0.05,
       requestTimeoutMs = 300_000,
+      failedRequestAttempts = 3,
       fetch: fetchFn = globalThis.fetch,
       logger = silentLogger,
     } = options;
@@ -176,6 +184,12 @@ export class IonosClient implements RequestStatusSource {
         `Cannot create IonosClient as 'maxAttempts' must be a positive integer: current value is ${maxAttempts}`,
       );
     }
+    if (!Number.isInteger(failedRequestAttempts) || failedRequestAttempts < 1) {
+      throw new RangeError(
+        `Cannot create IonosClient as 'failedRequestAttempts' must be a positive integer: current value is ${failedRequestAttempts}`,
+      );
+    }
+    this.#failedAttempts = failedRequestAttempts;
     this.#baseUrl = baseUrl.replace(/\/+$/, "");
     const basic = "token" in auth ? "" : base64(`${auth.username}:${auth.password}`);
     // The encoded Basic value is as secret as the password: scrub both.
@@ -469,14 +483,36 @@ export class IonosClient implements RequestStatusSource {
     }
   }
 
-  /** Sends a write and waits for its request, if IONOS named one. */
+  /**
+   * Sends a write and waits for its request, if IONOS named one. A request that ends FAILED was
+   * not applied, so the write is sent again (also a POST: unlike a lost answer, the outcome is
+   * known), up to `failedRequestAttempts` in all; then the FAILED error goes up to the job.
+   */
   async #write(call: Call): Promise<Answer> {
-    const res = await this.#send(call);
-    if (res.status === 404) return res; // only reached with allow404: already gone
-    const location = res.headers.get("location");
-    if (location) await this.waitForRequest(location, res.headers.get("date"));
-    else this.#log.warn("ionos write without Location", { method: call.method, route: call.route });
-    return res;
+    for (let attempt = 1;; attempt++) {
+      const res = await this.#send(call);
+      if (res.status === 404) return res; // only reached with allow404: already gone
+      const location = res.headers.get("location");
+      if (!location) {
+        this.#log.warn("ionos write without Location", { method: call.method, route: call.route });
+        return res;
+      }
+      try {
+        await this.waitForRequest(location, res.headers.get("date"));
+        return res;
+      } catch (error) {
+        if (!(error instanceof IonosRequestFailedError) || attempt >= this.#failedAttempts) {
+          throw error;
+        }
+        this.#log.warn("ionos request failed; sending the write again", {
+          method: call.method,
+          route: call.route,
+          attempt,
+          error: error.message,
+        });
+        this.#onRetry?.({ method: call.method, route: call.route, attempt, delayMs: 0, error });
+      }
+    }
   }
 
   /** One logical call: rate limit, retries, error mapping. */

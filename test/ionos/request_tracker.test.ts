@@ -69,6 +69,7 @@ describe("RequestTracker with the simulator over HTTP", () => {
       auth: { token: "sim-token" },
       requestPollIntervalMs: 50,
       requestPollMaxIntervalMs: 50,
+      failedRequestAttempts: 1, // the FAILED error itself, not the client's own retry
     });
     const ok = Array.from({ length: 3 }, (_, i) => ionos.createGroup(group(`ok${i}`)));
     await new Promise((r) => setTimeout(r, 30)); // their POSTs are in
@@ -80,6 +81,30 @@ describe("RequestTracker with the simulator over HTTP", () => {
     // The others were in flight all along, so the listing, not a status GET, told of it.
     expect(sim.callLog.filter((c) => c.path.includes(err.requestId))).toHaveLength(0);
     expect(sim.callLog.some((c) => c.path.endsWith("/requests"))).toBe(true);
+  });
+
+  it("sends a write again when its request ended FAILED, and gives up after the attempts", async () => {
+    // Seed 4: the first request's dice fail at failRate 0.5, the second's do not.
+    const { url, sim } = await simulator({
+      seed: 4,
+      requestTiming: { duration: { kind: "fixed", ms: 30 }, failRate: 0.5 },
+    });
+    const retries: string[] = [];
+    const ionos = new IonosClient({
+      baseUrl: url,
+      auth: { token: "sim-token" },
+      requestPollIntervalMs: 20,
+      onRetry: (info) => retries.push(info.error.name),
+    });
+    const g = await ionos.createGroup(group("again"));
+    expect(sim.state.groups().map((x) => x.id)).toEqual([g.id]); // the FAILED one was undone
+    expect(sim.callLog.filter((c) => c.method === "POST")).toHaveLength(2);
+    expect(retries).toEqual(["IonosRequestFailedError"]);
+
+    sim.setTiming({ duration: { kind: "fixed", ms: 30 }, failRate: 1 });
+    const err = await ionos.createGroup(group("never")).catch((e) => e);
+    expect(err).toBeInstanceOf(IonosRequestFailedError);
+    expect(sim.callLog.filter((c) => c.method === "POST")).toHaveLength(2 + 3);
   });
 
   it("uses a request's own status GET when it is the only one in flight", async () => {
