@@ -1,6 +1,6 @@
 /**
- * `npx deno task bench`: the whole benchmark in one run (about 25 minutes on two cores, 13 of them the
- * realistic sync).
+ * `npx deno task bench`: the whole benchmark in one run (about 25 minutes on two cores, 13 of
+ * them the realistic sync).
  * Prints the tables and writes bench/results/<time>.json, plus latest.json and latest.md.
  *
  * Each measured server runs in its own process, driven from another over loopback. Redis is a
