@@ -1,11 +1,14 @@
 /**
- * `npx deno task bench`: the whole benchmark in one run (about seven minutes on two cores).
+ * `npx deno task bench`: the whole benchmark in one run (about 25 minutes on two cores, 13 of
+ * them the realistic sync).
  * Prints the tables and writes bench/results/<time>.json, plus latest.json and latest.md.
  *
  * Each measured server runs in its own process, driven from another over loopback. Redis is a
  * private redis-server without persistence, shared by the intake and its BullMQ baseline.
  *
  * BENCH_QUICK=1 shortens every part, to check the benchmark itself works.
+ * BENCH_ONLY=<part,...> runs only some parts: intake, sync, realistic, limiter, memory, scim,
+ * and realistic-10k (10,000 users at 50 requests/s, about 25 minutes: only when named).
  */
 import { startRedis } from "../test/helpers/redis.ts";
 import { benchIntake } from "./intake.ts";
@@ -14,9 +17,26 @@ import { describeMachine } from "./lib/machine.ts";
 import { markdownTable, table } from "./lib/table.ts";
 import { benchQueuedMemory } from "./memory.ts";
 import { type BenchResults, reportTables } from "./report.ts";
+import { benchScimLookup } from "./scim_lookup.ts";
 import { benchSync } from "./sync.ts";
 
 const QUICK = Deno.env.get("BENCH_QUICK") === "1";
+const PARTS = [
+  "intake",
+  "sync",
+  "realistic",
+  "limiter",
+  "memory",
+  "scim",
+  "realistic-10k",
+] as const;
+const only = Deno.env.get("BENCH_ONLY")?.split(",").map((p) => p.trim()).filter(Boolean);
+for (const p of only ?? []) {
+  if (!(PARTS as readonly string[]).includes(p)) {
+    throw new RangeError(`BENCH_ONLY: unknown part '${p}' (known: ${PARTS.join(", ")})`);
+  }
+}
+const runs = (part: typeof PARTS[number]) => only ? only.includes(part) : part !== "realistic-10k";
 const RESULTS = new URL("./results/", import.meta.url).pathname;
 const log = (line: string) => console.log(line);
 
@@ -30,20 +50,42 @@ log(
 const redis = await startRedis();
 const client = redis.client();
 try {
-  log("\n== intake ==");
-  const intake = await benchIntake({
-    redisUrl: redis.url,
-    redis: client,
-    connections: 10,
-    warmupSec: QUICK ? 1 : 2,
-    durationSec: QUICK ? 2 : 8,
-    log,
-  });
+  const results: BenchResults = { startedAt, totalSeconds: 0, machine };
+  if (runs("intake")) {
+    log("\n== intake ==");
+    results.intake = await benchIntake({
+      redisUrl: redis.url,
+      redis: client,
+      connections: 10,
+      warmupSec: QUICK ? 1 : 2,
+      durationSec: QUICK ? 2 : 8,
+      log,
+    });
+  }
 
-  log("\n== sync ==");
   const sync = [];
-  // 16 jobs at once uses the IONOS budget; 4 is the default, for comparison.
-  for (const workerConcurrency of [16, 4]) {
+  if (runs("sync")) {
+    log("\n== sync, fast profile (20 ms requests) ==");
+    // 16 jobs at once uses the IONOS budget; 4 is the default, for comparison.
+    for (const workerConcurrency of [16, 4]) {
+      sync.push(
+        await benchSync({
+          redisUrl: redis.url,
+          redis: client,
+          users: QUICK ? 100 : 1000,
+          groups: QUICK ? 10 : 50,
+          groupsPerUser: 5,
+          simRatePerSec: 100,
+          serviceRatePerSec: 95,
+          workerConcurrency,
+          timeoutSec: 400,
+          log,
+        }),
+      );
+    }
+  }
+  if (runs("realistic")) {
+    log("\n== sync, realistic profile (median 3 s requests, some FAILED) ==");
     sync.push(
       await benchSync({
         redisUrl: redis.url,
@@ -51,35 +93,69 @@ try {
         users: QUICK ? 100 : 1000,
         groups: QUICK ? 10 : 50,
         groupsPerUser: 5,
-        simRatePerSec: 100,
-        serviceRatePerSec: 95,
-        workerConcurrency,
-        timeoutSec: 400,
+        simRatePerSec: 10,
+        serviceRatePerSec: 10,
+        // Jobs still hold their slot while a request runs (3 s median): 64 slots keep about
+        // 10 writes/s in flight, so the rate limit, not the slots, bounds the run.
+        workerConcurrency: 64,
+        timeoutSec: QUICK ? 600 : 3600,
+        requestTiming: "realistic",
         log,
       }),
     );
   }
+  if (runs("realistic-10k")) {
+    log("\n== sync, realistic profile, 10,000 users ==");
+    // 70,200 calls at least: 50/s lets it finish within 30 minutes (floor 23.5 min). About 5 s
+    // per write (3 s median + polling) at 50/s would need some 250 jobs in flight; 100 is the
+    // most WORKER_CONCURRENCY allows, so the users phase runs a little below the limit.
+    sync.push(
+      await benchSync({
+        redisUrl: redis.url,
+        redis: client,
+        users: 10_000,
+        groups: 100,
+        groupsPerUser: 5,
+        simRatePerSec: 50,
+        serviceRatePerSec: 50,
+        workerConcurrency: 100,
+        timeoutSec: 3600,
+        requestTiming: "realistic",
+        log,
+      }),
+    );
+  }
+  if (sync.length) results.sync = sync;
 
-  log("\n== rate limiter ==");
-  const limiter = await benchLimiter(client, 95, [1, 4, 16], QUICK ? 1 : 4);
+  if (runs("limiter")) {
+    log("\n== rate limiter ==");
+    results.limiter = await benchLimiter(client, 95, [1, 4, 16], QUICK ? 1 : 4);
+  }
 
-  log("\n== intake memory vs queued jobs ==");
-  const queuedMemory = await benchQueuedMemory(
-    redis.url,
-    client,
-    QUICK ? [1_000, 5_000] : [1_000, 10_000, 100_000],
-    log,
-  );
+  if (runs("memory")) {
+    log("\n== intake memory vs queued jobs ==");
+    results.queuedMemory = await benchQueuedMemory(
+      redis.url,
+      client,
+      QUICK ? [1_000, 5_000] : [1_000, 10_000, 100_000],
+      log,
+    );
+  }
 
-  const results: BenchResults = {
-    startedAt,
-    totalSeconds: (performance.now() - started) / 1000,
-    machine,
-    intake,
-    sync,
-    limiter,
-    queuedMemory,
-  };
+  if (runs("scim")) {
+    log("\n== SCIM lookups vs stored users ==");
+    results.scim = await benchScimLookup({
+      redisUrl: redis.url,
+      redis: client,
+      sizes: QUICK ? [1_000, 5_000] : [1_000, 10_000, 100_000],
+      samples: QUICK ? 50 : 300,
+      scanSamples: QUICK ? 3 : 5,
+      concurrentScans: 100,
+      log,
+    });
+  }
+
+  results.totalSeconds = (performance.now() - started) / 1000;
   const tables = reportTables(results);
   for (const t of tables) log(`\n${t.title}\n${table(t.header, t.rows)}`);
 

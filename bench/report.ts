@@ -4,6 +4,7 @@ import type { LimiterRun } from "./limiter.ts";
 import type { Machine } from "./lib/machine.ts";
 import { mib, ms, num } from "./lib/table.ts";
 import type { QueuedPoint } from "./memory.ts";
+import type { ScimLookupResults } from "./scim_lookup.ts";
 import type { SyncResults } from "./sync.ts";
 import type { CallKind } from "./lib/ionos_calls.ts";
 
@@ -11,11 +12,13 @@ export interface BenchResults {
   startedAt: string;
   totalSeconds: number;
   machine: Machine;
-  intake: IntakeResults;
-  /** The same load with different WORKER_CONCURRENCY. */
-  sync: SyncResults[];
-  limiter: LimiterRun[];
-  queuedMemory: QueuedPoint[];
+  /** Each part is absent when BENCH_ONLY left it out. */
+  intake?: IntakeResults;
+  /** The same load with different WORKER_CONCURRENCY and request timing. */
+  sync?: SyncResults[];
+  limiter?: LimiterRun[];
+  queuedMemory?: QueuedPoint[];
+  scim?: ScimLookupResults;
 }
 
 export interface Table {
@@ -140,6 +143,7 @@ const cpuText = (run: IntakeRun) => `intake ${run.cpu.server}, redis ${run.cpu.r
 function syncRows(runs: SyncResults[]): string[][] {
   const row = (name: string, cell: (s: SyncResults) => string) => [name, ...runs.map(cell)];
   return [
+    row("IONOS request timing", (s) => s.profile ?? "fast"),
     row(
       "initial load",
       (s) => `${num(s.users)} users, ${num(s.groups)} groups, ${num(s.memberships)} memberships`,
@@ -154,6 +158,13 @@ function syncRows(runs: SyncResults[]): string[][] {
         s.converged
           ? `${num(s.convergeSeconds, 1)} s`
           : `NO (${num(s.convergeSeconds)} s): ${s.problems.join("; ")}`,
+    ),
+    row(
+      "wall time / floor",
+      (s) =>
+        s.floorSeconds
+          ? `x${num(s.convergeSeconds / s.floorSeconds, 2)} (floor ${num(s.floorSeconds, 1)} s)`
+          : "-",
     ),
     row("events accepted in", (s) => `${num(s.loadSeconds, 1)} s`),
     row("IONOS calls", (s) => num(s.ionosCalls)),
@@ -173,12 +184,14 @@ function syncRows(runs: SyncResults[]): string[][] {
       "achieved IONOS rate",
       (s) => `${num(s.achievedPerSec, 1)}/s = ${num(s.shareOfAllowed * 100)}% of allowed`,
     ),
+    row("polls per write", (s) => num(s.pollsPerWrite ?? 0, 2)),
     row("busiest second", (s) => `${s.maxPerSecond} calls`),
     row("429 answers", (s) => num(s.rateLimited)),
     row("sync jobs run", (s) => `${num(s.syncJobs)} for ${num(s.users + s.groups)} entities`),
     row("failed jobs", (s) => num(s.failedJobs)),
     row("peak RSS intake", (s) => mib(s.memory.intake.peakRss)),
     row("peak RSS worker", (s) => mib(s.memory.worker.peakRss)),
+    row("peak Redis used_memory", (s) => mib(s.memory.redisPeakUsed ?? 0)),
   ];
 }
 
@@ -189,19 +202,38 @@ function callRows(runs: SyncResults[]): string[][] {
     .map((k) => [k, ...runs.map((r) => num(count(r, k)))]);
 }
 
+function scimRows(r: ScimLookupResults): string[][] {
+  const kinds = ["id", "userName", "externalId", "emails.value", "emails[value]", "scan"];
+  const first = r.points[0]!;
+  return r.points.flatMap((p) =>
+    kinds.map((k) => {
+      const v = p.lookups[k]!;
+      const base = p.lookups.id!;
+      return [
+        num(p.users),
+        k === "id" ? "id eq (baseline)" : k === "scan" ? "externalId co (unindexed)" : `${k} eq`,
+        ms(round1(v.p50Ms)),
+        ms(round1(v.p99Ms)),
+        ratio(v.p50Ms, base.p50Ms),
+        ratio(v.p50Ms, first.lookups[k]!.p50Ms),
+      ];
+    })
+  );
+}
+
 export function reportTables(r: BenchResults): Table[] {
   const m = r.machine;
-  return [
-    {
-      title: "Machine",
-      header: ["", ""],
-      rows: [
-        ["CPU", `${m.cpuModel}, nproc ${m.nproc}`],
-        ["memory", `${m.memoryGiB} GiB`],
-        ["runtime", `Deno ${m.deno} (V8 ${m.v8}), Redis ${m.redis}, Linux ${m.kernel}`],
-      ],
-    },
-    {
+  const tables: Table[] = [{
+    title: "Machine",
+    header: ["", ""],
+    rows: [
+      ["CPU", `${m.cpuModel}, nproc ${m.nproc}`],
+      ["memory", `${m.memoryGiB} GiB`],
+      ["runtime", `Deno ${m.deno} (V8 ${m.v8}), Redis ${m.redis}, Linux ${m.kernel}`],
+    ],
+  }];
+  if (r.intake) {
+    tables.push({
       title:
         `Intake: ${r.intake.connections} connections, ${r.intake.durationSec} s per run, ratios to baselines`,
       header: [
@@ -215,23 +247,26 @@ export function reportTables(r: BenchResults): Table[] {
         "ratio",
       ],
       rows: intakeRows(r.intake),
-    },
-    {
+    }, {
       title: "Every intake run and baseline (CPU = busy cores of that process)",
       header: ["run", "throughput", "p50 ms", "p99 ms", "CPU"],
       rows: baselineRows(r.intake),
-    },
-    {
+    });
+  }
+  if (r.sync) {
+    const label = (s: SyncResults) => `${s.profile ?? "fast"}, concurrency ${s.workerConcurrency}`;
+    tables.push({
       title: "Sync: fresh contract, initial load",
-      header: ["", ...r.sync.map((s) => `WORKER_CONCURRENCY=${s.workerConcurrency}`)],
+      header: ["", ...r.sync.map(label)],
       rows: syncRows(r.sync),
-    },
-    {
+    }, {
       title: "Sync: IONOS calls by kind",
-      header: ["kind", ...r.sync.map((s) => `concurrency ${s.workerConcurrency}`)],
+      header: ["kind", ...r.sync.map(label)],
       rows: callRows(r.sync),
-    },
-    {
+    });
+  }
+  if (r.limiter) {
+    tables.push({
       title: "Shared rate limiter alone (RedisRateLimiter.acquire)",
       header: ["configured/s", "callers", "granted/s", "share"],
       rows: r.limiter.map((l) => [
@@ -240,8 +275,10 @@ export function reportTables(r: BenchResults): Table[] {
         num(l.grantedPerSec, 1),
         `${num((100 * l.grantedPerSec) / l.ratePerSec)}%`,
       ]),
-    },
-    {
+    });
+  }
+  if (r.queuedMemory) {
+    tables.push({
       title: "Intake memory vs queued jobs (no worker running)",
       header: ["queued jobs", "intake RSS", "intake peak RSS", "Redis used_memory"],
       rows: r.queuedMemory.map((p) => [
@@ -250,6 +287,28 @@ export function reportTables(r: BenchResults): Table[] {
         mib(p.intakePeakRss),
         mib(p.redisUsedMemory),
       ]),
-    },
-  ];
+    });
+  }
+  if (r.scim) {
+    const c = r.scim.concurrent;
+    tables.push({
+      title: "SCIM lookups: GET /Users?filter=…, sequential, against the intake in its own process",
+      header: ["users", "filter", "p50 ms", "p99 ms", "p50 vs id eq", "p50 vs smallest size"],
+      rows: scimRows(r.scim),
+    }, {
+      title: "SCIM: concurrent unindexed filters",
+      header: ["", ""],
+      rows: [
+        ["load", `${c.filters} filters at once, ${num(c.users)} users stored`],
+        ["answered in", `${num(c.seconds, 1)} s`],
+        [
+          "intake RSS",
+          `${mib(c.intakeRssBefore)} before (peak so far ${
+            mib(c.intakePeakRssBefore ?? 0)
+          }), peak ${mib(c.intakePeakRss)}`,
+        ],
+      ],
+    });
+  }
+  return tables;
 }

@@ -6,7 +6,12 @@
  */
 import type { Redis } from "ioredis";
 import { createSyncQueue } from "../src/queue/sync_queue.ts";
-import { startIonosSimulator } from "../src/simulator/mod.ts";
+import {
+  type RequestTiming,
+  startIonosSimulator,
+  TIMING_PROFILES,
+  type TimingProfile,
+} from "../src/simulator/mod.ts";
 import {
   batches,
   convergenceProblems,
@@ -30,6 +35,8 @@ export interface SyncOptions {
   serviceRatePerSec: number;
   workerConcurrency: number;
   timeoutSec: number;
+  /** How long IONOS requests take in the simulator. @default "fast" (20 ms) */
+  requestTiming?: TimingProfile;
   log: (line: string) => void;
 }
 
@@ -41,6 +48,8 @@ export interface ProcessPeak {
 }
 
 export interface SyncResults {
+  /** The simulator's request-timing profile. */
+  profile: TimingProfile;
   users: number;
   groups: number;
   memberships: number;
@@ -62,12 +71,30 @@ export interface SyncResults {
   shareOfAllowed: number;
   /** Changes the load asks for: one create per user and group, one add per membership. */
   changes: number;
-  /** The fewest calls for those changes: each write, one poll per write, one lookup each. */
+  /**
+   * The fewest calls for those changes: each write and one lookup per entity. Polls count 0: one
+   * request listing per interval confirms every write in flight (src/ionos/request_tracker.ts).
+   */
   minimumCalls: { writes: number; polls: number; reads: number; total: number };
+  /** Fewest calls / rate limit + one median request duration. */
+  floorSeconds: number;
+  /** Status GETs and request listings per write. */
+  pollsPerWrite: number;
   syncJobs: number;
   failedJobs: number;
-  memory: { intake: ProcessPeak; worker: ProcessPeak };
+  memory: { intake: ProcessPeak; worker: ProcessPeak; redisPeakUsed: number };
 }
+
+/** The median of a timing's duration, for the floor. */
+function medianMs(t: RequestTiming): number {
+  const d = t.duration;
+  if (d.kind === "fixed") return d.ms;
+  if (d.kind === "uniform") return (d.minMs + d.maxMs) / 2;
+  return d.medianMs;
+}
+
+const usedMemory = async (redis: Redis) =>
+  Number(/used_memory:(\d+)/.exec(await redis.info("memory"))?.[1] ?? 0);
 
 /** User i belongs to groups (i + k * groups / groupsPerUser) mod groups, k < groupsPerUser. */
 export function benchDirectory(users: number, groups: number, groupsPerUser: number): Directory {
@@ -98,10 +125,12 @@ export async function benchSync(o: SyncOptions): Promise<SyncResults> {
   await o.redis.flushall();
   const dir = benchDirectory(o.users, o.groups, o.groupsPerUser);
   const memberships = dir.groups.reduce((n, g) => n + g.members.length, 0);
+  const profile = o.requestTiming ?? "fast";
   const sim = await startIonosSimulator({
     rateLimitPerSecond: o.simRatePerSec,
     seed: 1,
     maxCallLog: 2_000_000,
+    requestTiming: profile,
   });
   const api = await spawnService("api", {
     env: { REDIS_URL: o.redisUrl, EVENTS_TOKEN },
@@ -117,16 +146,22 @@ export async function benchSync(o: SyncOptions): Promise<SyncResults> {
     },
   });
   const queue = createSyncQueue(o.redis);
-  const peaks = { intake: 0, worker: 0 };
+  const peaks = { intake: 0, worker: 0, redis: await usedMemory(o.redis) };
+  let ticks = 0;
   const sampler = setInterval(() => {
     peaks.intake = Math.max(peaks.intake, api.memory()?.rss ?? 0);
     peaks.worker = Math.max(peaks.worker, worker.memory()?.rss ?? 0);
+    // Redis once a second: INFO is cheap, but not free for the Redis being measured.
+    if (ticks++ % 5 === 0) {
+      usedMemory(o.redis).then((m) => peaks.redis = Math.max(peaks.redis, m), () => {});
+    }
   }, 200);
 
   try {
     o.log(
       `${o.users} users, ${o.groups} groups, ${memberships} memberships; IONOS limit ` +
-        `${o.simRatePerSec}/s, workers ${o.serviceRatePerSec}/s, concurrency ${o.workerConcurrency}`,
+        `${o.simRatePerSec}/s, workers ${o.serviceRatePerSec}/s, concurrency ${o.workerConcurrency}, ` +
+        `${profile} requests`,
     );
     const t0 = performance.now();
     for (const body of loadBodies(dir)) {
@@ -170,7 +205,13 @@ export async function benchSync(o: SyncOptions): Promise<SyncResults> {
     const reads = o.users + o.groups;
     const jobCounts = await queue.getJobCounts("completed", "failed");
     const achievedPerSec = calls.total / convergeSeconds;
+    const minimum = writes + reads;
+    const floorSeconds = minimum / o.simRatePerSec + medianMs(TIMING_PROFILES[profile]) / 1000;
+    const polls = (calls.byKind["request poll"] ?? 0) + (calls.byKind["request listing"] ?? 0);
     return {
+      profile,
+      floorSeconds,
+      pollsPerWrite: polls / writes,
       users: o.users,
       groups: o.groups,
       memberships,
@@ -190,12 +231,13 @@ export async function benchSync(o: SyncOptions): Promise<SyncResults> {
       achievedPerSec,
       shareOfAllowed: achievedPerSec / o.simRatePerSec,
       changes: writes,
-      minimumCalls: { writes, polls: writes, reads, total: 2 * writes + reads },
+      minimumCalls: { writes, polls: 0, reads, total: minimum },
       syncJobs: jobCounts.completed ?? 0,
       failedJobs: jobCounts.failed ?? 0,
       memory: {
         intake: { peakRss: api.memory()?.peakRss ?? 0, maxSampledRss: peaks.intake },
         worker: { peakRss: worker.memory()?.peakRss ?? 0, maxSampledRss: peaks.worker },
+        redisPeakUsed: peaks.redis,
       },
     };
   } finally {

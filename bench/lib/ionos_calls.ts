@@ -12,6 +12,7 @@ export type CallKind =
   | "update"
   | "delete"
   | "request poll"
+  | "request listing"
   | "user lookup by email"
   | "group listing"
   | "group read"
@@ -28,6 +29,7 @@ const RULES: [CallKind, string, RegExp][] = [
   ["update", "PUT", /\/um\//],
   ["delete", "DELETE", /\/um\//],
   ["request poll", "GET", new RegExp(`/requests/${ID}/status$`)],
+  ["request listing", "GET", /\/requests$/],
   ["user lookup by email", "GET", /\/um\/users$/],
   ["group listing", "GET", /\/um\/groups$/],
   ["member listing", "GET", new RegExp(`/um/groups/${ID}/users$`)],

@@ -9,16 +9,17 @@
  *   exponential backoff and full jitter. POST is not retried: the write may have been applied and
  *   only the answer lost, so the retryable error goes up to the job layer, which looks up first.
  * - Every write waits for its request (`Location`) to reach DONE, as all official IONOS tools do.
+ *   A request that ends FAILED was not applied: the write is sent again, a bounded number of times.
  */
 import { type Logger, silentLogger } from "../log.ts";
-import {
-  IonosApiError,
-  IonosError,
-  IonosNetworkError,
-  IonosRequestFailedError,
-  IonosRequestTimeoutError,
-} from "./errors.ts";
+import { IonosApiError, IonosError, IonosNetworkError, IonosRequestFailedError } from "./errors.ts";
 import { LocalRateLimiter, type RateLimiter } from "./rate_limiter.ts";
+import {
+  type IonosRequestItem,
+  type RequestListQuery,
+  type RequestStatusSource,
+  RequestTracker,
+} from "./request_tracker.ts";
 import { backoffDelay, parseRetryAfter, sleep } from "./retry.ts";
 import {
   IONOS_PRIVILEGES,
@@ -67,10 +68,28 @@ export interface IonosClientOptions {
   maxDelayMs?: number;
   /** Per HTTP request. @default 30_000 */
   timeoutMs?: number;
-  /** First wait before polling a request status; grows to 2 s. @default 250 */
+  /** First wait before polling a request; grows to `requestPollMaxIntervalMs`. @default 250 */
   requestPollIntervalMs?: number;
+  /** Longest wait between two polls of one request. @default 2000 */
+  requestPollMaxIntervalMs?: number;
+  /**
+   * Share of the rate limit polling may take: polls are spaced at least
+   * `1 / (share × requestsPerSecond)` apart, whatever the number of requests in flight (one
+   * listing covers them all, see `RequestTracker`). @default 0.05
+   */
+  requestPollBudgetShare?: number;
+  /**
+   * Watches in-flight requests; share one per process. @default one of its own, polling
+   * through this client
+   */
+  requestTracker?: RequestTracker;
   /** How long to wait for a request to reach DONE. @default 300_000 */
   requestTimeoutMs?: number;
+  /**
+   * Times a write is sent in all while its request ends FAILED (not applied, so sending it
+   * again is safe). 1 leaves every FAILED to the job layer. @default 3
+   */
+  failedRequestAttempts?: number;
   /** @default globalThis.fetch */
   fetch?: typeof fetch;
   /** @default silentLogger */
@@ -105,7 +124,6 @@ interface Answer {
 
 /** A `Retry-After` longer than this is left to the job layer instead of sleeping in the call. */
 const MAX_IN_CALL_WAIT_MS = 60_000;
-const MAX_POLL_INTERVAL_MS = 2_000;
 const PAGE_SIZE = 100;
 
 /**
@@ -123,7 +141,7 @@ const PAGE_SIZE = 100;
  *     password, administrator: false, forceSecAuth: false, active: true });
  * await ionos.addGroupMember(groupId, user.id);
  */
-export class IonosClient {
+export class IonosClient implements RequestStatusSource {
   readonly #baseUrl: string;
   readonly #headers: Record<string, string>;
   readonly #secrets: string[];
@@ -132,8 +150,8 @@ export class IonosClient {
   readonly #baseDelayMs: number;
   readonly #maxDelayMs: number;
   readonly #timeoutMs: number;
-  readonly #pollMs: number;
-  readonly #requestTimeoutMs: number;
+  readonly #tracker: RequestTracker;
+  readonly #failedAttempts: number;
   readonly #fetch: typeof fetch;
   readonly #log: Logger;
   readonly #onCall: IonosClientOptions["onCall"];
@@ -151,7 +169,10 @@ export class IonosClient {
       maxDelayMs = 10_000,
       timeoutMs = 30_000,
       requestPollIntervalMs = 250,
+      requestPollMaxIntervalMs = 2000,
+      requestPollBudgetShare = 0.05,
       requestTimeoutMs = 300_000,
+      failedRequestAttempts = 3,
       fetch: fetchFn = globalThis.fetch,
       logger = silentLogger,
     } = options;
@@ -163,6 +184,12 @@ export class IonosClient {
         `Cannot create IonosClient as 'maxAttempts' must be a positive integer: current value is ${maxAttempts}`,
       );
     }
+    if (!Number.isInteger(failedRequestAttempts) || failedRequestAttempts < 1) {
+      throw new RangeError(
+        `Cannot create IonosClient as 'failedRequestAttempts' must be a positive integer: current value is ${failedRequestAttempts}`,
+      );
+    }
+    this.#failedAttempts = failedRequestAttempts;
     this.#baseUrl = baseUrl.replace(/\/+$/, "");
     const basic = "token" in auth ? "" : base64(`${auth.username}:${auth.password}`);
     // The encoded Basic value is as secret as the password: scrub both.
@@ -177,8 +204,23 @@ export class IonosClient {
     this.#baseDelayMs = baseDelayMs;
     this.#maxDelayMs = maxDelayMs;
     this.#timeoutMs = timeoutMs;
-    this.#pollMs = requestPollIntervalMs;
-    this.#requestTimeoutMs = requestTimeoutMs;
+    if (!(requestPollBudgetShare > 0 && requestPollBudgetShare <= 1)) {
+      throw new RangeError(
+        `Cannot create IonosClient as 'requestPollBudgetShare' must be in (0, 1]: current value is ${requestPollBudgetShare}`,
+      );
+    }
+    this.#tracker = options.requestTracker ?? new RequestTracker({
+      source: this,
+      firstPollMs: requestPollIntervalMs,
+      maxPollMs: requestPollMaxIntervalMs,
+      // Read before each poll: the limiter may learn a lower contract limit meanwhile.
+      minPollGapMs: () => {
+        const rps = rateLimiter.requestsPerSecond ?? Infinity;
+        return Number.isFinite(rps) ? 1000 / (requestPollBudgetShare * rps) : 0;
+      },
+      timeoutMs: requestTimeoutMs,
+      logger,
+    });
     this.#fetch = fetchFn;
     this.#log = logger;
     this.#onCall = options.onCall;
@@ -344,16 +386,17 @@ export class IonosClient {
   // ---- requests ----
 
   /**
-   * Polls a request status until DONE, waiting `requestPollIntervalMs` first and growing to 2 s.
-   * Only the request id is taken from `location`; the URL is rebuilt from `baseUrl`, so the
-   * credentials never go to a host named in a response header.
+   * Waits until a request is DONE, through the request tracker: one listing per interval covers
+   * every request in flight. Only the request id is taken from `location`; URLs are rebuilt from
+   * `baseUrl`, so the credentials never go to a host named in a response header.
    *
    * @param location The `Location` header of a 202 answer, or a request id.
+   * @param serverDate The `Date` header of that answer, to bound the listing by creation time.
    * @throws {IonosRequestFailedError} status FAILED.
    * @throws {IonosRequestTimeoutError} not DONE within `requestTimeoutMs`.
    */
-  async waitForRequest(location: string): Promise<IonosRequestStatus> {
-    return await this.#waitForRequest(location, []);
+  async waitForRequest(location: string, serverDate?: string | null): Promise<IonosRequestStatus> {
+    return await this.#waitForRequest(location, [], serverDate);
   }
 
   /**
@@ -361,31 +404,47 @@ export class IonosClient {
    * echo the request body (seen with IONOS answers that quote the rejected properties), so its
    * message is scrubbed of them, like every other error of that write.
    */
-  async #waitForRequest(location: string, secrets: string[]): Promise<IonosRequestStatus> {
+  async #waitForRequest(
+    location: string,
+    secrets: string[],
+    serverDate?: string | null,
+  ): Promise<IonosRequestStatus> {
     const id = location.match(/\/requests\/([^/?#]+)/)?.[1] ?? location;
-    const started = Date.now();
-    let interval = this.#pollMs;
-    let last: string | undefined;
-    for (;;) {
-      const remaining = this.#requestTimeoutMs - (Date.now() - started);
-      if (remaining <= 0) throw new IonosRequestTimeoutError(id, Date.now() - started, last);
-      await sleep(Math.min(interval, remaining));
-      interval = Math.min(MAX_POLL_INTERVAL_MS, Math.ceil(interval * 1.5));
-      const res = await this.#send({
-        method: "GET",
-        route: "/requests/{id}/status",
-        params: { id },
-      });
-      const status = res.body as IonosRequestStatus;
-      last = status?.metadata?.status;
-      if (last === "DONE") return status;
-      if (last === "FAILED") {
-        throw new IonosRequestFailedError(
-          id,
-          this.#scrub(status.metadata.message ?? "no message", secrets),
-        );
-      }
+    const status = await this.#tracker.wait(id, { serverDate: serverDate ?? null });
+    if (status.metadata.status === "FAILED") {
+      throw new IonosRequestFailedError(
+        id,
+        this.#scrub(status.metadata.message ?? "no message", secrets),
+      );
     }
+    return status;
+  }
+
+  /** One request's status (`GET /requests/{id}/status`). */
+  async getRequestStatus(id: string): Promise<IonosRequestStatus> {
+    const res = await this.#send({ method: "GET", route: "/requests/{id}/status", params: { id } });
+    return res.body as IonosRequestStatus;
+  }
+
+  /**
+   * One page of the contract's requests created after `query.createdAfter`, newest first, each
+   * with its status inline (depth 2).
+   */
+  async listRequests(query: RequestListQuery): Promise<IonosRequestItem[]> {
+    const res = await this.#send({
+      method: "GET",
+      route: "/requests",
+      query: {
+        depth: 2,
+        "filter.createdAfter": query.createdAfter,
+        offset: query.offset,
+        limit: query.limit,
+      },
+    });
+    // Items may carry the bodies of other writes (a new user's password among them): only ids and
+    // states are read, and the listing is never logged.
+    const items = (res.body as { items?: unknown } | undefined)?.items;
+    return Array.isArray(items) ? items as IonosRequestItem[] : [];
   }
 
   // ---- plumbing ----
@@ -437,14 +496,36 @@ export class IonosClient {
     }
   }
 
-  /** Sends a write and waits for its request, if IONOS named one. */
+  /**
+   * Sends a write and waits for its request, if IONOS named one. A request that ends FAILED was
+   * not applied, so the write is sent again (also a POST: unlike a lost answer, the outcome is
+   * known), up to `failedRequestAttempts` in all; then the FAILED error goes up to the job.
+   */
   async #write(call: Call): Promise<Answer> {
-    const res = await this.#send(call);
-    if (res.status === 404) return res; // only reached with allow404: already gone
-    const location = res.headers.get("location");
-    if (location) await this.#waitForRequest(location, call.secrets ?? []);
-    else this.#log.warn("ionos write without Location", { method: call.method, route: call.route });
-    return res;
+    for (let attempt = 1;; attempt++) {
+      const res = await this.#send(call);
+      if (res.status === 404) return res; // only reached with allow404: already gone
+      const location = res.headers.get("location");
+      if (!location) {
+        this.#log.warn("ionos write without Location", { method: call.method, route: call.route });
+        return res;
+      }
+      try {
+        await this.#waitForRequest(location, call.secrets ?? [], res.headers.get("date"));
+        return res;
+      } catch (error) {
+        if (!(error instanceof IonosRequestFailedError) || attempt >= this.#failedAttempts) {
+          throw error;
+        }
+        this.#log.warn("ionos request failed; sending the write again", {
+          method: call.method,
+          route: call.route,
+          attempt,
+          error: error.message,
+        });
+        this.#onRetry?.({ method: call.method, route: call.route, attempt, delayMs: 0, error });
+      }
+    }
   }
 
   /** One logical call: rate limit, retries, error mapping. */
@@ -558,11 +639,15 @@ export class IonosClient {
     });
   }
 
-  /** `X-RateLimit-Remaining` near zero: pause everyone for about one slot of the stated limit. */
+  /**
+   * Every answer states the contract's limit: the limiter learns it (the configured rate is only
+   * an upper bound). `X-RateLimit-Remaining` near zero: pause everyone for about one slot.
+   */
   async #slowDownIfLow(headers: Headers): Promise<void> {
+    const perMinute = Number(headers.get("x-ratelimit-limit") ?? NaN);
+    if (perMinute > 0) this.#limiter.observe?.({ perMinute });
     const remaining = Number(headers.get("x-ratelimit-remaining") ?? NaN);
     if (!(remaining <= 1)) return;
-    const perMinute = Number(headers.get("x-ratelimit-limit") ?? NaN);
     const ms = perMinute > 0 ? Math.min(5000, Math.max(200, Math.ceil(60_000 / perMinute))) : 1000;
     await this.#limiter.pause(ms);
   }

@@ -73,14 +73,18 @@ export class IonosNetworkError extends IonosError {
   }
 }
 
-/** IONOS accepted a write but the request ended FAILED; repeating it as is would fail again. */
+/**
+ * IONOS accepted a write but the request ended FAILED, so the write was not applied. Retryable:
+ * the reason is not published and is often on IONOS's side (issue 9 asks for FAILED writes to
+ * be retried); the job's attempt limit still ends one that fails every time.
+ */
 export class IonosRequestFailedError extends IonosError {
   override name = "IonosRequestFailedError";
   readonly requestId: string;
   readonly statusMessage: string;
 
   constructor(requestId: string, statusMessage: string) {
-    super(`IONOS request ${requestId} FAILED: ${statusMessage}`, { retryable: false });
+    super(`IONOS request ${requestId} FAILED: ${statusMessage}`, { retryable: true });
     this.requestId = requestId;
     this.statusMessage = statusMessage;
   }

@@ -6,16 +6,39 @@
  * `RedisRateLimiter` keeps it in Redis. Both limiters use GCRA (a token bucket stored as one
  * "theoretical arrival time"): over any 1-second window at most `requestsPerSecond + burst`
  * calls pass, and `pause(ms)` stops everyone, as a 429 asks.
+ *
+ * The configured rate (IONOS_RATE_LIMIT_RPS) is an upper bound: every IONOS answer states the
+ * contract's limit in `X-RateLimit-Limit` (average requests per minute, ionos-facts.md), and
+ * `observe()` lowers the rate to it, so a contract with a smaller limit than configured is not
+ * driven into 429s.
  */
 import type { Redis } from "ioredis";
 import { LuaScript } from "../store/lua_script.ts";
 import { sleep } from "./retry.ts";
+
+/** What an IONOS answer says about the limit (`X-RateLimit-*` headers). */
+export interface ObservedLimit {
+  /** `X-RateLimit-Limit`: average requests per minute the contract allows. */
+  perMinute: number;
+}
 
 /** A shared call budget. `acquire()` resolves when one call may be made. */
 export interface RateLimiter {
   acquire(): Promise<void>;
   /** Makes every `acquire()` sharing this limiter wait at least `ms` from now. */
   pause(ms: number): Promise<void>;
+  /**
+   * Learns the contract's limit from an answer; the rate used is the smaller of it and the
+   * configured one. Never throws and never waits: it is called on every answer.
+   */
+  observe?(limit: ObservedLimit): void;
+  /** Calls per second this limiter allows now (configured, or learned if lower). */
+  readonly requestsPerSecond?: number;
+}
+
+/** The interval in ms between calls for a limit of `perMinute`; undefined if unusable. */
+function learnedInterval(perMinute: number): number | undefined {
+  return Number.isFinite(perMinute) && perMinute > 0 ? 60_000 / perMinute : undefined;
 }
 
 export interface RateLimiterOptions {
@@ -66,13 +89,25 @@ export async function rateLimiterKey(
  * `requestsPerSecond: Infinity` gives a limiter that only honours `pause()`.
  */
 export class LocalRateLimiter implements RateLimiter {
-  readonly #interval: number;
+  readonly #configured: number;
+  #interval: number;
   readonly #burst: number;
   #tat = 0;
   #pausedUntil = 0;
 
   constructor(options: RateLimiterOptions) {
-    [this.#interval, this.#burst] = validate(options, true);
+    [this.#configured, this.#burst] = validate(options, true);
+    this.#interval = this.#configured;
+  }
+
+  /** Calls per second allowed now: the configured rate, or the learned limit if lower. */
+  get requestsPerSecond(): number {
+    return this.#interval === 0 ? Infinity : 1000 / this.#interval;
+  }
+
+  observe(limit: ObservedLimit): void {
+    const learned = learnedInterval(limit.perMinute);
+    if (learned !== undefined) this.#interval = Math.max(this.#configured, learned);
   }
 
   async acquire(): Promise<void> {
@@ -108,7 +143,9 @@ local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 `;
 
 /**
- * KEYS: tat, pausedUntil. ARGV: interval ms, burst.
+ * KEYS: tat, pausedUntil, learned limit per minute. ARGV: interval ms, burst.
+ * The interval used is the longer of ARGV's and the learned limit's, so every process sharing
+ * the key follows a limit any one of them learned.
  * Returns {1, ms}: a slot is reserved, go after ms (0: at once); or {0, ms}: everyone is paused,
  * ask again after ms. Reserving (instead of "come back later") means no slot is lost to callers
  * that wake a little late, so the budget is used to the full.
@@ -117,6 +154,8 @@ const ACQUIRE_LUA = new LuaScript(`${CLOCK}
 local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
 if paused > now then return {0, math.ceil(paused - now)} end
 local interval = tonumber(ARGV[1])
+local learned = tonumber(redis.call('GET', KEYS[3]) or '0')
+if learned and learned > 0 and 60000 / learned > interval then interval = 60000 / learned end
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < now then tat = now end
 local nextTat = tat + interval
@@ -125,6 +164,11 @@ redis.call('SET', KEYS[1], string.format('%.3f', nextTat), 'PX', math.ceil(nextT
 if allowAt > now then return {1, math.ceil(allowAt - now)} end
 return {1, 0}
 `);
+
+/** How long a learned limit is kept without being seen again. */
+const LEARNED_TTL_MS = 10 * 60_000;
+/** A learned limit is written again at most this often (on change: at once). */
+const RELEARN_EVERY_MS = 60_000;
 
 /** KEYS: pausedUntil. ARGV: ms. Only ever extends a pause. */
 const PAUSE_LUA = new LuaScript(`${CLOCK}
@@ -153,15 +197,39 @@ export interface RedisRateLimiterOptions extends RateLimiterOptions {
  */
 export class RedisRateLimiter implements RateLimiter {
   readonly #redis: Redis;
-  readonly #keys: [string, string];
+  readonly #keys: [string, string, string];
   readonly #interval: number;
   readonly #burst: number;
+  #lastLearned = { perMinute: 0, at: 0 };
+
+  /** The configured rate, or the limit this process learned if lower. */
+  get requestsPerSecond(): number {
+    const learned = this.#lastLearned.perMinute / 60;
+    const configured = 1000 / this.#interval;
+    return learned > 0 ? Math.min(configured, learned) : configured;
+  }
 
   constructor(options: RedisRateLimiterOptions) {
     [this.#interval, this.#burst] = validate(options, false);
     this.#redis = options.redis;
-    // Hash tag keeps both keys in one Redis Cluster slot, as one script touches both.
-    this.#keys = [`{${options.key}}:tat`, `{${options.key}}:paused`];
+    // Hash tag keeps the keys in one Redis Cluster slot, as one script touches them all.
+    this.#keys = [`{${options.key}}:tat`, `{${options.key}}:paused`, `{${options.key}}:limit`];
+  }
+
+  /**
+   * Stores the learned limit in Redis for every process on the key; written on change and once
+   * a minute, not on every answer.
+   */
+  observe(limit: ObservedLimit): void {
+    if (learnedInterval(limit.perMinute) === undefined) return;
+    const now = Date.now();
+    const last = this.#lastLearned;
+    if (last.perMinute === limit.perMinute && now - last.at < RELEARN_EVERY_MS) return;
+    this.#lastLearned = { perMinute: limit.perMinute, at: now };
+    this.#redis.set(this.#keys[2], String(limit.perMinute), "PX", LEARNED_TTL_MS)
+      .catch(() => {
+        this.#lastLearned = { perMinute: 0, at: 0 }; // try again with the next answer
+      });
   }
 
   async acquire(): Promise<void> {

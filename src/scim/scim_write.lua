@@ -1,6 +1,7 @@
 -- Writes SCIM resources and journals their sync events, atomically.
 -- ARGV[1] key prefix ("<prefix>:scim"), ARGV[2] JSON {writes = [...], events = [[id, json], ...]}
--- Each write: {type, id, expect, version, doc (absent = delete), oldUnique, newUnique}.
+-- Each write: {type, id, expect, version, doc (absent = delete), oldUnique, newUnique,
+-- ixDel, ixAdd (lookup-index members to remove and add, see lookup_index.ts)}.
 -- `expect` is the version the caller read (0 = must not exist). Every check runs before any
 -- change, so a refused call changes nothing.
 -- Returns JSON {ok = true} or {ok = false, reason = "conflict" | "uniqueness", type, id}.
@@ -25,6 +26,9 @@ end
 
 for _, w in ipairs(writes) do
   local uniq = prefix .. ':uniq:' .. w.type
+  local ix = prefix .. ':ix:' .. w.type
+  for _, m in ipairs(w.ixDel or {}) do redis.call('ZREM', ix, m) end
+  for _, m in ipairs(w.ixAdd or {}) do redis.call('ZADD', ix, 0, m) end
   if w.oldUnique and w.oldUnique ~= w.newUnique then redis.call('HDEL', uniq, w.oldUnique) end
   if w.doc then
     redis.call('HSET', resKey(w), 'v', w.version, 'doc', w.doc)

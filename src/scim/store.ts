@@ -7,6 +7,8 @@
  * - `idx:<User|Group>`       sorted set, score = creation sequence (`seq:<User|Group>`): list
  *                            order is creation order, stable across pages
  * - `uniq:<User|Group>`      hash lower-cased userName / displayName -> id
+ * - `ix:<User|Group>`        sorted set, the lookup index of externalId and emails.value (see
+ *                            ./lookup_index.ts); `ixready:<User|Group>` says it is complete
  * - `pending`                hash event id -> SyncEvent JSON, written with the resource and
  *                            cleared once `ingestEvents` took it (see `ScimWriter`)
  */
@@ -15,6 +17,7 @@ import type { SyncEvent } from "../events/event.ts";
 import type { Attributes } from "./normalize.ts";
 import type { ResourceTypeName } from "./schema.ts";
 import { LuaScript } from "../store/lua_script.ts";
+import { idOfMember, type IndexedEquality, indexMembers, indexRange } from "./lookup_index.ts";
 
 const WRITE_SCRIPT = new LuaScript(
   await Deno.readTextFile(new URL("./scim_write.lua", import.meta.url)),
@@ -48,6 +51,11 @@ export interface ResourceWrite {
   /** The uniqueness key before / after the change (lower-cased userName or displayName). */
   oldUnique?: string;
   newUnique?: string;
+  /**
+   * The document read at version `expect`; required when `expect` > 0, so the lookup index
+   * loses the old values. The version check makes sure it is still the stored one.
+   */
+  before?: StoredDoc;
 }
 
 export type CommitResult =
@@ -68,6 +76,7 @@ export const uniqueKey = (name: string) => name.trim().toLowerCase();
 export class ScimStore {
   readonly #redis: Redis;
   readonly #prefix: string;
+  readonly #indexReady = new Set<ResourceTypeName>();
 
   /** @param options.prefix the sync key prefix. @default "sync" */
   constructor(redis: Redis, options: { prefix?: string } = {}) {
@@ -142,6 +151,7 @@ export class ScimStore {
         type: w.type,
         id: w.id,
         expect: w.expect,
+        ...indexChange(w),
         ...(w.doc ? { doc: JSON.stringify(w.doc), version: String(w.expect + 1) } : {}),
         ...(w.oldUnique !== undefined ? { oldUnique: w.oldUnique } : {}),
         ...(w.newUnique !== undefined ? { newUnique: w.newUnique } : {}),
@@ -150,6 +160,65 @@ export class ScimStore {
     };
     const raw = await WRITE_SCRIPT.run(this.#redis, [], [this.#prefix, JSON.stringify(payload)]);
     return JSON.parse(raw as string) as CommitResult;
+  }
+
+  /** Ids whose indexed attribute holds the value, in list order (creation order). */
+  async idsByIndex(type: ResourceTypeName, eq: IndexedEquality): Promise<string[]> {
+    await this.#ensureIndex(type);
+    const [min, max] = indexRange(eq);
+    const ids = (await this.#redis.zrangebylex(`${this.#prefix}:ix:${type}`, min, max))
+      .map(idOfMember);
+    if (ids.length < 2) return ids;
+    const pipeline = this.#redis.pipeline();
+    for (const id of ids) pipeline.zscore(`${this.#prefix}:idx:${type}`, id);
+    const scores = ((await pipeline.exec()) ?? []).map(([, v]) => Number(v ?? Infinity));
+    return ids.map((id, i) => ({ id, s: scores[i]! })).sort((a, b) => a.s - b.s).map((x) => x.id);
+  }
+
+  /**
+   * Every resource of a type in list order, `pageSize` at a time: memory holds one page, not
+   * the store. A cursor on the creation sequence keeps the walk stable while others write.
+   */
+  async *scan(type: ResourceTypeName, pageSize = 100): AsyncGenerator<StoredResource[]> {
+    const key = `${this.#prefix}:idx:${type}`;
+    for (let after = "-inf";;) {
+      const flat = await this.#redis.zrangebyscore(
+        key,
+        after,
+        "+inf",
+        "WITHSCORES",
+        "LIMIT",
+        0,
+        pageSize,
+      );
+      if (flat.length === 0) return;
+      const ids = flat.filter((_, i) => i % 2 === 0);
+      after = `(${flat.at(-1)}`;
+      yield await this.getMany(type, ids);
+      if (ids.length < pageSize) return;
+    }
+  }
+
+  /**
+   * Builds the lookup index once for resources stored before it existed. Writes racing the
+   * build can leave a stale member, never miss one: lookups re-check every hit with the filter.
+   */
+  async #ensureIndex(type: ResourceTypeName): Promise<void> {
+    if (this.#indexReady.has(type)) return;
+    const ready = `${this.#prefix}:ixready:${type}`;
+    if (!(await this.#redis.exists(ready))) {
+      for await (const page of this.scan(type)) {
+        const members = page.flatMap((r) => indexMembers(type, r.doc));
+        if (members.length) {
+          await this.#redis.zadd(
+            `${this.#prefix}:ix:${type}`,
+            ...members.flatMap((m) => [0, m]),
+          );
+        }
+      }
+      await this.#redis.set(ready, "1");
+    }
+    this.#indexReady.add(type);
   }
 
   /** Journaled events whose ingest did not finish (the process died, or Redis went away). */
@@ -162,4 +231,19 @@ export class ScimStore {
   async clearPending(eventIds: string[]): Promise<void> {
     if (eventIds.length) await this.#redis.hdel(`${this.#prefix}:pending`, ...eventIds);
   }
+}
+
+/**
+ * Index members a write removes and adds.
+ * @throws {TypeError} for an update or delete without `before` (the index would go stale).
+ */
+function indexChange(w: ResourceWrite): { ixDel?: string[]; ixAdd?: string[] } {
+  if (w.expect > 0 && !w.before) {
+    throw new TypeError(`Cannot commit ${w.type} ${w.id}: 'before' is required for an update`);
+  }
+  const old = w.before ? indexMembers(w.type, w.before) : [];
+  const now = w.doc ? indexMembers(w.type, w.doc) : [];
+  const ixDel = old.filter((m) => !now.includes(m));
+  const ixAdd = now.filter((m) => !old.includes(m));
+  return { ...(ixDel.length ? { ixDel } : {}), ...(ixAdd.length ? { ixAdd } : {}) };
 }

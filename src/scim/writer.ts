@@ -161,6 +161,7 @@ export class ScimWriter {
         id,
         expect: current.version,
         oldUnique: uniqueKey(current.doc[type.uniqueAttr] as string),
+        before: current.doc,
       }];
       if (type.name === "Group") return { writes, events: [groupDeletedEvent(id, time)] };
       const events = [userDeletedEvent(id, time)];
@@ -173,7 +174,7 @@ export class ScimWriter {
           ...(members.length ? { members } : {}),
           meta: { ...group.doc.meta, lastModified: t, version: etagOf(group.version + 1) },
         };
-        writes.push({ type: "Group", id: doc.id, expect: group.version, doc });
+        writes.push({ type: "Group", id: doc.id, expect: group.version, doc, before: group.doc });
         events.push(membersRemovedEvent(doc.id, id, t));
       }
       return { writes, events };
@@ -220,6 +221,7 @@ export class ScimWriter {
           doc,
           oldUnique: uniqueKey(current.doc[type.uniqueAttr] as string),
           newUnique: uniqueKey(attrs[type.uniqueAttr] as string),
+          before: current.doc,
         }],
         events: eventsFor(current.doc, doc),
         result: { doc, version },

@@ -8,10 +8,12 @@ import { authScheme, isAuthorized } from "./auth.ts";
 import { type CallRecord, CallRecorder, type SimulatorStats } from "./calls.ts";
 import { IonosApiError, ionosErrorResponse } from "./errors.ts";
 import { type FaultKind, faultMatches, type Faults, rollFault, validateFaults } from "./faults.ts";
+import { type RequestTiming, resolveTiming, type TimingProfile } from "./duration.ts";
 import { resolveOptions, type SimulatorOptions } from "./options.ts";
 import { createRandom, type Random } from "./random.ts";
 import { TokenBucket } from "./rate_limit.ts";
 import { RequestTracker } from "./requests.ts";
+import { registerRequestRoutes } from "./requests_routes.ts";
 import { SimState } from "./state.ts";
 import { API_BASE, registerUmRoutes } from "./um_routes.ts";
 
@@ -32,9 +34,16 @@ export interface IonosSimulator {
    * @throws {TypeError | RangeError} for invalid faults.
    */
   setFaults(faults: Faults): void;
+  /** Request duration and failure share in force for new requests (a copy). */
+  readonly timing: RequestTiming;
+  /**
+   * Sets the timing of requests made from now on (a profile name or a timing).
+   * @throws {TypeError | RangeError} for an invalid timing.
+   */
+  setTiming(timing: TimingProfile | RequestTiming): void;
   /** Counters since start or the last reset. */
   stats(): SimulatorStats;
-  /** Empties state, requests, log, counters and faults, refills the bucket, re-seeds. */
+  /** Empties state, requests, log, counters and faults, refills the bucket, re-seeds; keeps timing. */
   reset(): void;
 }
 
@@ -58,14 +67,22 @@ export function createIonosSimulator(options: SimulatorOptions = {}): IonosSimul
   let dice = createRandom(opts.seed);
   const idSeed = opts.seed ^ 0x9e3779b9;
   let ids = createRandom(idSeed);
+  const timingSeed = opts.seed ^ 0x85ebca6b;
+  let timingDice = createRandom(timingSeed);
   // Delegates so reset() can re-seed ids without rebuilding state and tracker.
   const idSource: Random = {
     next: () => ids.next(),
     hex: (n: number) => ids.hex(n),
     uuid: () => ids.uuid(),
   };
-  const state = new SimState(idSource, opts.username || "sim@example.com");
-  const requests = new RequestTracker(idSource, opts.requestDelayMs);
+  const timingSource: Random = {
+    next: () => timingDice.next(),
+    hex: (n: number) => timingDice.hex(n),
+    uuid: () => timingDice.uuid(),
+  };
+  const actor = opts.username || "sim@example.com";
+  const state = new SimState(idSource, actor);
+  const requests = new RequestTracker(idSource, timingSource, opts.requestTiming, actor);
   const bucket = new TokenBucket(opts.rateLimitPerSecond, opts.rateLimitBurst);
   const recorder = new CallRecorder(opts.maxCallLog);
 
@@ -123,6 +140,7 @@ export function createIonosSimulator(options: SimulatorOptions = {}): IonosSimul
       } else if (fault === "error5xx") {
         answer = ionosErrorResponse(status5xx, "Internal server error (injected, not applied)");
       } else {
+        requests.settle(); // FAILED writes are undone before anyone reads
         await next();
         const location = c.res.headers.get("location");
         if (location) call.requestId = location.split("/").at(-2);
@@ -143,6 +161,7 @@ export function createIonosSimulator(options: SimulatorOptions = {}): IonosSimul
   });
 
   registerUmRoutes(app, { state, requests, requireCreateDone: opts.requireCreateDone });
+  registerRequestRoutes(app, requests);
 
   const sim: IonosSimulator = {
     app,
@@ -157,6 +176,12 @@ export function createIonosSimulator(options: SimulatorOptions = {}): IonosSimul
     setFaults(f) {
       faults = validateFaults(f);
     },
+    get timing() {
+      return structuredClone(requests.timing);
+    },
+    setTiming(t) {
+      requests.timing = resolveTiming(t);
+    },
     stats: () => recorder.stats(),
     reset() {
       state.clear();
@@ -166,6 +191,7 @@ export function createIonosSimulator(options: SimulatorOptions = {}): IonosSimul
       faults = {};
       dice = createRandom(opts.seed);
       ids = createRandom(idSeed);
+      timingDice = createRandom(timingSeed);
     },
   };
   registerAdminRoutes(app, sim);
@@ -182,6 +208,16 @@ function registerAdminRoutes(app: Hono, sim: IonosSimulator): void {
       return c.json({ error: e instanceof Error ? e.message : String(e) }, 400);
     }
     return c.json(sim.faults);
+  });
+  app.get("/__sim/timing", (c) => c.json(sim.timing));
+  // Body: a profile name as JSON string ("realistic") or {duration, failRate}.
+  app.post("/__sim/timing", async (c) => {
+    try {
+      sim.setTiming(await c.req.json());
+    } catch (e) {
+      return c.json({ error: e instanceof Error ? e.message : String(e) }, 400);
+    }
+    return c.json(sim.timing);
   });
   app.get("/__sim/state", (c) =>
     c.json({

@@ -5,6 +5,12 @@
 export { createIonosSimulator, type IonosSimulator } from "./app.ts";
 export { type RunningSimulator, type ServeOptions, startIonosSimulator } from "./server.ts";
 export type { SimulatorOptions } from "./options.ts";
+export {
+  type DurationDistribution,
+  type RequestTiming,
+  TIMING_PROFILES,
+  type TimingProfile,
+} from "./duration.ts";
 export type { FaultKind, Faults } from "./faults.ts";
 export type { CallRecord, SimulatorStats } from "./calls.ts";
 export { type GroupInput, SimState, type SimUser, type UserInput } from "./state.ts";

@@ -1,4 +1,5 @@
 /** Options of the simulator, with their defaults in one place. */
+import { type RequestTiming, resolveTiming, type TimingProfile } from "./duration.ts";
 import type { Faults } from "./faults.ts";
 
 /** Options for {@linkcode createIonosSimulator}. */
@@ -9,8 +10,17 @@ export interface SimulatorOptions {
   username?: string;
   /** Basic auth password. @default {"sim-password"} */
   password?: string;
-  /** Time a write's request takes to reach DONE; 0 = DONE at once. @default {20} */
+  /**
+   * Time a write's request takes to reach DONE; 0 = DONE at once. Shorthand for a `fixed`
+   * {@linkcode requestTiming}, which wins when both are given. @default {20}
+   */
   requestDelayMs?: number;
+  /**
+   * How long requests take (a distribution) and the share that ends FAILED: a profile name
+   * (`fast`: 20 ms; `realistic`: median 3 s, tail to 15 s, some FAILED) or a timing.
+   * Changeable at run time with `POST /__sim/timing`. @default {fixed requestDelayMs}
+   */
+  requestTiming?: TimingProfile | RequestTiming;
   /** Refill rate of the shared token bucket; 0 or Infinity = no limit. @default {50} */
   rateLimitPerSecond?: number;
   /** Bucket size, sent as `X-RateLimit-Burst`. @default {rateLimitPerSecond} */
@@ -32,15 +42,20 @@ export interface SimulatorOptions {
 }
 
 /** Options with every default applied. */
-export type ResolvedOptions = Required<Omit<SimulatorOptions, "seed">> & { seed: number };
+export type ResolvedOptions = Required<Omit<SimulatorOptions, "seed" | "requestTiming">> & {
+  seed: number;
+  requestTiming: RequestTiming;
+};
 
 /**
  * Applies defaults and checks ranges.
- * @throws {RangeError} for a negative delay, rate, burst or latency.
+ * @throws {RangeError} for a negative delay, rate, burst or latency, or a bad timing.
+ * @throws {TypeError} for an unknown timing profile.
  */
 export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions {
-  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  const o: ResolvedOptions = {
+  const { requestTiming, ...rest } = options;
+  const given = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+  const o: Omit<ResolvedOptions, "requestTiming"> = {
     token: "sim-token",
     username: "sim@example.com",
     password: "sim-password",
@@ -68,5 +83,8 @@ export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions 
       "Cannot start the simulator as 'rateLimitBurst' must be >= 1 when limiting",
     );
   }
-  return o;
+  const timing = resolveTiming(
+    requestTiming ?? { duration: { kind: "fixed", ms: o.requestDelayMs }, failRate: 0 },
+  );
+  return { ...o, requestTiming: timing };
 }

@@ -141,6 +141,25 @@ export class SimState {
     for (const m of this.#members.values()) m.delete(id);
   }
 
+  /**
+   * Puts a deleted user back with its id and memberships (a FAILED delete is not applied).
+   * @throws {IonosApiError} 422 if the email was taken since.
+   */
+  restoreUser(user: SimUser, groupIds: string[]): void {
+    if (this.#users.has(user.id)) return;
+    this.#assertEmailFree(user.properties.email);
+    this.#users.set(user.id, structuredClone(user));
+    this.#emails.set(user.properties.email.toLowerCase(), user.id);
+    for (const g of groupIds) this.#members.get(g)?.add(user.id);
+  }
+
+  /** Puts a deleted group back with its id and the members that still exist. */
+  restoreGroup(group: IonosGroup, memberIds: string[]): void {
+    if (this.#groups.has(group.id)) return;
+    this.#groups.set(group.id, structuredClone(group));
+    this.#members.set(group.id, new Set(memberIds.filter((u) => this.#users.has(u))));
+  }
+
   /** Creates a group; names need not be unique (as on IONOS). */
   addGroup(input: GroupInput): IonosGroup {
     const id = this.rand.uuid();

@@ -13,7 +13,7 @@ import {
   renderPage,
   renderUser,
 } from "./render.ts";
-import type { RequestTarget, RequestTracker } from "./requests.ts";
+import type { RequestCall, RequestTarget, RequestTracker } from "./requests.ts";
 import type { SimState } from "./state.ts";
 import { parseGroup, parseMember, parseUserCreate, parseUserUpdate } from "./validate.ts";
 
@@ -51,11 +51,23 @@ export function registerUmRoutes(app: Hono, deps: UmDeps): void {
   });
   const depthOf = (c: Context): number => parseListQuery(new URL(c.req.url)).depth;
 
-  /** 202 + Location, as every UM write answers (ionos-facts.md, "Status codes"). */
-  const accepted = (c: Context, targets: RequestTarget[], body?: unknown, creates = false) => {
-    const rid = requests.create(targets, creates);
+  /**
+   * 202 + Location, as every UM write answers (ionos-facts.md, "Status codes"). `undo` reverts
+   * the write should its request end FAILED.
+   */
+  const accepted = (
+    c: Context,
+    w: { targets: RequestTarget[]; sent?: unknown; body?: unknown; creates?: boolean },
+    undo?: () => void,
+  ) => {
+    const rid = requests.create({
+      targets: w.targets,
+      call: callOf(c, w.sent),
+      creates: w.creates ?? false,
+      ...(undo ? { undo } : {}),
+    });
     c.header("Location", `${ctxOf(c).base}/requests/${rid}/status`);
-    return body === undefined ? c.body(null, 202) : c.json(body, 202);
+    return w.body === undefined ? c.body(null, 202) : c.json(w.body, 202);
   };
 
   /** Writes on a resource still being created fail, as the Terraform ordering bug showed. */
@@ -85,9 +97,11 @@ export function registerUmRoutes(app: Hono, deps: UmDeps): void {
     return c.json(renderPage(ctxOf(c), "users", url, items, q));
   });
   app.post(`${P}/um/users`, async (c) => {
-    const input = parseUserCreate(await readJson(c));
-    const u = state.addUser(input);
-    return accepted(c, [{ id: u.id, type: "user" }], renderUser(ctxOf(c), u, depthOf(c)), true);
+    const sent = await readJson(c);
+    const u = state.addUser(parseUserCreate(sent));
+    const body = renderUser(ctxOf(c), u, depthOf(c));
+    const targets: RequestTarget[] = [{ id: u.id, type: "user" }];
+    return accepted(c, { targets, sent, body, creates: true }, () => state.deleteUser(u.id));
   });
   app.get(
     `${P}/um/users/:id`,
@@ -95,18 +109,22 @@ export function registerUmRoutes(app: Hono, deps: UmDeps): void {
   );
   app.put(`${P}/um/users/:id`, async (c) => {
     const id = c.req.param("id");
-    const body = await readJson(c);
-    user(id);
+    const sent = await readJson(c);
+    const before = user(id);
     ready(id, "user");
-    const u = state.updateUser(id, parseUserUpdate(body, id));
-    return accepted(c, [{ id, type: "user" }], renderUser(ctxOf(c), u, depthOf(c)));
+    const u = state.updateUser(id, parseUserUpdate(sent, id));
+    const body = renderUser(ctxOf(c), u, depthOf(c));
+    const undo = () => state.updateUser(id, before.properties);
+    return accepted(c, { targets: [{ id, type: "user" }], sent, body }, undo);
   });
   app.delete(`${P}/um/users/:id`, (c) => {
     const id = c.req.param("id");
-    user(id);
+    const before = user(id);
     ready(id, "user");
+    const groups = state.userGroups(id);
     state.deleteUser(id);
-    return accepted(c, [{ id, type: "user" }]);
+    const undo = () => state.restoreUser(before, groups);
+    return accepted(c, { targets: [{ id, type: "user" }] }, undo);
   });
   app.get(`${P}/um/users/:id/groups`, (c) => {
     const u = user(c.req.param("id"));
@@ -124,8 +142,11 @@ export function registerUmRoutes(app: Hono, deps: UmDeps): void {
     return c.json(renderPage(ctxOf(c), "groups", url, items, q));
   });
   app.post(`${P}/um/groups`, async (c) => {
-    const g = state.addGroup(parseGroup(await readJson(c)));
-    return accepted(c, [{ id: g.id, type: "group" }], renderGroup(ctxOf(c), g, depthOf(c)), true);
+    const sent = await readJson(c);
+    const g = state.addGroup(parseGroup(sent));
+    const body = renderGroup(ctxOf(c), g, depthOf(c));
+    const targets: RequestTarget[] = [{ id: g.id, type: "group" }];
+    return accepted(c, { targets, sent, body, creates: true }, () => state.deleteGroup(g.id));
   });
   app.get(
     `${P}/um/groups/:id`,
@@ -133,18 +154,22 @@ export function registerUmRoutes(app: Hono, deps: UmDeps): void {
   );
   app.put(`${P}/um/groups/:id`, async (c) => {
     const id = c.req.param("id");
-    const body = await readJson(c);
-    group(id);
+    const sent = await readJson(c);
+    const before = group(id);
     ready(id, "group");
-    const g = state.updateGroup(id, parseGroup(body));
-    return accepted(c, [{ id, type: "group" }], renderGroup(ctxOf(c), g, depthOf(c)));
+    const g = state.updateGroup(id, parseGroup(sent));
+    const body = renderGroup(ctxOf(c), g, depthOf(c));
+    const undo = () => state.updateGroup(id, before.properties);
+    return accepted(c, { targets: [{ id, type: "group" }], sent, body }, undo);
   });
   app.delete(`${P}/um/groups/:id`, (c) => {
     const id = c.req.param("id");
-    group(id);
+    const before = group(id);
     ready(id, "group");
+    const members = state.members(id);
     state.deleteGroup(id);
-    return accepted(c, [{ id, type: "group" }]);
+    const undo = () => state.restoreGroup(before, members);
+    return accepted(c, { targets: [{ id, type: "group" }] }, undo);
   });
 
   // --- members
@@ -157,29 +182,24 @@ export function registerUmRoutes(app: Hono, deps: UmDeps): void {
   });
   app.post(`${P}/um/groups/:id/users`, async (c) => {
     const gid = c.req.param("id");
-    const uid = parseMember(await readJson(c));
+    const sent = await readJson(c);
+    const uid = parseMember(sent);
     group(gid);
     user(uid);
     ready(gid, "group");
     ready(uid, "user");
     state.addMember(gid, uid);
     const body = renderUser(ctxOf(c), state.user(uid)!, depthOf(c));
-    return accepted(c, [{ id: gid, type: "group" }, { id: uid, type: "user" }], body);
+    const targets: RequestTarget[] = [{ id: gid, type: "group" }, { id: uid, type: "user" }];
+    return accepted(c, { targets, sent, body }, () => state.removeMember(gid, uid));
   });
   app.delete(`${P}/um/groups/:id/users/:userId`, (c) => {
     const gid = c.req.param("id");
     const uid = c.req.param("userId");
     group(gid);
     state.removeMember(gid, uid);
-    return accepted(c, [{ id: gid, type: "group" }, { id: uid, type: "user" }]);
-  });
-
-  // --- request status
-  app.get(`${P}/requests/:id/status`, (c) => {
-    const id = c.req.param("id");
-    const status = requests.status(id, ctxOf(c).base);
-    if (!status) throw new IonosApiError(404, `Resource does not exist: request ${id}`);
-    return c.json(status);
+    const targets: RequestTarget[] = [{ id: gid, type: "group" }, { id: uid, type: "user" }];
+    return accepted(c, { targets }, () => state.addMember(gid, uid));
   });
 
   // Known paths with another method: 405, as IONOS answers (there is no PATCH under /um).
@@ -192,13 +212,29 @@ export function registerUmRoutes(app: Hono, deps: UmDeps): void {
       "/um/groups/:id",
       "/um/groups/:id/users",
       "/um/groups/:id/users/:userId",
-      "/requests/:id/status",
     ]
   ) {
     app.all(`${P}${path}`, (c) => {
       throw new IonosApiError(405, `Method ${c.req.method} is not allowed on ${c.req.path}`);
     });
   }
+}
+
+/** Headers a request keeps: never Authorization (the Requests API shows them back). */
+const KEPT_HEADERS = ["content-type", "x-contract-number"];
+
+/** The call behind a request, as `GET /requests` shows it; a sent password is replaced. */
+function callOf(c: Context, sent: unknown): RequestCall {
+  const headers: Record<string, string> = {};
+  for (const name of KEPT_HEADERS) {
+    const v = c.req.header(name);
+    if (v !== undefined) headers[name] = v;
+  }
+  let body = "";
+  if (sent !== undefined) {
+    body = JSON.stringify(sent, (k, v) => k === "password" ? "[redacted]" : v);
+  }
+  return { method: c.req.method, url: c.req.url, headers, body };
 }
 
 /**

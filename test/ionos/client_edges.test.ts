@@ -70,7 +70,7 @@ describe("IonosClient.waitForRequest()", () => {
     const { c } = client(app);
     const err = await c.waitForRequest(`${BASE}/requests/r-1/status`).catch((e) => e);
     expect(err).toBeInstanceOf(IonosRequestFailedError);
-    expect(err.retryable).toBe(false);
+    expect(err.retryable).toBe(true); // not applied: the job tries again, within its attempts
     expect(err.requestId).toBe("r-1");
     expect(err.statusMessage).toBe("quota exceeded");
     expect(polls).toBe(3);

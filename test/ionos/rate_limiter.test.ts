@@ -163,3 +163,52 @@ describe("rateLimiterKey()", () => {
     }
   });
 });
+
+describe("learning the contract's limit from X-RateLimit-Limit", () => {
+  it("LocalRateLimiter takes the lower of the configured and the learned rate", () => {
+    const l = new LocalRateLimiter({ requestsPerSecond: 10 });
+    l.observe({ perMinute: 300 });
+    expect(l.requestsPerSecond).toBe(5);
+    l.observe({ perMinute: 60_000 }); // the configured rate stays an upper bound
+    expect(l.requestsPerSecond).toBe(10);
+    l.observe({ perMinute: Number.NaN });
+    expect(l.requestsPerSecond).toBe(10);
+  });
+
+  it("an IonosClient configured far above the contract's limit gets no 429", async () => {
+    const { url, sim, close } = await startIonosSimulator({
+      token: "t-2",
+      rateLimitPerSecond: 20, // X-RateLimit-Limit: 1200
+      rateLimitBurst: 2,
+    });
+    try {
+      const u = sim.state.addUser({ firstname: "A", lastname: "B", email: "a@example.com" });
+      const limiter = new LocalRateLimiter({ requestsPerSecond: 1000 });
+      const ionos = new IonosClient({ baseUrl: url, auth: { token: "t-2" }, rateLimiter: limiter });
+      await ionos.getUser(u.id); // the first answer teaches the limit
+      expect(limiter.requestsPerSecond).toBe(20);
+      await Promise.all([1, 2, 3, 4].map(async () => {
+        for (let i = 0; i < 10; i++) await ionos.getUser(u.id);
+      }));
+      expect(sim.stats().total).toBe(41);
+      expect(sim.stats().rateLimited).toBe(0);
+    } finally {
+      await close();
+    }
+  });
+
+  it("RedisRateLimiter shares a learned limit with every process on the key", async () => {
+    const key = freshKey();
+    const a = new RedisRateLimiter({ redis: redis.client(), key, requestsPerSecond: 1000 });
+    const b = new RedisRateLimiter({ redis: redis.client(), key, requestsPerSecond: 1000 });
+    a.observe({ perMinute: 600 }); // 10 per second
+    const client = redis.client();
+    for (let i = 0; i < 50 && !(await client.get(`{${key}}:limit`)); i++) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const t0 = Date.now();
+    for (let i = 0; i < 6; i++) await b.acquire();
+    // 1000/s would pass six in a few ms; the learned 10/s spaces them 100 ms apart.
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(450);
+  });
+});
