@@ -18,7 +18,15 @@ beforeAll(async () => {
   proxy = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, async (req) => {
     const url = new URL(req.url);
     const body = req.method === "GET" ? undefined : await req.text();
-    if (req.method === "POST" && url.pathname.endsWith("/um/users")) sentBodies.push(body!);
+    if (req.method === "POST" && url.pathname.endsWith("/um/users")) {
+      // IONOS took the create (202) and its request then FAILED, so nothing was applied.
+      sentBodies.push(body!);
+      const id = crypto.randomUUID();
+      return Response.json({ id, type: "user", properties: {} }, {
+        status: 202,
+        headers: { location: `${url.origin}${sim.pathname}/requests/${id}/status` },
+      });
+    }
     if (/\/requests\/[^/]+\/status$/.test(url.pathname) && sentBodies.length) {
       return Response.json({
         id: "echo",
