@@ -29,6 +29,7 @@ import {
 import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 import { classifyFailure } from "./failure_policy.ts";
 import { whileCreateSettles } from "./own_create.ts";
+import { releaseBindings } from "./release_bindings.ts";
 
 /** Membership writes one group job keeps in flight at once. */
 const MEMBER_WRITES_IN_FLIGHT = 8;
@@ -103,7 +104,7 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
   if (added) changes.push(`added ${plural(added, "member")}`);
 
   // A name held since a create whose answer was lost is free now that the group is linked.
-  if (twin?.state === "creating") await releaseNames(ctx, id);
+  if (twin?.state === "creating") await releaseBindings(ctx, "group", id);
   const result = changes.length ? changes.join("; ") : "in sync";
   await ctx.records.set("group", id, {
     ionosId: group.id,
@@ -138,18 +139,12 @@ async function whileHoldingName<T>(
   }
   try {
     const linked = await link();
-    await releaseNames(ctx, idpId);
+    await releaseBindings(ctx, "group", idpId);
     return linked;
   } catch (error) {
-    if (classifyFailure(error) === "permanent") await releaseNames(ctx, idpId);
+    if (classifyFailure(error) === "permanent") await releaseBindings(ctx, "group", idpId);
     throw error;
   }
-}
-
-/** Releases names the group no longer uses; groups that waited for one are synced again. */
-async function releaseNames(ctx: SyncContext, id: string, keep: string[] = []): Promise<void> {
-  const waiters = await ctx.groupNameOwners.releaseAllBut(id, keep);
-  await enqueueSync(ctx.queue, waiters.map((g) => entityKey("group", g)));
 }
 
 /**
@@ -173,19 +168,19 @@ async function endGroup(
   };
   if (!twin?.ionosId) {
     if (twin) await record(why);
-    await releaseNames(ctx, wanted.id);
+    await releaseBindings(ctx, "group", wanted.id);
     return { result: why };
   }
   const group = await ctx.ionos.getGroup(twin.ionosId);
   if (!group) {
     await ctx.records.forget("group", wanted.id, twin.ionosId);
-    await releaseNames(ctx, wanted.id);
+    await releaseBindings(ctx, "group", wanted.id);
     return { result: `${why}; already gone`, ionosId: twin.ionosId };
   }
   if (groupRemoval(twin.origin) === "delete") {
     await whileCreateSettles(twin.state === "creating", () => ctx.ionos.deleteGroup(group.id));
     await ctx.records.forget("group", wanted.id, group.id);
-    await releaseNames(ctx, wanted.id);
+    await releaseBindings(ctx, "group", wanted.id);
     return { result: `deleted (${why})`, ionosId: group.id, changes: ["deleted"] };
   }
   const members = await memberPlan(ctx, undefined, group.id);
@@ -195,7 +190,7 @@ async function endGroup(
       whileCreateSettles(twin.state === "creating", () => ctx.ionos.removeGroupMember(group.id, u)),
   );
   const result = `${why}: adopted group kept, ${plural(removed, "managed member")} removed`;
-  await releaseNames(ctx, wanted.id);
+  await releaseBindings(ctx, "group", wanted.id);
   if (wanted.deleted) {
     await ctx.records.forget("group", wanted.id, group.id);
   } else {

@@ -22,6 +22,7 @@ import {
 import type { SyncContext, SyncOutcome } from "./context.ts";
 import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 import { whileCreateSettles } from "./own_create.ts";
+import { releaseBindings } from "./release_bindings.ts";
 import { generatePassword } from "./password.ts";
 
 /**
@@ -92,7 +93,7 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
     changes.push(diff.length ? `updated ${diff.join(", ")}` : "confirmed own create");
   }
   // The account now has its final address: no other email stays bound to this user.
-  await releaseEmails(ctx, id, [normalizeEmail(current.properties.email)]);
+  await releaseBindings(ctx, "user", id, [normalizeEmail(current.properties.email)]);
   const result = changes.length ? changes.join("; ") : "in sync";
   await ctx.records.set("user", id, {
     ionosId: current.id,
@@ -248,18 +249,18 @@ async function removeUser(
       lastSyncAt: new Date().toISOString(),
     });
     // The account is gone or kept without an owner: its email may be bound anew.
-    await releaseEmails(ctx, wanted.id);
+    await releaseBindings(ctx, "user", wanted.id);
   };
   if (!twin?.ionosId) {
     // Never created or adopted: not ours to touch.
     if (twin) await ctx.records.forget("user", wanted.id);
-    await releaseEmails(ctx, wanted.id);
+    await releaseBindings(ctx, "user", wanted.id);
     return { result: "nothing to remove" };
   }
   const current = await ctx.ionos.getUser(twin.ionosId);
   if (!current) {
     await ctx.records.forget("user", wanted.id, twin.ionosId);
-    await releaseEmails(ctx, wanted.id);
+    await releaseBindings(ctx, "user", wanted.id);
     return { result: "already gone", ionosId: twin.ionosId };
   }
   if (isProtectedEmail(ctx.mapping, current.properties.email)) {
@@ -277,18 +278,9 @@ async function removeUser(
   }
   await whileCreateSettles(twin.state === "creating", () => ctx.ionos.deleteUser(current.id));
   await ctx.records.forget("user", wanted.id, current.id);
-  await releaseEmails(ctx, wanted.id);
+  await releaseBindings(ctx, "user", wanted.id);
   ctx.logger.info("deleted IONOS user", { idpId: wanted.id, ionosId: current.id });
   return { result: "deleted", ionosId: current.id, changes: ["deleted"] };
-}
-
-/**
- * Releases the emails the user no longer needs; IdP users that lost a claim on one of them are
- * synced again, so their conflict ends once its cause is gone.
- */
-async function releaseEmails(ctx: SyncContext, id: string, keep: string[] = []): Promise<void> {
-  const waiters = await ctx.emailOwners.releaseAllBut(id, keep);
-  await enqueueSync(ctx.queue, waiters.map((u) => entityKey("user", u)));
 }
 
 /**
