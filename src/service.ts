@@ -157,6 +157,7 @@ async function startParts(
       prefix,
       dedupeTtlSeconds: config.dedupeTtlSeconds,
       maxClockSkewMs: config.maxEventClockSkewMs,
+      administrators: mapping.administrators,
     });
     const records = new SyncRecords(redis, { prefix });
     const ops = intakeOps({ config, redis, queue, store, records, logger, obs });

@@ -1,6 +1,7 @@
 -- Applies a batch of normalized events to the wanted state, atomically.
 -- ARGV[1] key prefix, ARGV[2] dedupe TTL seconds, ARGV[3] delivery id ("" if none),
--- ARGV[4] now (ms), ARGV[5] JSON array of normalized events, ARGV[6] max clock skew (ms).
+-- ARGV[4] now (ms), ARGV[5] JSON array of normalized events, ARGV[6] max clock skew (ms),
+-- ARGV[7] JSON array of anchored, lower-case Lua patterns of the mapping's administrators groups.
 -- Returns JSON {accepted, duplicates, clamped, stamp, entities = ["user:<id>", ...],
 --               groups = {[gid] = {name, oldName, changed = [uid, ...]}}}
 -- Each entity keeps the time of the change that set it; an older change never overwrites a newer
@@ -14,6 +15,7 @@
 local prefix, ttl, delivery, now = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 local events = cjson.decode(ARGV[5])
 local maxSkew = tonumber(ARGV[6])
+local adminPatterns = cjson.decode(ARGV[7] or '[]')
 local entities, seenEntity, groups = {}, {}, {}
 -- The outbox is scored with Redis' own clock so several intake processes agree on order.
 local clock = redis.call('TIME')
@@ -178,6 +180,22 @@ for _, ev in ipairs(events) do
     apply(ev)
   else
     duplicates = duplicates + 1
+  end
+end
+-- A membership that flipped in a group named (or last named) as an administrators group changes
+-- its user's administrator flag: the user is synced too, durably through the outbox, so no
+-- removal of rights depends on a group job seeing that name.
+local function isAdminName(name)
+  if not name then return false end
+  local lower = string.lower(name)
+  for _, p in ipairs(adminPatterns) do
+    if string.find(lower, p) then return true end
+  end
+  return false
+end
+for _, info in pairs(groups) do
+  if isAdminName(info.name) or isAdminName(info.oldName) then
+    for _, uid in ipairs(info.changed) do touch('user:' .. uid) end
   end
 end
 -- cjson encodes an empty table as {}; callers treat both shapes as empty.

@@ -79,6 +79,20 @@ export interface WantedStateStoreOptions {
    * clock, so nothing can pin state from the future. @default 300_000 (5 minutes)
    */
   maxClockSkewMs?: number;
+  /**
+   * The mapping's `administrators` group names (globs): a membership that flips in such a group
+   * also enqueues its user, whose administrator flag it changes. @default []
+   */
+  administrators?: readonly string[];
+}
+
+/**
+ * A glob of the mapping (`*`, `?`, case-insensitive, see `globMatch`) as an anchored Lua
+ * pattern over the lower-cased name. Lua lower-cases ASCII only, as group names mostly are.
+ */
+export function globToLuaPattern(glob: string): string {
+  const escaped = glob.toLowerCase().replace(/[\^$()%.[\]+\-]/g, "%$&");
+  return `^${escaped.replace(/\*/g, ".*").replace(/\?/g, ".")}$`;
 }
 
 const APPLY_SCRIPT = new LuaScript(
@@ -179,6 +193,7 @@ export class WantedStateStore {
   readonly #ttl: number;
   readonly #prefix: string;
   readonly #maxSkewMs: number;
+  readonly #adminPatterns: string;
 
   constructor(redis: Redis, options: WantedStateStoreOptions = {}) {
     const { prefix = "sync", dedupeTtlSeconds = 7 * 24 * 3600, maxClockSkewMs = 300_000 } = options;
@@ -191,6 +206,7 @@ export class WantedStateStore {
     this.#prefix = prefix;
     this.#ttl = dedupeTtlSeconds;
     this.#maxSkewMs = maxClockSkewMs;
+    this.#adminPatterns = JSON.stringify((options.administrators ?? []).map(globToLuaPattern));
     this.keys = storeKeys(prefix);
   }
 
@@ -208,6 +224,7 @@ export class WantedStateStore {
       now,
       JSON.stringify(normalized),
       this.#maxSkewMs,
+      this.#adminPatterns,
     ]) as string;
     const parsed = JSON.parse(raw) as {
       accepted: number;

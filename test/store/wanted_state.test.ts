@@ -264,3 +264,29 @@ describe("WantedStateStore.applyEvents(): renames", () => {
     expect(same.entities).toEqual(["group:g"]);
   });
 });
+
+describe("WantedStateStore.applyEvents(): administrators groups", () => {
+  it("a membership that flips in an administrators group also touches its user", async () => {
+    const admins = new WantedStateStore(client, { administrators: ["ionos-admin?", "Ops.*"] });
+    const named = (id: string, name: string, s: number, ids: string[]): SyncEvent =>
+      ({
+        id: `e${++n}`,
+        type: "group.created",
+        time: t(s),
+        data: { id, displayName: name, members: ids.map((value) => ({ value })) },
+      }) as SyncEvent;
+    const a = await admins.applyEvents([named("ga", "IONOS-ADMINS", 1, ["u1"])]);
+    expect(a.entities.sort()).toEqual(["group:ga", "user:u1"]);
+    const plain = await admins.applyEvents([named("gp", "ionos-dev", 1, ["u1"])]);
+    expect(plain.entities).toEqual(["group:gp"]);
+    const dotted = await admins.applyEvents([named("gd", "ops.team", 1, ["u2"])]);
+    expect(dotted.entities.sort()).toEqual(["group:gd", "user:u2"]);
+    const literalDot = await admins.applyEvents([named("gx", "opsXteam", 1, ["u3"])]);
+    // "." is literal in a glob: "Ops.*" does not match "opsXteam".
+    expect(literalDot.entities).toEqual(["group:gx"]);
+    const del = await admins.applyEvents([
+      { id: `e${++n}`, type: "group.deleted", time: t(2), data: { id: "ga" } } as SyncEvent,
+    ]);
+    expect(del.entities.sort()).toEqual(["group:ga", "user:u1"]);
+  });
+});
