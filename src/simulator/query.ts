@@ -15,7 +15,17 @@ export const MAX_LIMIT = 100;
 /** Depth above 1 is being retired on /um; small values stay accepted, big ones are refused. */
 const MAX_DEPTH = 5;
 
-function intParam(url: URL, name: string, fallback: number, min: number, max: number): number {
+/**
+ * An integer query parameter within `min..max`, or `fallback` when absent.
+ * @throws {IonosApiError} 400 for anything else (IONOS refuses rather than clamps).
+ */
+export function intParam(
+  url: URL,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const raw = url.searchParams.get(name);
   if (raw === null) return fallback;
   const n = Number(raw);

@@ -10,6 +10,7 @@
 import type { IonosRequestState } from "../ionos/types.ts";
 import { IonosApiError } from "./errors.ts";
 import type { RequestRecord } from "./requests.ts";
+import { intParam } from "./query.ts";
 
 /** Parsed `GET /requests` parameters. */
 export interface RequestsQuery {
@@ -56,16 +57,6 @@ export function parseRequestDate(name: string, raw: string): number {
     throw new IonosApiError(400, `Query parameter '${name}' must be 'yyyy-MM-dd HH:mm:ss'`);
   }
   return ms;
-}
-
-function intParam(url: URL, name: string, fallback: number, min: number, max: number): number {
-  const raw = url.searchParams.get(name);
-  if (raw === null) return fallback;
-  const n = Number(raw);
-  if (raw.trim() === "" || !Number.isInteger(n) || n < min || n > max) {
-    throw new IonosApiError(400, `Query parameter '${name}' must be an integer ${min}..${max}`);
-  }
-  return n;
 }
 
 /**
