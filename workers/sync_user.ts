@@ -81,8 +81,9 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
   const reduced = accessReduction(current.properties, desired);
   const ionosId = current.id;
   if (reduced) {
+    const taken = userDiff(current.properties, reduced).join(", ");
     current = await whileCreateSettles(settling, () => ctx.ionos.updateUser(ionosId, reduced));
-    changes.push(`removed access (${userDiff(reduced, current.properties).join(", ") || "done"})`);
+    changes.push(`removed access (${taken})`);
   }
   const diff = userDiff(current.properties, desired);
   if (diff.length > 0 || (settling && !reduced)) {
