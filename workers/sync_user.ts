@@ -52,13 +52,14 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
   let linked = twin?.state === "creating";
   let settling = twin?.state === "creating";
   let origin = twin?.origin;
+  let found: Awaited<ReturnType<typeof linkOrCreateUser>> | undefined;
   if (!current) {
     // Deleted behind our back: that IONOS id is no longer ours to track.
     if (twin?.ionosId) await ctx.records.forget("user", id, twin.ionosId);
     const refusal = protectedEmailConflict(ctx.mapping, wantedEmail);
     if (refusal) throw new SyncConflictError(refusal);
     await claimEmail(ctx, id, wantedEmail, true);
-    const found = await linkOrCreateUser(ctx, wanted, twin, admin);
+    found = await linkOrCreateUser(ctx, wanted, twin, admin);
     current = found.user;
     changes.push(found.adoptedOwnCreate ? "created (found after a lost answer)" : found.origin);
     linked = true;
@@ -69,7 +70,8 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
   // The address must be free of protection and bound to this user (also for accounts linked
   // before bindings existed); if it is not, the account keeps its address and everything else
   // still follows the IdP.
-  const conflict = protectedEmailConflict(ctx.mapping, wantedEmail) ??
+  // (An account linked just now was found or created with the wanted email, claimed above.)
+  const conflict = found ? undefined : protectedEmailConflict(ctx.mapping, wantedEmail) ??
     await claimEmail(ctx, id, wantedEmail, false) ??
     await emailTakenInIonos(ctx, current, wantedEmail);
   const email = conflict ? current.properties.email : wantedEmail;

@@ -108,15 +108,6 @@ export class SyncRecords {
     );
   }
 
-  /** IONOS ids of several twins in one round trip; `undefined` where there is none yet. */
-  async ionosIds(kind: Kind, idpIds: string[]): Promise<(string | undefined)[]> {
-    if (idpIds.length === 0) return [];
-    const pipeline = this.#redis.pipeline();
-    for (const id of idpIds) pipeline.hget(this.#key(kind, id), "ionosId");
-    const results = await pipeline.exec();
-    return (results ?? []).map(([, v]) => (typeof v === "string" ? v : undefined));
-  }
-
   /** The IdP id whose twin is this IONOS id, if we manage it. */
   async ownerOf(kind: Kind, ionosId: string): Promise<string | undefined> {
     return (await this.#redis.hget(this.#index(kind), ionosId)) ?? undefined;
@@ -124,16 +115,18 @@ export class SyncRecords {
 
   /** The IdP ids whose twins are these IONOS ids, in one round trip; unmanaged ones left out. */
   async ownersOf(kind: Kind, ionosIds: string[]): Promise<string[]> {
-    if (ionosIds.length === 0) return [];
-    const owners = await this.#redis.hmget(this.#index(kind), ...ionosIds);
-    return owners.filter((o): o is string => o !== null);
+    return (await this.#owners(kind, ionosIds)).filter((o): o is string => o !== null);
   }
 
   /** Which of these IONOS ids we manage, in one round trip (not the whole index). */
   async managedAmong(kind: Kind, ionosIds: string[]): Promise<Set<string>> {
-    if (ionosIds.length === 0) return new Set();
-    const owners = await this.#redis.hmget(this.#index(kind), ...ionosIds);
+    const owners = await this.#owners(kind, ionosIds);
     return new Set(ionosIds.filter((_, i) => owners[i] !== null));
+  }
+
+  /** The owner (IdP id) of each IONOS id, `null` where unmanaged: one HMGET on the index. */
+  async #owners(kind: Kind, ionosIds: string[]): Promise<(string | null)[]> {
+    return ionosIds.length ? await this.#redis.hmget(this.#index(kind), ...ionosIds) : [];
   }
 
   async countManaged(): Promise<{ users: number; groups: number }> {
