@@ -1,6 +1,8 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // The operator console (src/console) is server-rendered with Hono's JSX, as in deno.json.
+  esbuild: { jsx: "automatic", jsxImportSource: "hono/jsx" },
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 60_000,
