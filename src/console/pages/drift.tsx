@@ -1,0 +1,180 @@
+/**
+ * Drift: the newest reconcile dry-run plan (what a sync of every account would change in
+ * IONOS), a button to check again and one that applies it. Both start reconcile runs on the
+ * workers (src/ops/scheduler.ts), as the admin API does: applying is a `fix` run, which
+ * computes the plan afresh and enqueues a normal sync job per entity in it.
+ */
+import type { Job } from "bullmq";
+import type { FC } from "hono/jsx";
+import type { ReconcileJobData, ReconcileJobResult } from "../../ops/scheduler.ts";
+import type { ConsoleDeps } from "../deps.ts";
+import { Badge, Csrf, When } from "../layout.tsx";
+
+export interface ReconcileRunView {
+  id: string;
+  mode: string;
+  requestedBy: string;
+  state: string;
+  createdAt: number;
+  finishedAt?: number;
+  failedReason?: string;
+  result?: ReconcileJobResult;
+}
+
+export interface DriftData {
+  runs: ReconcileRunView[];
+  /** The newest finished dry run (report mode), whose plan is shown. */
+  plan?: ReconcileRunView;
+  /** A run still waiting or active. */
+  pending: boolean;
+}
+
+const STATES = ["active", "waiting", "delayed", "completed", "failed"] as const;
+
+/** The newest reconcile runs, newest first. */
+export async function loadDrift(deps: ConsoleDeps): Promise<DriftData> {
+  const jobs = await deps.reconcileQueue.getJobs([...STATES], 0, 49, false);
+  const runs = await Promise.all(
+    jobs.filter((j): j is Job<ReconcileJobData> => !!j).map(view),
+  );
+  runs.sort((a, b) => b.createdAt - a.createdAt);
+  const plan = runs.find((r) => r.state === "completed" && r.result?.dryRun);
+  return {
+    runs: runs.slice(0, 10),
+    ...(plan ? { plan } : {}),
+    pending: runs.some((r) => ["active", "waiting", "delayed"].includes(r.state)),
+  };
+}
+
+async function view(job: Job<ReconcileJobData>): Promise<ReconcileRunView> {
+  const result = job.returnvalue as ReconcileJobResult | null;
+  return {
+    id: String(job.id),
+    mode: job.data.mode,
+    requestedBy: job.data.requestedBy,
+    state: await job.getState(),
+    createdAt: job.timestamp,
+    ...(job.finishedOn ? { finishedAt: job.finishedOn } : {}),
+    ...(job.failedReason ? { failedReason: job.failedReason } : {}),
+    ...(result ? { result } : {}),
+  };
+}
+
+export const DriftPage: FC<{ data: DriftData; csrf: string; readOnly: boolean }> = (
+  { data, csrf, readOnly },
+) => {
+  const plan = data.plan?.result;
+  const changes = plan ? plan.items.length : 0;
+  return (
+    <>
+      <p>
+        A dry run compares the wanted state with IONOS and lists what a sync would change; it runs
+        on the workers, which hold the IONOS credentials.
+        {data.pending && <strong class="warn">A run is in progress: reload in a moment.</strong>}
+      </p>
+      {!readOnly && (
+        <form method="post" action="/admin/drift/check" class="inline">
+          <Csrf token={csrf} />
+          <button type="submit" class="secondary">Check for drift now</button>
+        </form>
+      )}
+
+      <h2>Plan</h2>
+      {!plan ? <p class="muted" data-testid="plan">No dry run has finished yet.</p> : (
+        <>
+          <p data-testid="plan">
+            From the dry run of <When at={plan.finishedAt} />: {changes === 0
+              ? <strong class="ok">no drift.</strong>
+              : <strong class="warn">{changes} change{changes === 1 ? "" : "s"}</strong>}{" "}
+            <span class="muted">
+              (scanned {plan.scanned.wantedUsers} wanted users, {plan.scanned.ionosUsers}{" "}
+              IONOS users)
+            </span>
+          </p>
+          {changes > 0 && (
+            <>
+              <div class="scroll">
+                <table data-testid="plan-items">
+                  <thead>
+                    <tr>
+                      <th>Action</th>
+                      <th>Account</th>
+                      <th>Detail</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {plan.items.map((item) => (
+                      <tr>
+                        <td>
+                          <Badge value={item.action} />
+                        </td>
+                        <td>
+                          <a href={`/admin/accounts/${encodeURIComponent(item.entity)}`}>
+                            {item.label}
+                          </a>
+                        </td>
+                        <td>{item.detail}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+              {plan.itemsTruncated && <p class="muted">Only the first items are shown.</p>}
+              {!readOnly && (
+                <form method="post" action="/admin/drift/apply" class="inline">
+                  <Csrf token={csrf} />
+                  <p>
+                    Applying starts a fix run: it computes the plan again (things may have changed
+                    since) and syncs each account in it, exactly as an IdP event would.
+                  </p>
+                  <button type="submit">Apply the plan</button>
+                </form>
+              )}
+            </>
+          )}
+        </>
+      )}
+
+      <h2>Recent runs</h2>
+      {data.runs.length === 0 ? <p class="muted">No reconcile runs kept.</p> : (
+        <div class="scroll">
+          <table data-testid="runs">
+            <thead>
+              <tr>
+                <th>Run</th>
+                <th>Mode</th>
+                <th>State</th>
+                <th>Asked by</th>
+                <th>Started</th>
+                <th>Outcome</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.runs.map((r) => (
+                <tr>
+                  <td class="mono">{r.id}</td>
+                  <td>{r.mode}</td>
+                  <td>
+                    <Badge value={r.state} />
+                  </td>
+                  <td>{r.requestedBy}</td>
+                  <td>
+                    <When at={r.createdAt} />
+                  </td>
+                  <td class={r.failedReason ? "bad" : ""}>
+                    {r.failedReason ??
+                      (r.result
+                        ? `${r.result.items.length} changes${
+                          r.result.dryRun ? "" : `, ${r.result.enqueuedCount} syncs enqueued`
+                        }`
+                        : "")}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+};
