@@ -265,6 +265,7 @@ async function startParts(
       ionos,
       logger,
       obs,
+      rateLimiter,
     });
     if (http) http.setHandler(workerHttpApp({ config, redis, queue, logger, obs }).fetch);
     logger.info("workers started", { concurrency: config.workerConcurrency });

@@ -19,6 +19,9 @@ import type { Logger } from "../log.ts";
 import { registerQueueGauges } from "../metrics/queue_gauges.ts";
 import { metricsRoute } from "../metrics/route.ts";
 import { SyncMetrics } from "../metrics/sync_metrics.ts";
+import { ActivityCounter, startActivityRecorder } from "../console/activity.ts";
+import { CONSOLE_PATH, operatorConsole } from "../console/app.tsx";
+import type { RateLimiter } from "../ionos/rate_limiter.ts";
 import type { SyncJobData } from "../queue/sync_queue.ts";
 import type { SyncRecords } from "../store/sync_records.ts";
 import type { WantedStateStore } from "../store/wanted_state.ts";
@@ -35,10 +38,16 @@ import { createReconcileQueue, startReconcileScheduler } from "./scheduler.ts";
 export interface Observability {
   metrics: SyncMetrics;
   ionosHealth: IonosHealth;
+  /** Per-minute counts for the operator console's charts (src/console/activity.ts). */
+  activity: ActivityCounter;
 }
 
 export function createObservability(): Observability {
-  return { metrics: new SyncMetrics(), ionosHealth: new IonosHealth() };
+  return {
+    metrics: new SyncMetrics(),
+    ionosHealth: new IonosHealth(),
+    activity: new ActivityCounter(),
+  };
 }
 
 /** `/metrics` for this process, behind METRICS_TOKEN when set. */
@@ -93,6 +102,7 @@ export function intakeOps(options: IntakeOpsOptions): IntakeOps {
   const warnClockSkew = clockSkewWarning(logger);
   const countOnly: NonNullable<IngestDeps["onIngested"]> = (events, result, context, jobs) => {
     obs.metrics.onIngested(events, result, context);
+    obs.activity.countEvents(result.accepted);
     warnClockSkew(events, result, context, jobs);
   };
   const onIngested = config.ops.eventLogMaxEntries > 0
@@ -118,6 +128,28 @@ export function intakeOps(options: IntakeOpsOptions): IntakeOps {
     ...(config.adminToken ? { adminToken: config.adminToken } : {}),
     readOnly: config.ops.dashboardReadOnly,
   });
+  // The operator console (issue 13): pages under /admin beside the API and bull-board.
+  const consolePages = operatorConsole({
+    redis,
+    prefix: config.redisPrefix,
+    queue,
+    store,
+    records,
+    eventLog,
+    audit,
+    reconcileQueue,
+    // As for readiness: only a process that also runs workers knows how IONOS answers.
+    ...(config.role === "all" ? { ionosHealth: () => obs.ionosHealth.report() } : {}),
+    readOnly: config.ops.dashboardReadOnly,
+    logger,
+    ...(config.adminToken ? { adminToken: config.adminToken } : {}),
+  });
+  const stopActivity = startActivityRecorder({
+    redis,
+    activity: obs.activity,
+    prefix: config.redisPrefix,
+    logger,
+  });
   return {
     app: {
       onIngested,
@@ -127,11 +159,15 @@ export function intakeOps(options: IntakeOpsOptions): IntakeOps {
       adminMounts: [{ path: "/", app: admin }],
       mounts: [
         { path: "/admin/queues", app: dashboard },
+        { path: CONSOLE_PATH, app: consolePages },
         { path: "/", app: metricsRouteFor(config, obs, logger) },
       ],
     },
     onIngested,
-    stop: () => reconcileQueue.close(),
+    stop: async () => {
+      await stopActivity();
+      await reconcileQueue.close();
+    },
   };
 }
 
@@ -142,6 +178,7 @@ export function ionosHooks(
   return {
     onCall: (info) => {
       obs.metrics.onIonosCall(info);
+      obs.activity.countIonosCall();
       obs.ionosHealth.onCall(info);
     },
     onRetry: obs.metrics.onIonosRetry,
@@ -159,6 +196,8 @@ export interface WorkerOpsOptions {
   ionos: IonosClient;
   logger: Logger;
   obs: Observability;
+  /** The shared IONOS limiter: its rate goes to the console's budget chart. */
+  rateLimiter?: RateLimiter;
 }
 
 /**
@@ -196,7 +235,18 @@ export async function workerOps(options: WorkerOpsOptions): Promise<() => Promis
     retentionMs: config.ops.retentionMs,
     logger,
   });
+  const stopActivity = startActivityRecorder({
+    redis,
+    activity: obs.activity,
+    prefix: config.redisPrefix,
+    logger,
+    limitPerMinute: () => {
+      const rps = options.rateLimiter?.requestsPerSecond ?? config.ionos.rateLimitPerSecond;
+      return rps * 60;
+    },
+  });
   return async () => {
+    await stopActivity();
     await stopRetention();
     await reconcileQueue.close();
     await stopScheduler();
