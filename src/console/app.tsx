@@ -5,6 +5,7 @@
  * middleware here is attached per route: a `use("*")` would also catch those two.
  */
 import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { Child } from "hono/jsx";
 import { refuseCrossSite } from "../intake/auth/cross_site.ts";
 import { timingSafeEqual } from "../intake/auth/hmac.ts";
@@ -35,6 +36,16 @@ import { SessionStore } from "./session.ts";
 /** Where the console is mounted. */
 export const CONSOLE_PATH = "/admin";
 
+/**
+ * The pages run no script and load nothing: the policy says so, so an injected tag could do
+ * nothing either. Inline styles are the one exception (the single style sheet).
+ */
+export const CONSOLE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; " +
+  "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/** Console forms are a few fields; nothing bigger is read, signed in or not. */
+const FORM_LIMIT_BYTES = 16 * 1024;
+
 export interface OperatorConsoleOptions extends ConsoleDeps {
   /** Without it nobody can sign in, as the admin API refuses everything. */
   adminToken?: string;
@@ -60,12 +71,26 @@ export function operatorConsole(options: OperatorConsoleOptions): Hono {
   const signedIn: MiddlewareHandler<ConsoleEnv> = sessions
     ? requireSession(sessions)
     : (c) => Promise.resolve(c.redirect(SIGN_IN_PATH, 303));
+  const smallForm = bodyLimit({
+    maxSize: FORM_LIMIT_BYTES,
+    onError: (c) => c.text(`form bodies are limited to ${FORM_LIMIT_BYTES} bytes`, 413),
+  });
+  const csp: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
+    await next();
+    c.header("Content-Security-Policy", CONSOLE_CSP);
+  };
   const notReadOnly: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
     if (readOnly) return c.text("read-only console (ADMIN_DASHBOARD_READONLY=true)", 403);
     return await next();
   };
   /** Every state change: same site only, signed in, the form's CSRF token, not read-only. */
-  const mutation = [refuseCrossSite(), signedIn, requireCsrfToken(), notReadOnly] as const;
+  const mutation = [
+    refuseCrossSite(),
+    smallForm,
+    signedIn,
+    requireCsrfToken(),
+    notReadOnly,
+  ] as const;
   const form = async (c: { req: { parseBody(): Promise<Record<string, unknown>> } }) => {
     const body = await c.req.parseBody();
     return (name: string) => (typeof body[name] === "string" ? body[name] as string : "");
@@ -91,6 +116,23 @@ export function operatorConsole(options: OperatorConsoleOptions): Hono {
   });
 
   // --- sign-in and sign-out ---
+  // Only on the console's own paths: a `use("*")` here would also cover /admin/api and bull-board.
+  for (
+    const path of [
+      "/",
+      "/sign-in",
+      "/sign-out",
+      "/accounts",
+      "/accounts/*",
+      "/drift",
+      "/drift/*",
+      "/failures",
+      "/jobs/*",
+      "/queue/*",
+    ]
+  ) {
+    app.use(path, csp);
+  }
   app.get("/sign-in", (c) => {
     const flash = flashFrom((n) => c.req.query(n));
     return c.html(
@@ -100,7 +142,7 @@ export function operatorConsole(options: OperatorConsoleOptions): Hono {
       sessions ? 200 : 503,
     );
   });
-  app.post("/sign-in", refuseCrossSite(), async (c) => {
+  app.post("/sign-in", refuseCrossSite(), smallForm, async (c) => {
     const field = await form(c);
     const next = safeNext(field("next"));
     if (!sessions || !adminToken || !timingSafeEqual(field("token"), adminToken)) {
@@ -116,7 +158,7 @@ export function operatorConsole(options: OperatorConsoleOptions): Hono {
     logger.info("console sign-in", { session: session.handle.slice(0, 8) });
     return c.redirect(next, 303);
   });
-  app.post("/sign-out", refuseCrossSite(), signedIn, requireCsrfToken(), async (c) => {
+  app.post("/sign-out", refuseCrossSite(), smallForm, signedIn, requireCsrfToken(), async (c) => {
     const session = c.get("session");
     await sessions!.close(session.handle);
     clearSessionCookie(c);

@@ -212,6 +212,36 @@ describe("signed in", () => {
   });
 });
 
+describe("hardening", () => {
+  it("sends a no-script Content-Security-Policy on console pages only", async () => {
+    const { cookie } = await signIn(h.url);
+    for (const path of ["/admin", "/admin/sign-in", "/admin/failures"]) {
+      const res = await fetch(`${h.url}${path}`, { headers: { cookie: cookie! } });
+      await res.body?.cancel();
+      const csp = res.headers.get("content-security-policy") ?? "";
+      expect(csp, path).toContain("default-src 'none'");
+      expect(csp, path).toContain("frame-ancestors 'none'");
+      expect(csp, path).not.toContain("script-src");
+    }
+    const api = await fetch(`${h.url}/admin/api/status`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    await api.body?.cancel();
+    expect(api.status).toBe(200);
+    expect(api.headers.get("content-security-policy")).toBeNull();
+  });
+
+  it("reads no large form body, not even at sign-in", async () => {
+    const res = await fetch(`${h.url}/admin/sign-in`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: `token=${"a".repeat(64 * 1024)}`,
+    });
+    await res.body?.cancel();
+    expect(res.status).toBe(413);
+  });
+});
+
 describe("read-only (ADMIN_DASHBOARD_READONLY=true)", () => {
   it("shows no button that changes anything and refuses such posts", async () => {
     const jobId = await failedJobFor("ro-1", "read.only@example.com");
