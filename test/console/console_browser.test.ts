@@ -277,9 +277,10 @@ describe.skipIf(!hasChromium)("operator console in Chromium", () => {
       await small.goto(`${h.url}${path}`);
       expect(new URL(small.url()).pathname).not.toBe("/admin/sign-in");
       // Readable on a phone: nothing wider than the screen but the tables' own scroll boxes.
-      const overflow = await small.evaluate(() =>
-        document.documentElement.scrollWidth - document.documentElement.clientWidth
-      );
+      // A string: this runs in the page, and the test's type check has no DOM library.
+      const overflow = await small.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth",
+      ) as number;
       expect(overflow).toBeLessThanOrEqual(0);
     }
     await small.goto(`${h.url}/admin`);
