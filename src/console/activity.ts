@@ -2,9 +2,9 @@
  * Per-minute activity for the console's overview: events accepted by the intake, IONOS calls
  * made by the workers, and the rate limit in force. Neither the Prometheus registry
  * (src/metrics, in-process counters without history) nor the rate limiter (one GCRA arrival
- * time in Redis) keeps a history, so each process counts in memory and adds its counts every
- * few seconds to one Redis hash per minute (`<prefix>:console:activity:<minute>`) that expires
- * after two hours: a ring buffer every intake and worker process shares, read by any intake.
+ * time in Redis) keeps a history, so the counts go to one Redis hash per minute
+ * (`<prefix>:console:activity:<minute>`) that expires after two hours: a ring buffer every
+ * intake and worker process adds to, read by any intake.
  */
 import type { Redis } from "ioredis";
 import type { Logger } from "../log.ts";
@@ -28,54 +28,58 @@ export function activityKey(prefix: string, minuteStartMs: number): string {
 }
 
 /**
- * The in-process counters; the hooks call it, {@linkcode startActivityRecorder} empties it.
+ * Adds accepted events to the current minute, in the request that accepted them: written before
+ * the 2xx, so Redis never changes later on account of a request already answered. Never throws:
+ * the events are stored, and a chart is not worth failing the request.
+ */
+export async function recordEvents(
+  redis: Redis,
+  prefix: string,
+  count: number,
+  logger?: Logger,
+  now: number = Date.now(),
+): Promise<void> {
+  if (count <= 0) return;
+  const key = activityKey(prefix, Math.floor(now / MINUTE_MS) * MINUTE_MS);
+  try {
+    await redis.multi().hincrby(key, "events", count).expire(key, KEEP_SECONDS).exec();
+  } catch (error) {
+    logger?.warn("console activity not recorded", { error: (error as Error).message });
+  }
+}
+
+/**
+ * IONOS calls made by this process's workers, counted in memory (one per HTTP request, in the
+ * client's `onCall` hook) and written by {@linkcode startActivityRecorder}: a call is too
+ * frequent for a Redis write of its own.
  *
  * @example
- * const activity = new ActivityCounter();
- * onIngested: (events, result) => activity.countEvents(result.accepted);
+ * const calls = new IonosCallCounter();
+ * new IonosClient({ ..., onCall: calls.count });
  */
-export class ActivityCounter {
-  #events = 0;
-  #ionosCalls = 0;
-  #recording = false;
-
-  /** Events accepted (not duplicates). */
-  countEvents(n: number): void {
-    if (n > 0) this.#events += n;
-  }
+export class IonosCallCounter {
+  #calls = 0;
+  /** IONOS calls per minute allowed now; set where workers run (their limiter knows it). */
+  limitPerMinute?: () => number | undefined;
 
   /** One HTTP request to IONOS (any outcome: a 429 or 5xx used the budget too). */
-  readonly countIonosCall = (): void => {
-    this.#ionosCalls++;
+  readonly count = (): void => {
+    this.#calls++;
   };
 
-  /** Takes the counts so far and starts again from zero. */
-  take(): { events: number; ionosCalls: number } {
-    const out = { events: this.#events, ionosCalls: this.#ionosCalls };
-    this.#events = 0;
-    this.#ionosCalls = 0;
-    return out;
-  }
-
-  /** Marks the counter as flushed by a recorder; false when one already does (role `all`). */
-  claim(): boolean {
-    if (this.#recording) return false;
-    this.#recording = true;
-    return true;
-  }
-
-  release(): void {
-    this.#recording = false;
+  /** Takes the count so far and starts again from zero. */
+  take(): number {
+    const n = this.#calls;
+    this.#calls = 0;
+    return n;
   }
 }
 
 export interface ActivityRecorderOptions {
   redis: Redis;
-  activity: ActivityCounter;
+  calls: IonosCallCounter;
   /** @default "sync" */
   prefix?: string;
-  /** IONOS calls per minute allowed now (workers only). */
-  limitPerMinute?: () => number | undefined;
   /** How often counts go to Redis. @default 10_000 */
   flushEveryMs?: number;
   logger?: Logger;
@@ -84,32 +88,27 @@ export interface ActivityRecorderOptions {
 }
 
 /**
- * Adds this process's counts to Redis every `flushEveryMs` and once more on stop. Starting a
- * second recorder on the same counter (intake and workers in one process) adds nothing but the
- * limit; the first one flushes the counts.
+ * Adds this process's IONOS calls, with the limit in force, to Redis every `flushEveryMs` and
+ * once more on stop; an interval without calls writes nothing.
  *
  * @returns a function that stops it after a last flush
  */
 export function startActivityRecorder(options: ActivityRecorderOptions): () => Promise<void> {
-  const { redis, activity, prefix = "sync", flushEveryMs = 10_000, now = Date.now } = options;
-  const owner = activity.claim();
+  const { redis, calls, prefix = "sync", flushEveryMs = 10_000, now = Date.now } = options;
   const flush = async () => {
-    const minute = Math.floor(now() / MINUTE_MS) * MINUTE_MS;
-    const key = activityKey(prefix, minute);
-    const counts = owner ? activity.take() : { events: 0, ionosCalls: 0 };
-    const limit = options.limitPerMinute?.();
-    const tx = redis.multi();
-    if (counts.events) tx.hincrby(key, "events", counts.events);
-    if (counts.ionosCalls) tx.hincrby(key, "ionosCalls", counts.ionosCalls);
+    const n = calls.take();
+    if (!n) return;
+    const key = activityKey(prefix, Math.floor(now() / MINUTE_MS) * MINUTE_MS);
+    const tx = redis.multi().hincrby(key, "ionosCalls", n);
+    const limit = calls.limitPerMinute?.();
     if (limit !== undefined && Number.isFinite(limit) && limit > 0) {
       tx.hset(key, "limitPerMinute", String(Math.round(limit)));
     }
-    if (tx.length === 0) return;
     tx.expire(key, KEEP_SECONDS);
     try {
       await tx.exec();
     } catch (error) {
-      // The overview's chart is not worth a failure; counts of this interval are lost.
+      // The overview's chart is not worth a failure; the calls of this interval are lost.
       options.logger?.warn("console activity not recorded", { error: (error as Error).message });
     }
   };
@@ -121,7 +120,6 @@ export function startActivityRecorder(options: ActivityRecorderOptions): () => P
     clearInterval(timer);
     await running;
     await flush();
-    if (owner) activity.release();
   };
 }
 

@@ -75,6 +75,8 @@ export function operatorConsole(options: OperatorConsoleOptions): Hono {
     maxSize: FORM_LIMIT_BYTES,
     onError: (c) => c.text(`form bodies are limited to ${FORM_LIMIT_BYTES} bytes`, 413),
   });
+  // Attached per route like every middleware here: a `use("*")` would also cover /admin/api
+  // and bull-board, and `use(path)` entries would be routes of their own for any method.
   const csp: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
     await next();
     c.header("Content-Security-Policy", CONSOLE_CSP);
@@ -97,6 +99,7 @@ export function operatorConsole(options: OperatorConsoleOptions): Hono {
   };
 
   app.onError((error, c) => {
+    c.header("Content-Security-Policy", CONSOLE_CSP);
     const status = error instanceof OpsError ? error.status : 500;
     if (!(error instanceof OpsError)) logger.error("console error", { path: c.req.path, error });
     const session = c.get("session");
@@ -116,24 +119,7 @@ export function operatorConsole(options: OperatorConsoleOptions): Hono {
   });
 
   // --- sign-in and sign-out ---
-  // Only on the console's own paths: a `use("*")` here would also cover /admin/api and bull-board.
-  for (
-    const path of [
-      "/",
-      "/sign-in",
-      "/sign-out",
-      "/accounts",
-      "/accounts/*",
-      "/drift",
-      "/drift/*",
-      "/failures",
-      "/jobs/*",
-      "/queue/*",
-    ]
-  ) {
-    app.use(path, csp);
-  }
-  app.get("/sign-in", (c) => {
+  app.get("/sign-in", csp, (c) => {
     const flash = flashFrom((n) => c.req.query(n));
     return c.html(
       <Layout title="Sign in" {...(flash ? { flash } : {})}>
@@ -142,7 +128,7 @@ export function operatorConsole(options: OperatorConsoleOptions): Hono {
       sessions ? 200 : 503,
     );
   });
-  app.post("/sign-in", refuseCrossSite(), smallForm, async (c) => {
+  app.post("/sign-in", csp, refuseCrossSite(), smallForm, async (c) => {
     const field = await form(c);
     const next = safeNext(field("next"));
     if (!sessions || !adminToken || !timingSafeEqual(field("token"), adminToken)) {
@@ -182,7 +168,7 @@ export function operatorConsole(options: OperatorConsoleOptions): Hono {
     );
   };
 
-  app.get("/", signedIn, async (c) => {
+  app.get("/", csp, signedIn, async (c) => {
     const data = await loadOverview(deps);
     return page(
       c,
@@ -191,11 +177,11 @@ export function operatorConsole(options: OperatorConsoleOptions): Hono {
       <OverviewPage data={data} csrf={c.get("session").csrfToken} readOnly={readOnly} />,
     );
   });
-  app.get("/accounts", signedIn, async (c) => {
+  app.get("/accounts", csp, signedIn, async (c) => {
     const data = await loadAccounts(deps, c.req.query("q") ?? "");
     return page(c, "Accounts", "accounts", <AccountsPage data={data} />);
   });
-  app.get("/accounts/:entity", signedIn, async (c) => {
+  app.get("/accounts/:entity", csp, signedIn, async (c) => {
     const report = await whois(deps, c.req.param("entity"));
     return page(
       c,
@@ -204,7 +190,7 @@ export function operatorConsole(options: OperatorConsoleOptions): Hono {
       <AccountPage report={report} csrf={c.get("session").csrfToken} readOnly={readOnly} />,
     );
   });
-  app.get("/drift", signedIn, async (c) => {
+  app.get("/drift", csp, signedIn, async (c) => {
     const data = await loadDrift(deps);
     return page(
       c,
@@ -213,7 +199,7 @@ export function operatorConsole(options: OperatorConsoleOptions): Hono {
       <DriftPage data={data} csrf={c.get("session").csrfToken} readOnly={readOnly} />,
     );
   });
-  app.get("/failures", signedIn, async (c) => {
+  app.get("/failures", csp, signedIn, async (c) => {
     const jobs = await loadFailures(deps);
     return page(
       c,

@@ -19,7 +19,7 @@ import type { Logger } from "../log.ts";
 import { registerQueueGauges } from "../metrics/queue_gauges.ts";
 import { metricsRoute } from "../metrics/route.ts";
 import { SyncMetrics } from "../metrics/sync_metrics.ts";
-import { ActivityCounter, startActivityRecorder } from "../console/activity.ts";
+import { IonosCallCounter, recordEvents, startActivityRecorder } from "../console/activity.ts";
 import { CONSOLE_PATH, operatorConsole } from "../console/app.tsx";
 import type { RateLimiter } from "../ionos/rate_limiter.ts";
 import type { SyncJobData } from "../queue/sync_queue.ts";
@@ -38,15 +38,15 @@ import { createReconcileQueue, startReconcileScheduler } from "./scheduler.ts";
 export interface Observability {
   metrics: SyncMetrics;
   ionosHealth: IonosHealth;
-  /** Per-minute counts for the operator console's charts (src/console/activity.ts). */
-  activity: ActivityCounter;
+  /** IONOS calls for the operator console's budget chart (src/console/activity.ts). */
+  ionosCalls: IonosCallCounter;
 }
 
 export function createObservability(): Observability {
   return {
     metrics: new SyncMetrics(),
     ionosHealth: new IonosHealth(),
-    activity: new ActivityCounter(),
+    ionosCalls: new IonosCallCounter(),
   };
 }
 
@@ -100,10 +100,16 @@ export function intakeOps(options: IntakeOpsOptions): IntakeOps {
   const reconcileQueue = createReconcileQueue(redis);
   reconcileQueue.on("error", (e) => logger.warn("reconcile queue error", { error: e.message }));
   const warnClockSkew = clockSkewWarning(logger);
-  const countOnly: NonNullable<IngestDeps["onIngested"]> = (events, result, context, jobs) => {
+  const countOnly: NonNullable<IngestDeps["onIngested"]> = async (
+    events,
+    result,
+    context,
+    jobs,
+  ) => {
     obs.metrics.onIngested(events, result, context);
-    obs.activity.countEvents(result.accepted);
     warnClockSkew(events, result, context, jobs);
+    // The console's intake chart; before the answer, so Redis is settled when the client hears.
+    await recordEvents(redis, config.redisPrefix, result.accepted, logger);
   };
   const onIngested = config.ops.eventLogMaxEntries > 0
     ? eventLogHook(eventLog, logger, [countOnly])
@@ -144,12 +150,6 @@ export function intakeOps(options: IntakeOpsOptions): IntakeOps {
     logger,
     ...(config.adminToken ? { adminToken: config.adminToken } : {}),
   });
-  const stopActivity = startActivityRecorder({
-    redis,
-    activity: obs.activity,
-    prefix: config.redisPrefix,
-    logger,
-  });
   return {
     app: {
       onIngested,
@@ -164,10 +164,7 @@ export function intakeOps(options: IntakeOpsOptions): IntakeOps {
       ],
     },
     onIngested,
-    stop: async () => {
-      await stopActivity();
-      await reconcileQueue.close();
-    },
+    stop: () => reconcileQueue.close(),
   };
 }
 
@@ -178,7 +175,7 @@ export function ionosHooks(
   return {
     onCall: (info) => {
       obs.metrics.onIonosCall(info);
-      obs.activity.countIonosCall();
+      obs.ionosCalls.count();
       obs.ionosHealth.onCall(info);
     },
     onRetry: obs.metrics.onIonosRetry,
@@ -235,15 +232,14 @@ export async function workerOps(options: WorkerOpsOptions): Promise<() => Promis
     retentionMs: config.ops.retentionMs,
     logger,
   });
+  // The limit in force: learned from IONOS answers if lower than configured (rate_limiter.ts).
+  obs.ionosCalls.limitPerMinute = () =>
+    (options.rateLimiter?.requestsPerSecond ?? config.ionos.rateLimitPerSecond) * 60;
   const stopActivity = startActivityRecorder({
     redis,
-    activity: obs.activity,
+    calls: obs.ionosCalls,
     prefix: config.redisPrefix,
     logger,
-    limitPerMinute: () => {
-      const rps = options.rateLimiter?.requestsPerSecond ?? config.ionos.rateLimitPerSecond;
-      return rps * 60;
-    },
   });
   return async () => {
     await stopActivity();

@@ -5,9 +5,10 @@
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  ActivityCounter,
   activityKey,
+  IonosCallCounter,
   readActivity,
+  recordEvents,
   startActivityRecorder,
 } from "../../src/console/activity.ts";
 import { budgetScale } from "../../src/console/chart.tsx";
@@ -70,43 +71,39 @@ describe("SessionStore", () => {
 });
 
 describe("activity ring buffer", () => {
-  it("sums counts of several processes per minute, with the limit, for the last hour", async () => {
+  it("sums events and IONOS calls of several processes per minute, with the limit", async () => {
     let now = Date.UTC(2026, 0, 1, 12, 0, 30);
-    const intake = new ActivityCounter();
-    const worker = new ActivityCounter();
-    const stopIntake = startActivityRecorder({
-      redis,
-      activity: intake,
-      prefix: "a1",
-      flushEveryMs: 60_000,
-      now: () => now,
+    // Two intakes record events as they accept them.
+    await recordEvents(redis, "a1", 2, undefined, now);
+    await recordEvents(redis, "a1", 1, undefined, now);
+    await recordEvents(redis, "a1", 0, undefined, now); // all duplicates: nothing
+    // Two workers count their calls and write them when stopped (or every 10 s).
+    const workers = [new IonosCallCounter(), new IonosCallCounter()];
+    const stops = workers.map((calls) => {
+      calls.limitPerMinute = () => 120;
+      return startActivityRecorder({
+        redis,
+        calls,
+        prefix: "a1",
+        flushEveryMs: 60_000,
+        now: () => now,
+      });
     });
-    const stopWorker = startActivityRecorder({
-      redis,
-      activity: worker,
-      prefix: "a1",
-      flushEveryMs: 60_000,
-      now: () => now,
-      limitPerMinute: () => 120,
-    });
-    intake.countEvents(3);
-    intake.countEvents(0);
-    for (let i = 0; i < 5; i++) worker.countIonosCall();
-    await stopIntake();
-    await stopWorker();
-    // A minute later, another round in new recorders (the process restarted).
+    for (let i = 0; i < 5; i++) workers[i % 2]!.count();
+    for (const stop of stops) await stop();
+    // A minute later the limit learned from IONOS is lower.
     now += 60_000;
-    const again = new ActivityCounter();
-    const stopAgain = startActivityRecorder({
+    const later = new IonosCallCounter();
+    later.limitPerMinute = () => 60;
+    const stopLater = startActivityRecorder({
       redis,
-      activity: again,
+      calls: later,
       prefix: "a1",
       flushEveryMs: 60_000,
       now: () => now,
-      limitPerMinute: () => 60,
     });
-    again.countIonosCall();
-    await stopAgain();
+    later.count();
+    await stopLater();
 
     const hour = await readActivity(redis, "a1", 60, now);
     expect(hour).toHaveLength(60);
@@ -128,17 +125,13 @@ describe("activity ring buffer", () => {
     expect(ttl).toBeLessThanOrEqual(7200);
   });
 
-  it("flushes a shared counter once when intake and workers run in one process", async () => {
-    const now = Date.UTC(2026, 0, 1, 13, 0, 0);
-    const shared = new ActivityCounter();
-    const stopA = startActivityRecorder({ redis, activity: shared, prefix: "a2", now: () => now });
-    const stopB = startActivityRecorder({ redis, activity: shared, prefix: "a2", now: () => now });
-    shared.countEvents(2);
-    await stopA();
-    shared.countEvents(1); // after the first recorder stopped: the second one has not claimed it
-    await stopB();
-    const [m] = await readActivity(redis, "a2", 1, now);
-    expect(m!.events).toBe(2);
+  it("writes nothing for an interval without calls", async () => {
+    const quiet = new IonosCallCounter();
+    quiet.limitPerMinute = () => 120;
+    const stop = startActivityRecorder({ redis, calls: quiet, prefix: "a3", flushEveryMs: 5 });
+    await new Promise((r) => setTimeout(r, 30));
+    await stop();
+    expect(await redis.keys("a3:*")).toEqual([]);
   });
 
   it("scales the budget chart to the busiest minute", () => {

@@ -27,8 +27,11 @@ const SECRETS = {
 };
 type Surface = keyof typeof SECRETS;
 
-/** Routes anyone may call: liveness and readiness reveal nothing and change nothing. */
-const PUBLIC = new Set(["GET /healthz", "GET /readyz"]);
+/**
+ * Routes anyone may call: liveness and readiness reveal nothing and change nothing; the
+ * console's sign-in form is the way in (its POST is guarded: a wrong token gets 401).
+ */
+const PUBLIC = new Set(["GET /healthz", "GET /readyz", "GET /admin/sign-in"]);
 /** Middleware on every path (`ALL /*`) that guards nothing and serves nothing by itself. */
 const GLOBAL_MIDDLEWARE = new Set(["requestId", "secureHeaders", "logRefusals"]);
 /** Which credential each surface accepts. A new surface must be added here on purpose. */
@@ -90,6 +93,12 @@ function wrongCredentials(owner: Surface | undefined): Attempt[] {
 
 const REFUSED = new Set([401, 403]);
 const REFUSED_MALFORMED = new Set([400, 401, 403]);
+
+/** A console page (src/console) refuses a page load by sending the browser to its sign-in form. */
+function sentToSignIn(method: string, res: Response): boolean {
+  return method === "GET" && res.status === 303 &&
+    (res.headers.get("location") ?? "").startsWith("/admin/sign-in?");
+}
 
 /** A concrete path for a route pattern: parameters and wildcards filled with harmless values. */
 function concretePath(pattern: string): string {
@@ -182,7 +191,9 @@ describe("authentication on every route", () => {
           });
           tried++;
           await res.body?.cancel();
-          if (!(malformed ? REFUSED_MALFORMED : REFUSED).has(res.status)) {
+          if (
+            !(malformed ? REFUSED_MALFORMED : REFUSED).has(res.status) && !sentToSignIn(m, res)
+          ) {
             problems.push(`${m} ${url} (${path}) with ${name}: ${res.status}`);
           }
         }
