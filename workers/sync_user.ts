@@ -24,6 +24,7 @@ import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 import { whileCreateSettles } from "./own_create.ts";
 import { releaseBindings } from "./release_bindings.ts";
 import { generatePassword } from "./password.ts";
+import { account, syncS3Keys } from "./sync_s3_keys.ts";
 
 /**
  * Syncs the user with IdP id `id`.
@@ -87,6 +88,15 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
     current = await whileCreateSettles(settling, () => ctx.ionos.updateUser(ionosId, reduced));
     changes.push(`removed access (${taken})`);
   }
+  // A deactivated account's S3 keys are closed right after it (they work outside federation).
+  const settle = <T>(write: () => Promise<T>) => whileCreateSettles(settling, write);
+  // What was recorded belongs to the account the twin named, not to one linked in its place.
+  const keyRecord = { ionosId, s3KeysOff: twin?.ionosId === ionosId ? twin.s3KeysOff : undefined };
+  if (!desired.active) {
+    // Closed whether this write or the full one below turns the account off.
+    const off = { ...account(current), active: false };
+    changes.push(...await syncS3Keys(ctx, id, off, keyRecord, settle));
+  }
   const diff = userDiff(current.properties, desired);
   if (diff.length > 0 || (settling && !reduced)) {
     // IONOS has no PATCH: send the full property set, as the official tools do. Our own create
@@ -94,6 +104,10 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
     // land once that create is DONE, which confirms it (see ./own_create.ts).
     current = await whileCreateSettles(settling, () => ctx.ionos.updateUser(ionosId, desired));
     changes.push(diff.length ? `updated ${diff.join(", ")}` : "confirmed own create");
+  }
+  // Keys turned off at deactivation come back only with the account, and only those.
+  if (desired.active) {
+    changes.push(...await syncS3Keys(ctx, id, account(current), keyRecord, settle));
   }
   // The account now has its final address: no other email stays bound to this user.
   await releaseBindings(ctx, "user", id, [normalizeEmail(current.properties.email)]);
@@ -276,8 +290,19 @@ async function removeUser(
     // Our own unconfirmed create is written to even when already off (see ./own_create.ts).
     const write = off ?? (settling ? current.properties : undefined);
     if (write) await whileCreateSettles(settling, () => ctx.ionos.updateUser(current.id, write));
+    const keys = await syncS3Keys(
+      ctx,
+      wanted.id,
+      { id: current.id, email: current.properties.email, active: false },
+      twin,
+      (w) => whileCreateSettles(settling, w),
+    );
     await done("deactivated (deleted at the IdP)", { state: "synced", lastError: "" });
-    return { result: "deactivated", ionosId: current.id, changes: off ? ["deactivated"] : [] };
+    return {
+      result: "deactivated",
+      ionosId: current.id,
+      changes: [...(off ? ["deactivated"] : []), ...keys],
+    };
   }
   await whileCreateSettles(twin.state === "creating", () => ctx.ionos.deleteUser(current.id));
   await ctx.records.forget("user", wanted.id, current.id);
