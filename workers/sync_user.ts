@@ -90,8 +90,16 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
   }
   // A deactivated account's S3 keys are closed right after it (they work outside federation).
   const settle = <T>(write: () => Promise<T>) => whileCreateSettles(settling, write);
-  // What was recorded belongs to the account the twin named, not to one linked in its place.
-  const keyRecord = { ionosId, s3KeysOff: twin?.ionosId === ionosId ? twin.s3KeysOff : undefined };
+  // What was recorded belongs to the account the twin named, not to one linked in its place; an
+  // account linked in this job may bring what its previous owner recorded (re-read).
+  const keyRecord = {
+    ionosId,
+    s3KeysOff: found
+      ? (await ctx.records.get("user", id))?.s3KeysOff
+      : twin?.ionosId === ionosId
+      ? twin.s3KeysOff
+      : undefined,
+  };
   if (!desired.active) {
     // Closed whether this write or the full one below turns the account off.
     const off = { ...account(current), active: false };
@@ -249,6 +257,8 @@ async function takeOverFromDeletedOwner(
       `IONOS user with ${email} still belongs to deleted IdP user ${owner}; waiting for its removal`,
     );
   }
+  // The keys the old owner's offboarding turned off come back when the account does.
+  if (record?.s3KeysOff) await ctx.records.set("user", idpId, { s3KeysOff: record.s3KeysOff });
   await ctx.records.forget("user", owner, ionosId);
   return record?.origin ?? "adopted";
 }
