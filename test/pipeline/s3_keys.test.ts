@@ -5,6 +5,7 @@
  * workers, the simulator over HTTP, with faults.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.ts";
 import { admin, waitFor } from "../ops/_helpers.ts";
 import { type Harness, startHarness, userEvent } from "../helpers/harness.ts";
 
@@ -55,6 +56,21 @@ describe("S3 keys with offboarding.s3Keys: deactivate (default)", () => {
     expect(keyStates(h, "kim@example.com")).toEqual({ [a]: false, [b]: false, [offByHand]: false });
     const twin = await h.redis.client().hgetall("sync:ionos:user:k1");
     expect(twin.s3KeysOff!.split(",").sort()).toEqual([a, b].sort());
+    const who = await admin<{ s3Keys?: { turnedOff: string[] } }>(h, "GET", "/whois/user:k1");
+    expect(who.body.s3Keys?.turnedOff.sort()).toEqual([a, b].sort());
+    // The CLI's whois reads the keys live: which the sync turned off, and never a secret.
+    const out: string[] = [];
+    const code = await main(["whois", "user:k1", "--live"], {
+      REDIS_URL: h.env.REDIS_URL!,
+      IONOS_API_URL: h.sim.url,
+      IONOS_TOKEN: "sim-token",
+    }, { stdout: (t) => out.push(t), stderr: (t) => out.push(t), isTTY: false });
+    expect(code).toBe(0);
+    const text = out.join("");
+    expect(text).toContain("S3 keys in IONOS now");
+    expect(text).toMatch(new RegExp(`${a}\\s+false\\s+yes`));
+    expect(text).toMatch(new RegExp(`${offByHand}\\s+false\\s*\\n`));
+    for (const k of h.sim.sim.access.s3Keys(uid)) expect(text).not.toContain(k.secretKey);
     // The key writes were PUTs on the reference path with active: false, answered 202.
     const puts = h.sim.sim.callLog.filter((c) => c.method === "PUT" && c.path.includes("/s3keys/"));
     expect(puts.map((c) => c.status)).toEqual([202, 202]);

@@ -5,6 +5,7 @@
  * Real Redis, real workers, the simulator over HTTP, with faults.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.ts";
 import { admin, waitFor } from "../ops/_helpers.ts";
 import { type Harness, startHarness, userEvent } from "../helpers/harness.ts";
 
@@ -79,6 +80,17 @@ describe("resource shares", () => {
     expect(sim().state.members(g.id)).toHaveLength(1);
     const twin = await h.redis.client().hgetall("sync:ionos:group:ga");
     expect(twin.managedShares).toBe(`${R_DC}:c,${R_SNAP}:c`);
+    // The admin API's whois shows what the sync set.
+    const who = await admin<{ shares?: { set: { resource: string; origin: string }[] } }>(
+      h,
+      "GET",
+      "/whois/group:ga",
+    );
+    expect(who.status).toBe(200);
+    expect(who.body.shares?.set).toEqual([
+      { resource: R_DC, origin: "created" },
+      { resource: R_SNAP, origin: "created" },
+    ]);
     // Each share write was a POST on the reference path, answered 202 with a request.
     const posts = sim().callLog.filter((c) =>
       c.method === "POST" && c.path.includes(`/um/groups/${g.id}/shares/`)
@@ -130,6 +142,12 @@ describe("resource shares", () => {
     await send(ev("group.updated", { id: "ga", displayName: "ionos-team-a-old" }));
     await h.drain();
     expect(sharesOf(g.id)).toEqual({ [R_HAND]: [true, false] });
+    // The CLI's whois, read live, tells the hand-made share from the sync's.
+    const out: string[] = [];
+    const env = { REDIS_URL: h.env.REDIS_URL!, IONOS_API_URL: h.sim.url, IONOS_TOKEN: "sim-token" };
+    const io = { stdout: (t: string) => out.push(t), stderr: (t: string) => out.push(t) };
+    expect(await main(["whois", "group:ga", "--live"], env, { ...io, isTTY: false })).toBe(0);
+    expect(out.join("")).toMatch(new RegExp(`${R_HAND}\\s+true\\s+false\\s+hand \\(left alone\\)`));
     // Back under the mapped name: shared again.
     await send(ev("group.updated", { id: "ga", displayName: "ionos-team-a" }));
     await h.drain();
