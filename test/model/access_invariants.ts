@@ -27,7 +27,7 @@ export function shareFlags(s: Pick<SimShare, "editPrivilege" | "sharePrivilege">
 }
 
 const showMap = (m: Map<string, unknown> | undefined) =>
-  `{${[...(m ?? new Map())].map(([k, v]) => `${k.slice(0, 8)}:${v}`).sort().join(" ")}}`;
+  `{${[...(m ?? new Map())].map(([k, v]) => `…${k.slice(-4)}:${v}`).sort().join(" ")}}`;
 
 /** Checks (g) and (h); returns the violations (empty when all hold). */
 export function checkAccessInvariants(c: ModelCase, w: Wanted, o: Observed): Violation[] {

@@ -101,8 +101,12 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<S
   });
   const violations: Violation[] = [];
   let observed: Observed | undefined;
+  let giver: { stop(): void } | undefined;
   try {
     const initial = seedIonos(h.sim.sim, c);
+    // A person gives each account the service creates an S3 key while it is active, so that
+    // offboarding and reactivation are exercised on created accounts too (see keyGiver).
+    giver = keyGiver(h.sim.sim, initial);
     await h.startService();
     h.sim.sim.setFaults(d.faults);
     log(`seed ${seed}: ${events.length} events in ${batches.length} requests`);
@@ -115,6 +119,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<S
     } catch (error) {
       violations.push({ invariant: "drain", message: (error as Error).message });
     }
+    giver.stop();
     const redis = h.redis.client();
     try {
       observed = await observe(h.sim.sim, redis, c, initial);
@@ -128,6 +133,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<S
       ...checkAccessInvariants(c, wanted, observed),
     );
   } finally {
+    giver?.stop();
     await h.stop();
   }
   const stats = h.sim.sim.stats();
@@ -185,6 +191,25 @@ function seedIonos(sim: IonosSimulator, c: ModelCase): Observed["initial"] {
     groups: new Map([...groups].map(([key, id]) => [key, snap.groups.get(id)!])),
     access: snapshotAccess(sim),
   };
+}
+
+/**
+ * Every 10 ms, gives each account that appeared since (and is active at that moment) one active
+ * S3 key, and notes it in `initial` as the key's starting state. The look and the write happen in
+ * one tick, so a key exists before any later deactivation's listing of the account's keys.
+ */
+function keyGiver(sim: IonosSimulator, initial: Observed["initial"]): { stop(): void } {
+  const seen = new Set(sim.state.users().map((u) => u.id));
+  const timer = setInterval(() => {
+    for (const u of sim.state.users()) {
+      if (seen.has(u.id)) continue;
+      seen.add(u.id);
+      if (!u.properties.active) continue;
+      const key = sim.access.addS3Key(u.id);
+      initial.access.keys.set(u.id, new Map([[key.id, true]]));
+    }
+  }, 10);
+  return { stop: () => clearInterval(timer) };
 }
 
 /** S3 keys of every account and shares of every group, as the simulator holds them now. */

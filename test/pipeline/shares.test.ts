@@ -98,6 +98,19 @@ describe("resource shares", () => {
     expect(posts.map((c) => [c.status, !!c.requestId])).toEqual([[202, true], [202, true]]);
   });
 
+  it("costs no share or resource call for a group the mapping gives no shares", async () => {
+    const before = sim().callLog.length;
+    await send(
+      userEvent("user.created", "s-p1", "plain@example.com"),
+      ev("group.created", { id: "gp", displayName: "ionos-plain", members: [{ value: "s-p1" }] }),
+    );
+    await h.drain();
+    expect(sim().state.members(groupNamed("ionos-plain")!.id)).toHaveLength(1);
+    const calls = sim().callLog.slice(before);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.filter((c) => /\/shares|\/um\/resources|\/s3keys/.test(c.path))).toEqual([]);
+  });
+
   it("reports an unknown resource naming the group and the id, and still syncs the group", async () => {
     await send(
       userEvent("user.created", "s-ux", "xena@example.com"),
