@@ -29,7 +29,7 @@ async function reconcile(h: Harness, mode: "fix" | "report") {
       state: string;
       result?: { counts: Record<string, number>; items: { action: string; detail: string }[] };
     }>(h, "GET", `/reconcile/${started.body.jobId}`);
-    return r.body.state === "completed" ? r.body : undefined;
+    return r.body.state === "completed" && r.body.result ? r.body : undefined;
   });
   await h.drain();
   return run.result!;

@@ -62,7 +62,7 @@ async function reconcileFix(): Promise<Record<string, number>> {
       "GET",
       `/reconcile/${started.body.jobId}`,
     );
-    return r.body.state === "completed" ? r.body : undefined;
+    return r.body.state === "completed" && r.body.result ? r.body : undefined;
   });
   await h.drain();
   return run.result!.counts;
@@ -190,7 +190,7 @@ describe("resource shares", () => {
         state: string;
         result?: { items: { action: string; detail: string }[] };
       }>(h, "GET", `/reconcile/${again.body.jobId}`);
-      return r.body.state === "completed" ? r.body : undefined;
+      return r.body.state === "completed" && r.body.result ? r.body : undefined;
     });
     const conflicts = run.result!.items.filter((i) => i.action === "conflict");
     expect(conflicts.some((i) => i.detail.includes(R_MISSING))).toBe(true);

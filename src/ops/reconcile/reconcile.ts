@@ -18,7 +18,7 @@ import {
   readWanted,
   type WantedSnapshot,
 } from "./snapshot.ts";
-import { groupShares } from "../../config/mapping.ts";
+import { groupShares, isProtectedEmail } from "../../config/mapping.ts";
 import { userRemoval } from "../../../workers/desired_state.ts";
 
 export interface ReconcileDeps {
