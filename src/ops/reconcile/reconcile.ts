@@ -121,13 +121,16 @@ function accessReads(mapping: Mapping, wanted: WantedSnapshot): AccessReads {
       }
       return ids;
     },
-    keyUsers: () => {
+    keyUsers: (users) => {
       const ids: string[] = [];
       for (const [id, twin] of wanted.userTwins) {
         const u = wanted.users.get(id);
         const off = u &&
           (u.deleted ? userRemoval(mapping, twin.origin) === "deactivate" : !u.active);
-        if (twin.ionosId && (off || twin.s3KeysOff)) ids.push(twin.ionosId);
+        if (!twin.ionosId || !(off || twin.s3KeysOff)) continue;
+        // A protected account's keys are not even read.
+        if (isProtectedEmail(mapping, users.get(twin.ionosId)?.properties.email)) continue;
+        ids.push(twin.ionosId);
       }
       return ids;
     },
