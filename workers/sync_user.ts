@@ -89,6 +89,7 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
     changes.push(`removed access (${taken})`);
   }
   // A deactivated account's S3 keys are closed right after it (they work outside federation).
+  // Which ones were turned off is recorded, so that reactivation turns on only those.
   const settle = <T>(write: () => Promise<T>) => whileCreateSettles(settling, write);
   // What was recorded belongs to the account the twin named, not to one linked in its place; an
   // account linked in this job may bring what its previous owner recorded (re-read).
@@ -100,11 +101,14 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
       ? twin.s3KeysOff
       : undefined,
   };
-  if (!desired.active) {
-    // Closed whether this write or the full one below turns the account off.
-    const off = { ...account(current), active: false };
+  const closeKeys = async (user: IonosUser) => {
+    const off = { ...account(user), active: false };
     changes.push(...await syncS3Keys(ctx, id, off, keyRecord, settle));
-  }
+  };
+  // An account that is off now has its keys closed before anything else is tried; one that the
+  // full write below turns off, right after it (so a key write never delays the deactivation).
+  const keysAfterUpdate = !desired.active && current.properties.active;
+  if (!desired.active && !keysAfterUpdate) await closeKeys(current);
   const diff = userDiff(current.properties, desired);
   if (diff.length > 0 || (settling && !reduced)) {
     // IONOS has no PATCH: send the full property set, as the official tools do. Our own create
@@ -113,6 +117,7 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
     current = await whileCreateSettles(settling, () => ctx.ionos.updateUser(ionosId, desired));
     changes.push(diff.length ? `updated ${diff.join(", ")}` : "confirmed own create");
   }
+  if (keysAfterUpdate) await closeKeys(current);
   // Keys turned off at deactivation come back only with the account, and only those.
   if (desired.active) {
     changes.push(...await syncS3Keys(ctx, id, account(current), keyRecord, settle));

@@ -88,6 +88,24 @@ describe("S3 keys with offboarding.s3Keys: deactivate (default)", () => {
     expect((await h.stats()).jobs.failed).toBe(0);
   });
 
+  it("deactivates the account first: failing key calls never hold the deactivation back", async () => {
+    await send(h, userEvent("user.created", "k-o", "order@example.com"));
+    await h.drain();
+    const uid = h.sim.sim.state.userByEmail("order@example.com")!.id;
+    const key = h.sim.sim.access.addS3Key(uid).id;
+    h.sim.sim.setFaults({ pathPrefix: `/um/users/${uid}/s3keys`, error5xxRate: 1 });
+    try {
+      await send(h, userEvent("user.deactivated", "k-o", "order@example.com"));
+      await waitFor("the deactivation", () => !h.sim.sim.state.user(uid)!.properties.active);
+      expect(keyStates(h, "order@example.com")).toEqual({ [key]: true });
+    } finally {
+      h.sim.sim.setFaults({});
+    }
+    await h.drain();
+    expect(keyStates(h, "order@example.com")).toEqual({ [key]: false });
+    expect((await h.stats()).jobs.failed).toBe(0);
+  });
+
   it("never touches the keys of a protected or an unmanaged account", async () => {
     const owner = h.sim.sim.state.addUser({
       firstname: "O",
@@ -137,12 +155,12 @@ describe("S3 keys with offboarding.s3Keys: deactivate (default)", () => {
     await send(h, userEvent("user.created", "k-f", "faulty@example.com"));
     await h.drain();
     const uid = h.sim.sim.state.userByEmail("faulty@example.com")!.id;
-    const keys = [1, 2, 3, 4].map(() => h.sim.sim.access.addS3Key(uid).id);
+    const keys = [1, 2, 3, 4, 5, 6].map(() => h.sim.sim.access.addS3Key(uid).id);
     const before = h.sim.sim.callLog.length;
     h.sim.sim.setFaults({
       pathPrefix: "/um/users",
-      lostAnswerRate: 0.3,
-      error5xxRate: 0.2,
+      lostAnswerRate: 0.35,
+      error5xxRate: 0.25,
       rate429: 0.1,
       writesOnly: true,
     });
