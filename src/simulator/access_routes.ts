@@ -6,7 +6,7 @@
  * UM routes, since they are registered under the same base path.
  */
 import type { Context, Hono } from "hono";
-import type { SimAccess, SimS3Key, SimShare } from "./access_state.ts";
+import type { ResourceType, SimAccess, SimS3Key, SimShare } from "./access_state.ts";
 import { RESOURCE_TYPES } from "./access_state.ts";
 import { IonosApiError } from "./errors.ts";
 import { parseListQuery } from "./query.ts";
@@ -287,4 +287,34 @@ function parseKey(body: unknown): boolean {
     );
   }
   return active;
+}
+
+/**
+ * `/__sim/*` controls for what a person makes in the console: resources to share and S3 keys,
+ * so dev mode and out-of-process tests can set them up (unauthenticated, outside the API base).
+ */
+export function registerAccessAdminRoutes(app: Hono, access: SimAccess): void {
+  // Body: {type: "datacenter" | ..., name, id?}
+  app.post("/__sim/resources", async (c) => {
+    const body = await c.req.json().catch(() => undefined) as
+      | { type?: unknown; name?: unknown; id?: unknown }
+      | undefined;
+    const type = body?.type;
+    if (typeof type !== "string" || !(RESOURCE_TYPES as readonly string[]).includes(type)) {
+      return c.json({ error: `type must be one of ${RESOURCE_TYPES.join(", ")}` }, 400);
+    }
+    const name = typeof body?.name === "string" ? body.name : type;
+    const id = typeof body?.id === "string" ? body.id : undefined;
+    return c.json(access.addResource(type as ResourceType, name, id), 201);
+  });
+  app.get("/__sim/resources", (c) => c.json(access.resources()));
+  // Creates an S3 key for a user; `?active=false` makes it inactive. The answer has no secret.
+  app.post("/__sim/users/:id/s3keys", (c) => {
+    try {
+      const k = access.addS3Key(c.req.param("id"), c.req.query("active") !== "false");
+      return c.json({ id: k.id, active: k.active }, 201);
+    } catch (e) {
+      return c.json({ error: e instanceof Error ? e.message : String(e) }, 404);
+    }
+  });
 }

@@ -16,7 +16,7 @@ import { RequestTracker } from "./requests.ts";
 import { registerRequestRoutes } from "./requests_routes.ts";
 import { SimState } from "./state.ts";
 import { SimAccess } from "./access_state.ts";
-import { registerAccessRoutes } from "./access_routes.ts";
+import { registerAccessAdminRoutes, registerAccessRoutes } from "./access_routes.ts";
 import { API_BASE, registerUmRoutes } from "./um_routes.ts";
 
 /** A running simulator: the app plus handles for tests. */
@@ -203,6 +203,7 @@ export function createIonosSimulator(options: SimulatorOptions = {}): IonosSimul
     },
   };
   registerAdminRoutes(app, sim);
+  registerAccessAdminRoutes(app, access);
   return sim;
 }
 

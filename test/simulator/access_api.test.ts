@@ -218,3 +218,32 @@ describe("S3 keys", () => {
     expect(statuses).toEqual([200, 200, 429]);
   });
 });
+
+describe("/__sim access controls", () => {
+  it("adds resources and S3 keys as a person in the console would, answering no secret", async () => {
+    const sim = newSim();
+    const u = sim.state.addUser({ firstname: "A", lastname: "B", email: "a@x.org" });
+    const made = await sim.app.request("/__sim/resources", {
+      method: "POST",
+      body: JSON.stringify({ type: "image", name: "img" }),
+    });
+    expect(made.status).toBe(201);
+    const resource = await made.json();
+    expect(sim.access.resource(resource.id)?.resourceType).toBe("image");
+    const bad = await sim.app.request("/__sim/resources", {
+      method: "POST",
+      body: JSON.stringify({ type: "spaceship" }),
+    });
+    expect(bad.status).toBe(400);
+    const key = await sim.app.request(`/__sim/users/${u.id}/s3keys?active=false`, {
+      method: "POST",
+    });
+    expect(key.status).toBe(201);
+    const body = await key.json();
+    expect(body).toEqual({ id: sim.access.s3Keys(u.id)[0]!.id, active: false });
+    const missing = await sim.app.request(`/__sim/users/${crypto.randomUUID()}/s3keys`, {
+      method: "POST",
+    });
+    expect(missing.status).toBe(404);
+  });
+});
