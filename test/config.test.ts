@@ -101,7 +101,8 @@ describe("parseMapping()", () => {
       onUserDeleted: "delete",
       forceSecAuth: false,
       administrators: [],
-      groups: { include: ["*"], privileges: {} },
+      groups: { include: ["*"], privileges: {}, shares: {} },
+      offboarding: { s3Keys: "deactivate" },
       protectedEmails: [],
       adopt: { users: "non-admin", groups: true, deleteAdopted: false },
     });

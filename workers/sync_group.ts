@@ -30,6 +30,7 @@ import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 import { classifyFailure } from "./failure_policy.ts";
 import { whileCreateSettles } from "./own_create.ts";
 import { releaseBindings } from "./release_bindings.ts";
+import { syncShares } from "./sync_shares.ts";
 
 /** Membership writes one group job keeps in flight at once. */
 const MEMBER_WRITES_IN_FLIGHT = 8;
@@ -97,6 +98,16 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
     group = await whileCreateSettles(settling, () => ctx.ionos.updateGroup(ionosGroupId, desired));
     changes.push(diff.length ? `updated ${diff.join(", ")}` : "confirmed own create");
   }
+  // What was recorded belongs to the group the twin named, not to one linked in its place.
+  const shares = await syncShares(
+    ctx,
+    id,
+    ionosGroupId,
+    wanted.displayName,
+    twin?.ionosId === ionosGroupId ? twin.managedShares : undefined,
+    (w) => whileCreateSettles(settling, w),
+  );
+  changes.push(...shares.changes);
   const added = await writeMembers(
     members.add,
     (u) => whileCreateSettles(settling, () => addMember(ctx, ionosGroupId, u)),
@@ -115,6 +126,10 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
     lastError: "",
     pendingMembers: String(members.pending),
   });
+  // The rest is synced; an unknown resource is for a person to fix in the mapping.
+  if (shares.unknownResources) {
+    throw new SyncConflictError(`${shares.unknownResources} (the rest was applied: ${result})`);
+  }
   return { result, ionosId: group.id, changes };
 }
 
@@ -189,7 +204,17 @@ async function endGroup(
     (u) =>
       whileCreateSettles(twin.state === "creating", () => ctx.ionos.removeGroupMember(group.id, u)),
   );
-  const result = `${why}: adopted group kept, ${plural(removed, "managed member")} removed`;
+  // The shares the service set end with the group's access; hand-made ones stay.
+  const shares = await syncShares(
+    ctx,
+    wanted.id,
+    group.id,
+    undefined,
+    twin.managedShares,
+    (w) => whileCreateSettles(twin.state === "creating", w),
+  );
+  const result = `${why}: adopted group kept, ${plural(removed, "managed member")} removed` +
+    shares.changes.map((c) => `, ${c}`).join("");
   await releaseBindings(ctx, "group", wanted.id);
   if (wanted.deleted) {
     await ctx.records.forget("group", wanted.id, group.id);

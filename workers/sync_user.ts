@@ -24,6 +24,7 @@ import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 import { whileCreateSettles } from "./own_create.ts";
 import { releaseBindings } from "./release_bindings.ts";
 import { generatePassword } from "./password.ts";
+import { account, syncS3Keys } from "./sync_s3_keys.ts";
 
 /**
  * Syncs the user with IdP id `id`.
@@ -87,6 +88,27 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
     current = await whileCreateSettles(settling, () => ctx.ionos.updateUser(ionosId, reduced));
     changes.push(`removed access (${taken})`);
   }
+  // A deactivated account's S3 keys are closed right after it (they work outside federation).
+  // Which ones were turned off is recorded, so that reactivation turns on only those.
+  const settle = <T>(write: () => Promise<T>) => whileCreateSettles(settling, write);
+  // What was recorded belongs to the account the twin named, not to one linked in its place; an
+  // account linked in this job may bring what its previous owner recorded (re-read).
+  const keyRecord = {
+    ionosId,
+    s3KeysOff: found
+      ? (await ctx.records.get("user", id))?.s3KeysOff
+      : twin?.ionosId === ionosId
+      ? twin.s3KeysOff
+      : undefined,
+  };
+  const closeKeys = async (user: IonosUser) => {
+    const off = { ...account(user), active: false };
+    changes.push(...await syncS3Keys(ctx, id, off, keyRecord, settle));
+  };
+  // An account that is off now has its keys closed before anything else is tried; one that the
+  // full write below turns off, right after it (so a key write never delays the deactivation).
+  const keysAfterUpdate = !desired.active && current.properties.active;
+  if (!desired.active && !keysAfterUpdate) await closeKeys(current);
   const diff = userDiff(current.properties, desired);
   if (diff.length > 0 || (settling && !reduced)) {
     // IONOS has no PATCH: send the full property set, as the official tools do. Our own create
@@ -94,6 +116,11 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
     // land once that create is DONE, which confirms it (see ./own_create.ts).
     current = await whileCreateSettles(settling, () => ctx.ionos.updateUser(ionosId, desired));
     changes.push(diff.length ? `updated ${diff.join(", ")}` : "confirmed own create");
+  }
+  if (keysAfterUpdate) await closeKeys(current);
+  // Keys turned off at deactivation come back only with the account, and only those.
+  if (desired.active) {
+    changes.push(...await syncS3Keys(ctx, id, account(current), keyRecord, settle));
   }
   // The account now has its final address: no other email stays bound to this user.
   await releaseBindings(ctx, "user", id, [normalizeEmail(current.properties.email)]);
@@ -235,6 +262,8 @@ async function takeOverFromDeletedOwner(
       `IONOS user with ${email} still belongs to deleted IdP user ${owner}; waiting for its removal`,
     );
   }
+  // The keys the old owner's offboarding turned off come back when the account does.
+  if (record?.s3KeysOff) await ctx.records.set("user", idpId, { s3KeysOff: record.s3KeysOff });
   await ctx.records.forget("user", owner, ionosId);
   return record?.origin ?? "adopted";
 }
@@ -276,8 +305,19 @@ async function removeUser(
     // Our own unconfirmed create is written to even when already off (see ./own_create.ts).
     const write = off ?? (settling ? current.properties : undefined);
     if (write) await whileCreateSettles(settling, () => ctx.ionos.updateUser(current.id, write));
+    const keys = await syncS3Keys(
+      ctx,
+      wanted.id,
+      { id: current.id, email: current.properties.email, active: false },
+      twin,
+      (w) => whileCreateSettles(settling, w),
+    );
     await done("deactivated (deleted at the IdP)", { state: "synced", lastError: "" });
-    return { result: "deactivated", ionosId: current.id, changes: off ? ["deactivated"] : [] };
+    return {
+      result: "deactivated",
+      ionosId: current.id,
+      changes: [...(off ? ["deactivated"] : []), ...keys],
+    };
   }
   await whileCreateSettles(twin.state === "creating", () => ctx.ionos.deleteUser(current.id));
   await ctx.records.forget("user", wanted.id, current.id);

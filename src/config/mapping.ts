@@ -6,6 +6,8 @@ import { z } from "zod";
 import { parse as parseYaml } from "yaml";
 import { IONOS_PRIVILEGES, type IonosPrivilege } from "../ionos/types.ts";
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 // The REST page spells it createDatacenter; accept both, keep one.
 const PRIVILEGE_ALIASES: Record<string, IonosPrivilege> = { createDatacenter: "createDataCenter" };
 
@@ -21,6 +23,18 @@ const Privilege = z.string().transform((name, ctx) => {
   return canonical as IonosPrivilege;
 });
 
+/** One resource share in the mapping: the group may see (and with `edit`, change) the resource. */
+const Share = z.strictObject({
+  /** The IONOS resource id (datacenter, snapshot, image, ...), as `GET /um/resources` lists it. */
+  resource: z.string().regex(UUID, "must be a UUID (the IONOS resource id)").transform((s) =>
+    s.toLowerCase()
+  ),
+  /** `editPrivilege`: members may change the resource. @default false */
+  edit: z.boolean().default(false),
+  /** `sharePrivilege`: members may share it further. @default false */
+  share: z.boolean().default(false),
+});
+
 export const Mapping = z.strictObject({
   /** What `user.deleted` does in IONOS. */
   onUserDeleted: z.enum(["delete", "deactivate"]).default("delete"),
@@ -31,7 +45,21 @@ export const Mapping = z.strictObject({
     /** Which IdP groups are synced to IONOS (globs on displayName). */
     include: z.array(z.string().min(1)).default(["*"]),
     privileges: z.record(z.string(), z.array(Privilege)).default({}),
-  }).default({ include: ["*"], privileges: {} }),
+    /**
+     * Resource shares per IdP group (exact displayName, not a glob): each one is created,
+     * changed and removed like privileges. Only shares the service set are ever removed.
+     */
+    shares: z.record(z.string().min(1), z.array(Share)).default({}),
+  }).default({ include: ["*"], privileges: {}, shares: {} }),
+  /** What happens to a user's other credentials when the account is deactivated. */
+  offboarding: z.strictObject({
+    /**
+     * S3 keys work outside federation: `deactivate` (default) turns them off and back on at
+     * reactivation (only the ones the service turned off), `delete` removes them, `keep` leaves
+     * them alone.
+     */
+    s3Keys: z.enum(["deactivate", "delete", "keep"]).default("deactivate"),
+  }).default({ s3Keys: "deactivate" }),
   /**
    * IONOS accounts the service never adopts, changes, demotes, deactivates, deletes or moves in
    * or out of groups, whatever the IdP says. Compared normalized (see `normalizeEmail`).
@@ -49,6 +77,28 @@ export const Mapping = z.strictObject({
     /** May an IdP delete remove an adopted IONOS user? Otherwise it is deactivated. */
     deleteAdopted: z.boolean().default(false),
   }).default({ users: "non-admin", groups: true, deleteAdopted: false }),
+}).superRefine((mapping, ctx) => {
+  for (const [group, shares] of Object.entries(mapping.groups.shares)) {
+    // A share on a group that is never synced would be silently ignored: refuse it.
+    if (!matchesAny(mapping.groups.include, group)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["groups", "shares", group],
+        message: `group "${group}" is not synced (not matched by groups.include)`,
+      });
+    }
+    const seen = new Set<string>();
+    shares.forEach((share, i) => {
+      if (seen.has(share.resource)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["groups", "shares", group, i, "resource"],
+          message: `resource ${share.resource} is shared with "${group}" twice`,
+        });
+      }
+      seen.add(share.resource);
+    });
+  }
 });
 export type Mapping = z.infer<typeof Mapping>;
 
@@ -134,6 +184,18 @@ export function isProtectedEmail(mapping: Mapping, email: string | undefined): b
   if (!email) return false;
   const wanted = normalizeEmail(email);
   return mapping.protectedEmails.some((p) => normalizeEmail(p) === wanted);
+}
+
+/** One share the mapping wants, as IONOS names its flags. */
+export interface WantedShare {
+  resource: string;
+  edit: boolean;
+  share: boolean;
+}
+
+/** The shares the mapping gives an IdP group (by exact name); empty when none. */
+export function groupShares(mapping: Mapping, groupName: string): WantedShare[] {
+  return mapping.groups.shares[groupName] ?? [];
 }
 
 /** Whether the mapping sets privileges for a group name (else an adopted group keeps its own). */

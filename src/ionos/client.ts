@@ -20,6 +20,7 @@ import {
   type RequestStatusSource,
   RequestTracker,
 } from "./request_tracker.ts";
+import type { IonosResource, IonosS3Key, IonosShare } from "./access_types.ts";
 import { backoffDelay, parseRetryAfter, sleep } from "./retry.ts";
 import {
   IONOS_PRIVILEGES,
@@ -383,6 +384,92 @@ export class IonosClient implements RequestStatusSource {
     });
   }
 
+  // ---- shares, resources, S3 keys ----
+
+  /** The group's resource shares (all pages), flags as booleans. */
+  async listGroupShares(groupId: string): Promise<IonosShare[]> {
+    const shares = await Array.fromAsync(
+      this.#pages<IonosShare>("/um/groups/{id}/shares", { id: groupId }),
+    );
+    return shares.map((s) => ({
+      ...s,
+      properties: {
+        editPrivilege: s.properties?.editPrivilege === true,
+        sharePrivilege: s.properties?.sharePrivilege === true,
+      },
+    }));
+  }
+
+  /** Shares a resource with a group and waits. Not retried on 5xx/network: list, then retry. */
+  async addGroupShare(groupId: string, resourceId: string, flags: ShareBody): Promise<void> {
+    await this.#write({
+      method: "POST",
+      route: "/um/groups/{id}/shares/{resourceId}",
+      params: { id: groupId, resourceId },
+      body: { type: "resource", properties: shareBody(flags) },
+    });
+  }
+
+  /** Replaces both flags of a group's share and waits. */
+  async updateGroupShare(groupId: string, resourceId: string, flags: ShareBody): Promise<void> {
+    await this.#write({
+      method: "PUT",
+      route: "/um/groups/{id}/shares/{resourceId}",
+      params: { id: groupId, resourceId },
+      body: { type: "resource", properties: shareBody(flags) },
+    });
+  }
+
+  /** Removes a share and waits; a share already gone (404) counts as done. */
+  async removeGroupShare(groupId: string, resourceId: string): Promise<void> {
+    await this.#write({
+      method: "DELETE",
+      route: "/um/groups/{id}/shares/{resourceId}",
+      params: { id: groupId, resourceId },
+      allow404: true,
+    });
+  }
+
+  /** Every resource the contract can share (`GET /um/resources`, all pages). */
+  listResources(): Promise<IonosResource[]> {
+    return Array.fromAsync(this.#pages<IonosResource>("/um/resources", {}));
+  }
+
+  /**
+   * The user's S3 keys: ids and whether each is active. IONOS answers with each key's secret;
+   * it is dropped here and goes nowhere else.
+   */
+  async listS3Keys(userId: string): Promise<IonosS3Key[]> {
+    const keys = await Array.fromAsync(
+      this.#pages<{ id: string; properties?: { active?: unknown } }>(
+        "/um/users/{id}/s3keys",
+        { id: userId },
+      ),
+    );
+    return keys.map((k) => ({ id: k.id, active: k.properties?.active === true }));
+  }
+
+  /** Turns an S3 key on or off (`PUT .../s3keys/{keyId}` with `active`) and waits. */
+  async setS3KeyActive(userId: string, keyId: string, active: boolean): Promise<void> {
+    await this.#write({
+      method: "PUT",
+      route: "/um/users/{id}/s3keys/{keyId}",
+      params: { id: userId, keyId },
+      // The answer carries the key's secret: it is not returned from here.
+      body: { properties: { active } },
+    });
+  }
+
+  /** Deletes an S3 key and waits; a key already gone (404) counts as done. */
+  async deleteS3Key(userId: string, keyId: string): Promise<void> {
+    await this.#write({
+      method: "DELETE",
+      route: "/um/users/{id}/s3keys/{keyId}",
+      params: { id: userId, keyId },
+      allow404: true,
+    });
+  }
+
   // ---- requests ----
 
   /**
@@ -735,4 +822,15 @@ function groupBody(props: IonosGroupProperties): IonosGroupProperties {
   const out = { name: props.name } as IonosGroupProperties;
   for (const p of IONOS_PRIVILEGES) out[p] = props[p] === true;
   return out;
+}
+
+/** A share's flags as the sync gives them. */
+export interface ShareBody {
+  edit: boolean;
+  share: boolean;
+}
+
+/** The share body IONOS reads: both flags, always (PUT replaces them). */
+function shareBody(flags: ShareBody) {
+  return { editPrivilege: flags.edit === true, sharePrivilege: flags.share === true };
 }

@@ -19,6 +19,7 @@ import type { AuditEntry, AuditLog } from "./audit_log.ts";
 import { OpsError } from "./errors.ts";
 import type { EventLog, EventLogEntry } from "./event_log.ts";
 import { iterateJobs, jobEntity, type JobSummary, summarizeJob } from "./jobs.ts";
+import { parseRecordedKeys, parseRecordedShares } from "../../workers/access_decisions.ts";
 
 export interface WhoisDeps {
   store: WantedStateStore;
@@ -44,6 +45,18 @@ export interface WhoisReport {
   /** The live IONOS user (users only, when a client was given). */
   ionos?: { id: string; properties: IonosUserProperties } | { missing: true } | {
     error: string;
+  };
+  /** Groups: the resource shares the service set, and (with a client) those IONOS has now. */
+  shares?: {
+    set: { resource: string; origin: "created" | "taken over"; edit?: boolean; share?: boolean }[];
+    ionos?: { resource: string; edit: boolean; share: boolean; setBySync: boolean }[] | {
+      error: string;
+    };
+  };
+  /** Users: the S3 keys the service turned off, and (with a client) the keys IONOS has now. */
+  s3Keys?: {
+    turnedOff: string[];
+    ionos?: { id: string; active: boolean; turnedOffBySync: boolean }[] | { error: string };
   };
   events: EventSummary[];
   jobs: JobSummary[];
@@ -92,10 +105,61 @@ export async function whois(deps: WhoisDeps, query: string): Promise<WhoisReport
         report.ionos = { error: (error as Error).message };
       }
     }
+    report.s3Keys = await keyReport(deps, twin);
   } else {
     report.memberCount = (await deps.store.getMembers(id)).length;
+    report.shares = await shareReport(deps, twin);
   }
   return report;
+}
+
+/** The shares the twin record says the service set, with IONOS's view when a client is given. */
+async function shareReport(
+  deps: WhoisDeps,
+  twin: TwinRecord | undefined,
+): Promise<NonNullable<WhoisReport["shares"]>> {
+  const recorded = parseRecordedShares(twin?.managedShares);
+  const out: NonNullable<WhoisReport["shares"]> = {
+    set: [...recorded].map(([resource, origin]) =>
+      origin === "created"
+        ? { resource, origin: "created" as const }
+        : { resource, origin: "taken over" as const, edit: origin.edit, share: origin.share }
+    ),
+  };
+  if (deps.ionos && twin?.ionosId) {
+    try {
+      out.ionos = (await deps.ionos.listGroupShares(twin.ionosId)).map((s) => ({
+        resource: s.id,
+        edit: s.properties.editPrivilege,
+        share: s.properties.sharePrivilege,
+        setBySync: recorded.has(s.id.toLowerCase()),
+      }));
+    } catch (error) {
+      out.ionos = { error: (error as Error).message };
+    }
+  }
+  return out;
+}
+
+/** The S3 keys the service turned off, with IONOS's view (no secrets) when a client is given. */
+async function keyReport(
+  deps: WhoisDeps,
+  twin: TwinRecord | undefined,
+): Promise<NonNullable<WhoisReport["s3Keys"]>> {
+  const turnedOff = parseRecordedKeys(twin?.s3KeysOff);
+  const out: NonNullable<WhoisReport["s3Keys"]> = { turnedOff };
+  if (deps.ionos && twin?.ionosId) {
+    try {
+      out.ionos = (await deps.ionos.listS3Keys(twin.ionosId)).map((k) => ({
+        id: k.id,
+        active: k.active,
+        turnedOffBySync: turnedOff.includes(k.id),
+      }));
+    } catch (error) {
+      out.ionos = { error: (error as Error).message };
+    }
+  }
+  return out;
 }
 
 async function resolve(deps: WhoisDeps, query: string): Promise<EntityKey | undefined> {

@@ -15,6 +15,8 @@ import { TokenBucket } from "./rate_limit.ts";
 import { RequestTracker } from "./requests.ts";
 import { registerRequestRoutes } from "./requests_routes.ts";
 import { SimState } from "./state.ts";
+import { SimAccess } from "./access_state.ts";
+import { registerAccessAdminRoutes, registerAccessRoutes } from "./access_routes.ts";
 import { API_BASE, registerUmRoutes } from "./um_routes.ts";
 
 /** A running simulator: the app plus handles for tests. */
@@ -23,6 +25,8 @@ export interface IonosSimulator {
   readonly app: Hono;
   /** Users, groups, memberships; change them directly to act like a human in the console. */
   readonly state: SimState;
+  /** Shareable resources, group shares and S3 keys; change them directly as a human would. */
+  readonly access: SimAccess;
   /** Every API call, oldest first (no bodies, no Authorization values). */
   readonly callLog: readonly CallRecord[];
   /** The faults in force (a copy). */
@@ -82,6 +86,7 @@ export function createIonosSimulator(options: SimulatorOptions = {}): IonosSimul
   };
   const actor = opts.username || "sim@example.com";
   const state = new SimState(idSource, actor);
+  const access = new SimAccess(state, idSource);
   const requests = new RequestTracker(idSource, timingSource, opts.requestTiming, actor);
   const bucket = new TokenBucket(opts.rateLimitPerSecond, opts.rateLimitBurst);
   const recorder = new CallRecorder(opts.maxCallLog);
@@ -161,11 +166,13 @@ export function createIonosSimulator(options: SimulatorOptions = {}): IonosSimul
   });
 
   registerUmRoutes(app, { state, requests, requireCreateDone: opts.requireCreateDone });
+  registerAccessRoutes(app, { state, access, requests, requireCreateDone: opts.requireCreateDone });
   registerRequestRoutes(app, requests);
 
   const sim: IonosSimulator = {
     app,
     state,
+    access,
     get callLog() {
       return recorder.log;
     },
@@ -185,6 +192,7 @@ export function createIonosSimulator(options: SimulatorOptions = {}): IonosSimul
     stats: () => recorder.stats(),
     reset() {
       state.clear();
+      access.clear();
       requests.clear();
       recorder.clear();
       bucket.reset();
@@ -195,6 +203,7 @@ export function createIonosSimulator(options: SimulatorOptions = {}): IonosSimul
     },
   };
   registerAdminRoutes(app, sim);
+  registerAccessAdminRoutes(app, access);
   return sim;
 }
 

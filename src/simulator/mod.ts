@@ -15,3 +15,11 @@ export type { FaultKind, Faults } from "./faults.ts";
 export type { CallRecord, SimulatorStats } from "./calls.ts";
 export { type GroupInput, SimState, type SimUser, type UserInput } from "./state.ts";
 export { API_BASE } from "./um_routes.ts";
+export {
+  RESOURCE_TYPES,
+  type ResourceType,
+  SimAccess,
+  type SimResource,
+  type SimS3Key,
+  type SimShare,
+} from "./access_state.ts";

@@ -224,7 +224,7 @@ export function registerUmRoutes(app: Hono, deps: UmDeps): void {
 const KEPT_HEADERS = ["content-type", "x-contract-number"];
 
 /** The call behind a request, as `GET /requests` shows it; a sent password is replaced. */
-function callOf(c: Context, sent: unknown): RequestCall {
+export function callOf(c: Context, sent: unknown): RequestCall {
   const headers: Record<string, string> = {};
   for (const name of KEPT_HEADERS) {
     const v = c.req.header(name);
@@ -241,7 +241,7 @@ function callOf(c: Context, sent: unknown): RequestCall {
  * Reads a JSON body the way IONOS does: 415 without a JSON content type, 400 if unparsable.
  * @throws {IonosApiError}
  */
-async function readJson(c: Context): Promise<unknown> {
+export async function readJson(c: Context): Promise<unknown> {
   const type = c.req.header("content-type") ?? "";
   if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
     throw new IonosApiError(415, `Unsupported content type '${type}': use application/json`);

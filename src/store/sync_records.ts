@@ -25,6 +25,14 @@ export interface TwinRecord {
   ownPrivileges?: string;
   /** Groups only: members of this group still waiting for their IONOS user (count). */
   pendingMembers?: string;
+  /**
+   * Groups only: the resource shares the service set (workers/access_decisions.ts), the only
+   * ones it ever removes: `resourceId:c` (created) or `resourceId:<edit><share>` (a share made
+   * by hand that the mapping took over, with the flags it had).
+   */
+  managedShares?: string;
+  /** Users only: ids of the S3 keys the service turned off, the only ones it turns on again. */
+  s3KeysOff?: string;
 }
 
 type Kind = "user" | "group";

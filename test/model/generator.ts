@@ -46,7 +46,14 @@ export function createRng(seed: number): Rng {
 export interface MappingSpec {
   onUserDeleted: "delete" | "deactivate";
   administrators: string[];
-  groups: { include: string[]; privileges: Record<string, string[]> };
+  groups: {
+    include: string[];
+    privileges: Record<string, string[]>;
+    /** Resource shares per group name (see {@linkcode RESOURCES}). */
+    shares?: Record<string, ShareSpec[]>;
+  };
+  /** What happens to a deactivated account's S3 keys. */
+  offboarding?: { s3Keys: "deactivate" | "delete" | "keep" };
   /** As written in the mapping file (the service normalizes them). */
   protectedEmails: string[];
   adopt: { users: "none" | "non-admin" | "all"; groups: boolean; deleteAdopted: boolean };
@@ -60,6 +67,8 @@ export interface PreUser {
   email: string;
   administrator: boolean;
   active: boolean;
+  /** S3 keys the account has, each active or not. */
+  s3Keys?: boolean[];
 }
 
 /** An IONOS group that exists before the service starts; `members` are PreUser keys. */
@@ -68,7 +77,26 @@ export interface PreGroup {
   name: string;
   privileges: Record<string, boolean>;
   members: string[];
+  /** Shares made by hand in the console. */
+  shares?: ShareSpec[];
 }
+
+/** One resource share, as the mapping writes it. */
+export interface ShareSpec {
+  resource: string;
+  edit: boolean;
+  share: boolean;
+}
+
+/** Shareable resources that exist in IONOS before the service starts. */
+export const RESOURCES = {
+  dc: "5e1f0000-0000-4000-8000-0000000000d1",
+  snap: "5e1f0000-0000-4000-8000-0000000000d2",
+  img: "5e1f0000-0000-4000-8000-0000000000d3",
+  hand: "5e1f0000-0000-4000-8000-0000000000d4",
+} as const;
+/** A resource the mapping may name that IONOS does not have: always a conflict, never shared. */
+export const UNKNOWN_RESOURCE = "5e1f0000-0000-4000-8000-0000000000ee";
 
 /** One IdP change; `dt` is its time offset (ms) from the history's start. */
 export type Op =
@@ -135,6 +163,8 @@ export function generateCase(seed: number): ModelCase {
   const userIds = Array.from({ length: rng.int(3, 7) }, (_, i) => `u${i}`);
   const groupIds = Array.from({ length: rng.int(2, 4) }, (_, i) => `g${i}`);
   const ops = generateOps(rng, userIds, groupIds, preexisting.users);
+  // A stream of its own: the rest of a seed's case is as it was before shares and keys.
+  addAccess(createRng(seed ^ 0x5ba7e5), mapping, preexisting);
   const slow = rng.chance(0.08);
   const faulty = rng.chance(0.75);
   const delivery: DeliverySpec = {
@@ -260,6 +290,44 @@ function generatePreexisting(
   }
   if (rng.chance(0.3)) groups.push({ key: "qa", name: "ionos-qa", privileges: {}, members: [] });
   return { users, groups };
+}
+
+/**
+ * Shares in the mapping (sometimes naming a resource IONOS does not have), hand-made shares on
+ * pre-existing groups (sometimes on a resource the mapping names: taken over, then put back),
+ * S3 keys on pre-existing accounts (some turned off by hand), and the offboarding policy.
+ */
+function addAccess(
+  rng: Rng,
+  mapping: MappingSpec,
+  pre: { users: PreUser[]; groups: PreGroup[] },
+): void {
+  mapping.offboarding = { s3Keys: rng.pick(["deactivate", "deactivate", "delete", "keep"]) };
+  const mapped = [RESOURCES.dc, RESOURCES.snap, RESOURCES.img];
+  const share = (resource: string): ShareSpec => ({
+    resource,
+    edit: rng.chance(0.5),
+    share: rng.chance(0.3),
+  });
+  if (rng.chance(0.7)) {
+    const shares: Record<string, ShareSpec[]> = {};
+    for (const name of ["ionos-dev", "ionos-ops", "ionos-qa"]) {
+      if (!rng.chance(0.5)) continue;
+      const list = rng.shuffle(mapped).slice(0, rng.int(1, 2)).map(share);
+      if (rng.chance(0.15)) list.push(share(UNKNOWN_RESOURCE));
+      shares[name] = list;
+    }
+    mapping.groups.shares = shares;
+  }
+  for (const u of pre.users) {
+    if (rng.chance(0.6)) u.s3Keys = Array.from({ length: rng.int(1, 2) }, () => rng.chance(0.8));
+  }
+  for (const g of pre.groups) {
+    const shares: ShareSpec[] = [];
+    if (rng.chance(0.6)) shares.push(share(RESOURCES.hand));
+    if (rng.chance(0.4)) shares.push(share(rng.pick(mapped)));
+    if (shares.length) g.shares = shares;
+  }
 }
 
 /** A state of the IdP as the generator and the renderer track it. */

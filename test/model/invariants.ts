@@ -15,7 +15,8 @@
  * - store: the service's wanted state in Redis is the oracle's, whatever the arrival order.
  */
 import { globMatch, groupPrivileges, type Mapping } from "../../src/config/mapping.ts";
-import type { ModelCase } from "./generator.ts";
+import { type ModelCase, UNKNOWN_RESOURCE } from "./generator.ts";
+import type { AccessSnapshot } from "./access_invariants.ts";
 import { expectedMember, normalizeEmail, type Wanted } from "./oracle.ts";
 
 export interface Violation {
@@ -48,8 +49,14 @@ export interface SimGroup {
 export interface Observed {
   users: Map<string, SimUser>;
   groups: Map<string, SimGroup>;
-  /** The pre-existing accounts and groups as seeded, by generator key. */
-  initial: { users: Map<string, SimUser>; groups: Map<string, SimGroup> };
+  /** The pre-existing accounts and groups as seeded, by generator key, and their access. */
+  initial: {
+    users: Map<string, SimUser>;
+    groups: Map<string, SimGroup>;
+    access: AccessSnapshot;
+  };
+  /** S3 keys and shares now. */
+  access: AccessSnapshot;
   /** Every IONOS API call (no bodies). */
   calls: { method: string; path: string; status: number; fault?: string }[];
   /** `sync:ionos:user:<idp id>` / `sync:ionos:group:<idp id>` records. */
@@ -213,7 +220,8 @@ export function checkInvariants(
       const names = [...(w.namesHeld.get(id) ?? [])];
       const others = [...w.namesHeld].filter(([g]) => g !== id).flatMap(([, s]) => [...s]);
       const cause = names.some((n) => others.includes(n)) || (!m.adopt.groups &&
-        names.some((n) => c.preexisting.groups.some((g) => g.name === n)));
+        names.some((n) => c.preexisting.groups.some((g) => g.name === n))) ||
+        names.some((n) => sharesUnknown(c, n));
       if (!cause) {
         fail("f", `group ${id} reported a conflict, but no cause in its names [${names}]`);
       }
@@ -499,6 +507,7 @@ function lastingConflictCause(
   }
   const g = w.groups.get(id);
   if (!g?.inScope) return undefined;
+  if (sharesUnknown(c, g.name)) return undefined;
   if ([...w.groups.values()].some((h) => h.id !== id && h.inScope && h.name === g.name)) {
     return undefined;
   }
@@ -519,4 +528,9 @@ function samePrivileges(a: Record<string, boolean>, b: Record<string, boolean>):
 /** The privileges that are on, as a short sorted list. */
 function on(p: Record<string, boolean>): string {
   return `[${Object.keys(p).filter((k) => p[k]).sort().join(",")}]`;
+}
+
+/** Whether the mapping gives the group named `name` a resource IONOS does not have. */
+function sharesUnknown(c: ModelCase, name: string): boolean {
+  return (c.mapping.groups.shares?.[name] ?? []).some((s) => s.resource === UNKNOWN_RESOURCE);
 }

@@ -15,6 +15,7 @@ import {
   type Op,
   planDelivery,
   renderHistory,
+  RESOURCES,
 } from "./generator.ts";
 import {
   checkInvariants,
@@ -25,6 +26,7 @@ import {
   type Violation,
 } from "./invariants.ts";
 import { compareWithIdp, computeWanted } from "./oracle.ts";
+import { type AccessSnapshot, checkAccessInvariants, shareFlags } from "./access_invariants.ts";
 
 export interface RunOptions {
   /** Run only these operations of the case (a subset of `case.ops`, for minimising). */
@@ -99,8 +101,12 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<S
   });
   const violations: Violation[] = [];
   let observed: Observed | undefined;
+  let giver: { stop(): void } | undefined;
   try {
     const initial = seedIonos(h.sim.sim, c);
+    // A person gives each account the service creates an S3 key while it is active, so that
+    // offboarding and reactivation are exercised on created accounts too (see keyGiver).
+    giver = keyGiver(h.sim.sim, initial);
     await h.startService();
     h.sim.sim.setFaults(d.faults);
     log(`seed ${seed}: ${events.length} events in ${batches.length} requests`);
@@ -113,6 +119,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<S
     } catch (error) {
       violations.push({ invariant: "drain", message: (error as Error).message });
     }
+    giver.stop();
     const redis = h.redis.client();
     try {
       observed = await observe(h.sim.sim, redis, c, initial);
@@ -123,8 +130,10 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<S
       ...checkInvariants(c, wanted, observed, {
         strictConflicts: options.strictConflicts ?? false,
       }),
+      ...checkAccessInvariants(c, wanted, observed),
     );
   } finally {
+    giver?.stop();
     await h.stop();
   }
   const stats = h.sim.sim.stats();
@@ -158,21 +167,65 @@ function toMapping(c: ModelCase): Mapping {
 /** Creates the pre-existing users, groups and memberships, as a human did in the console. */
 function seedIonos(sim: IonosSimulator, c: ModelCase): Observed["initial"] {
   const ids = new Map<string, string>();
+  for (const [name, id] of Object.entries(RESOURCES)) {
+    sim.access.addResource(name === "snap" ? "snapshot" : "datacenter", name, id);
+  }
   for (const p of c.preexisting.users) {
-    const { key: _key, ...input } = p;
-    ids.set(p.key, sim.state.addUser(input).id);
+    const { key: _key, s3Keys, ...input } = p;
+    const id = sim.state.addUser(input).id;
+    ids.set(p.key, id);
+    for (const active of s3Keys ?? []) sim.access.addS3Key(id, active);
   }
   const groups = new Map<string, string>();
   for (const g of c.preexisting.groups) {
     const id = sim.state.addGroup({ name: g.name, ...g.privileges }).id;
     groups.set(g.key, id);
     for (const m of g.members) sim.state.addMember(id, ids.get(m)!);
+    for (const s of g.shares ?? []) {
+      sim.access.addShare(id, s.resource, { editPrivilege: s.edit, sharePrivilege: s.share });
+    }
   }
   const snap = snapshotSim(sim);
   return {
     users: new Map([...ids].map(([key, id]) => [key, snap.users.get(id)!])),
     groups: new Map([...groups].map(([key, id]) => [key, snap.groups.get(id)!])),
+    access: snapshotAccess(sim),
   };
+}
+
+/**
+ * Every 10 ms, gives each account that appeared since (and is active at that moment) one active
+ * S3 key, and notes it in `initial` as the key's starting state. The look and the write happen in
+ * one tick, so a key exists before any later deactivation's listing of the account's keys.
+ */
+function keyGiver(sim: IonosSimulator, initial: Observed["initial"]): { stop(): void } {
+  const seen = new Set(sim.state.users().map((u) => u.id));
+  const timer = setInterval(() => {
+    for (const u of sim.state.users()) {
+      if (seen.has(u.id)) continue;
+      seen.add(u.id);
+      if (!u.properties.active) continue;
+      const key = sim.access.addS3Key(u.id);
+      initial.access.keys.set(u.id, new Map([[key.id, true]]));
+    }
+  }, 10);
+  return { stop: () => clearInterval(timer) };
+}
+
+/** S3 keys of every account and shares of every group, as the simulator holds them now. */
+function snapshotAccess(sim: IonosSimulator): AccessSnapshot {
+  const keys = new Map<string, Map<string, boolean>>();
+  for (const u of sim.state.users()) {
+    keys.set(u.id, new Map(sim.access.s3Keys(u.id).map((k) => [k.id, k.active])));
+  }
+  const shares = new Map<string, Map<string, string>>();
+  for (const g of sim.state.groups()) {
+    shares.set(
+      g.id,
+      new Map(sim.access.shares(g.id).map((s) => [s.resourceId, shareFlags(s)])),
+    );
+  }
+  return { keys, shares };
 }
 
 /** Posts the planned requests through `concurrency` lanes, each pausing a little after a post. */
@@ -246,6 +299,7 @@ async function observe(
   }
   return {
     ...snapshotSim(sim),
+    access: snapshotAccess(sim),
     initial,
     calls: sim.callLog.map((call) => ({
       method: call.method,

@@ -10,7 +10,11 @@ export const whoisCommand: Command = {
   args: "<email|idp-id|user:<id>|group:<id>|ionos-id>",
   positionals: [1, 1],
   options: {
-    live: { type: "boolean", help: "also read the user from IONOS now (needs IONOS credentials)" },
+    live: {
+      type: "boolean",
+      help: "also read the user (and its S3 keys) or the group's shares from IONOS now " +
+        "(needs IONOS credentials)",
+    },
   },
   details: `examples:
   cli whois alice@example.com
@@ -38,6 +42,8 @@ export const whoisCommand: Command = {
         text += `\ngroups: ${names.join(", ") || "(none)"}\n`;
       }
       if (report.memberCount !== undefined) text += `\nmembers: ${report.memberCount}\n`;
+      if (report.shares) text += shareText(report.shares);
+      if (report.s3Keys) text += keyText(report.s3Keys);
       text += `\nrecent events:\n${report.events.length ? eventTable(report.events) : "(none)\n"}`;
       text += `\njobs:\n${
         report.jobs.length
@@ -65,3 +71,56 @@ export const whoisCommand: Command = {
     return EXIT.ok;
   },
 };
+
+type WhoisShares = NonNullable<Awaited<ReturnType<typeof whois>>["shares"]>;
+type WhoisKeys = NonNullable<Awaited<ReturnType<typeof whois>>["s3Keys"]>;
+
+/** The group's shares: those the sync set, and with --live those IONOS has. */
+function shareText(shares: WhoisShares): string {
+  let text = `\nresource shares set by the sync:\n${
+    shares.set.length
+      ? formatTable(shares.set, [
+        { header: "RESOURCE", value: (s) => s.resource },
+        { header: "ORIGIN", value: (s) => s.origin },
+        {
+          header: "FLAGS BEFORE",
+          value: (s) => s.origin === "created" ? "" : `edit ${s.edit}, share ${s.share}`,
+        },
+      ])
+      : "(none)\n"
+  }`;
+  if (shares.ionos && Array.isArray(shares.ionos)) {
+    text += `\nresource shares in IONOS now:\n${
+      shares.ionos.length
+        ? formatTable(shares.ionos, [
+          { header: "RESOURCE", value: (s) => s.resource },
+          { header: "EDIT", value: (s) => String(s.edit) },
+          { header: "SHARE", value: (s) => String(s.share) },
+          { header: "SET BY", value: (s) => s.setBySync ? "sync" : "hand (left alone)" },
+        ])
+        : "(none)\n"
+    }`;
+  } else if (shares.ionos) {
+    text += `\nresource shares in IONOS now: ${(shares.ionos as { error: string }).error}\n`;
+  }
+  return text;
+}
+
+/** The user's S3 keys: those the sync turned off, and with --live the keys IONOS has. */
+function keyText(keys: WhoisKeys): string {
+  let text = `\nS3 keys turned off by the sync: ${keys.turnedOff.join(", ") || "(none)"}\n`;
+  if (keys.ionos && Array.isArray(keys.ionos)) {
+    text += `\nS3 keys in IONOS now:\n${
+      keys.ionos.length
+        ? formatTable(keys.ionos, [
+          { header: "KEY", value: (k) => k.id },
+          { header: "ACTIVE", value: (k) => String(k.active) },
+          { header: "TURNED OFF BY SYNC", value: (k) => k.turnedOffBySync ? "yes" : "" },
+        ])
+        : "(none)\n"
+    }`;
+  } else if (keys.ionos) {
+    text += `\nS3 keys in IONOS now: ${(keys.ionos as { error: string }).error}\n`;
+  }
+  return text;
+}

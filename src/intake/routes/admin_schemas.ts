@@ -194,6 +194,23 @@ export const WhoisReport = z.object({
   memberCount: z.number().int().optional(),
   twin: z.record(z.string(), z.string()).optional(),
   ionos: z.record(z.string(), z.unknown()).optional(),
+  shares: z.object({
+    set: z.array(z.object({
+      resource: z.string(),
+      origin: z.enum(["created", "taken over"]),
+      edit: z.boolean().optional(),
+      share: z.boolean().optional(),
+    })),
+    ionos: z.unknown().optional(),
+  }).optional().openapi({
+    description: "Groups: resource shares the sync set (and, read live, those IONOS has)",
+  }),
+  s3Keys: z.object({
+    turnedOff: z.array(z.string()),
+    ionos: z.unknown().optional(),
+  }).optional().openapi({
+    description: "Users: S3 key ids the sync turned off (and, read live, the keys; no secrets)",
+  }),
   events: z.array(EventEntry),
   jobs: z.array(JobSummary),
   audit: z.array(AuditEntry),

@@ -2,7 +2,18 @@
  * Compares the wanted state with what IONOS holds and lists what a sync would change. Pure: the
  * snapshots are read elsewhere, so the comparison can be tested without Redis or IONOS.
  */
-import { isProtectedEmail, type Mapping, normalizeEmail } from "../../config/mapping.ts";
+import {
+  groupShares,
+  isProtectedEmail,
+  type Mapping,
+  normalizeEmail,
+} from "../../config/mapping.ts";
+import {
+  parseRecordedKeys,
+  parseRecordedShares,
+  s3KeyChanges,
+  shareChanges,
+} from "../../../workers/access_decisions.ts";
 import type { IonosGroup } from "../../ionos/types.ts";
 import type { EntityKey, WantedGroup, WantedUser } from "../../store/wanted_state.ts";
 import {
@@ -31,6 +42,10 @@ export const PLAN_ACTIONS = [
   "delete",
   "add-member",
   "remove-member",
+  "share",
+  "unshare",
+  "close-s3-keys",
+  "reopen-s3-keys",
   "conflict",
 ] as const;
 export type PlanAction = typeof PLAN_ACTIONS[number];
@@ -94,9 +109,12 @@ function planUser(
   if (user.deleted) {
     if (!current) return [];
     if (userRemoval(mapping, twin?.origin) === "deactivate") {
-      return deactivated(current.properties)
-        ? [item("deactivate", "deleted at the IdP (account kept, deactivated)", current.id)]
-        : [];
+      return [
+        ...(deactivated(current.properties)
+          ? [item("deactivate", "deleted at the IdP (account kept, deactivated)", current.id)]
+          : []),
+        ...keyItems(mapping, ionos, current.id, false, twin?.s3KeysOff, item),
+      ];
     }
     return [item("delete", "deleted at the IdP", current.id)];
   }
@@ -159,7 +177,66 @@ function planUser(
     const detail = others.map((f) => `${f}: ${show(props[f])} -> ${show(desired[f])}`).join(", ");
     out.push(item("update", detail, base!.id));
   }
+  // Only an account the service manages already; an adopted one is looked at after adoption.
+  if (current) {
+    out.push(...keyItems(mapping, ionos, current.id, desired.active, twin?.s3KeysOff, item));
+  }
   return out;
+}
+
+/** close-s3-keys / reopen-s3-keys items, decided by `s3KeyChanges` as the user job does. */
+function keyItems(
+  mapping: Mapping,
+  ionos: IonosSnapshot,
+  ionosUserId: string,
+  active: boolean,
+  recorded: string | undefined,
+  item: (action: PlanAction, detail: string, ionosId?: string) => PlanItem,
+): PlanItem[] {
+  const keys = ionos.s3Keys?.get(ionosUserId);
+  if (!keys) return []; // not read: nothing to say
+  const plan = s3KeyChanges(mapping.offboarding.s3Keys, active, keys, parseRecordedKeys(recorded));
+  const out: PlanItem[] = [];
+  if (plan.deactivate.length) {
+    out.push(item("close-s3-keys", `deactivate ${plan.deactivate.join(", ")}`, ionosUserId));
+  }
+  if (plan.delete.length) {
+    out.push(item("close-s3-keys", `delete ${plan.delete.join(", ")}`, ionosUserId));
+  }
+  if (plan.activate.length) {
+    out.push(item("reopen-s3-keys", `activate ${plan.activate.join(", ")}`, ionosUserId));
+  }
+  return out;
+}
+
+/** share / unshare / conflict items, decided by `shareChanges` as the group job does. */
+function shareItems(
+  ionos: IonosSnapshot,
+  wanted: ReturnType<typeof groupShares>,
+  ionosGroupId: string | undefined,
+  recorded: string | undefined,
+  name: string,
+  idpId: string,
+  item: (action: PlanAction, detail: string, ionosId?: string) => PlanItem,
+): PlanItem[] {
+  const actual = ionosGroupId === undefined ? new Map() : ionos.shares?.get(ionosGroupId);
+  if (!actual) return []; // not read: nothing to say
+  const plan = shareChanges(wanted, actual, parseRecordedShares(recorded), ionos.resources);
+  const flags = (f?: { edit: boolean; share: boolean }) =>
+    f ? ` (edit ${f.edit}, share ${f.share})` : "";
+  const detail = (w: { resource: string; op: string; flags?: { edit: boolean; share: boolean } }) =>
+    `${w.op} ${w.resource}${flags(w.flags)}`;
+  return [
+    ...plan.reduce.map((w) => item("unshare", detail(w), ionosGroupId)),
+    ...plan.grant.map((w) => item("share", detail(w), ionosGroupId)),
+    ...plan.unknown.map((r) =>
+      item(
+        "conflict",
+        `group "${name}" (IdP ${idpId}) is given unknown IONOS resource ${r} (not in GET /um/resources)`,
+        ionosGroupId,
+      )
+    ),
+  ];
 }
 
 function planGroup(
@@ -186,8 +263,12 @@ function planGroup(
   if (ending) {
     if (!current) return [];
     if (groupRemoval(twin?.origin) === "delete") return [item("delete", ending, current.id)];
-    // An adopted group stays; only the members the service manages leave it.
-    return memberItems(mapping, wanted, ionos, new Set(), current.id, item);
+    // An adopted group stays; only the members the service manages leave it, and only the
+    // shares it set are taken back.
+    return [
+      ...memberItems(mapping, wanted, ionos, new Set(), current.id, item),
+      ...shareItems(ionos, [], current.id, twin?.managedShares, group.displayName, group.id, item),
+    ];
   }
 
   const out: PlanItem[] = [];
@@ -223,6 +304,16 @@ function planGroup(
     if (alive && ionosId && ionos.users.has(ionosId)) want.add(ionosId);
   }
   out.push(...memberItems(mapping, wanted, ionos, want, base?.id, item));
+  // A group to be created or adopted has nothing recorded; a new one has no shares yet.
+  out.push(...shareItems(
+    ionos,
+    groupShares(mapping, group.displayName),
+    base?.id,
+    current ? twin?.managedShares : undefined,
+    group.displayName,
+    group.id,
+    item,
+  ));
   return out;
 }
 

@@ -11,7 +11,15 @@ import type { SyncRecords } from "../../store/sync_records.ts";
 import type { EntityKey, WantedStateStore } from "../../store/wanted_state.ts";
 import type { AuditLog } from "../audit_log.ts";
 import { adoptableGroup, computePlan, type Plan } from "./plan.ts";
-import { type Progress, readIonos, readWanted } from "./snapshot.ts";
+import {
+  type AccessReads,
+  type Progress,
+  readIonos,
+  readWanted,
+  type WantedSnapshot,
+} from "./snapshot.ts";
+import { groupShares, isProtectedEmail } from "../../config/mapping.ts";
+import { userRemoval } from "../../../workers/desired_state.ts";
 
 export interface ReconcileDeps {
   store: WantedStateStore;
@@ -53,17 +61,22 @@ export async function reconcile(
   const { dryRun = false, onProgress } = options;
   const startedAt = new Date().toISOString();
   const wanted = await readWanted(deps.store, deps.records, onProgress);
-  const ionos = await readIonos(deps.ionos, (groups) => {
-    const ids = new Set<string>();
-    for (const twin of wanted.groupTwins.values()) if (twin.ionosId) ids.add(twin.ionosId);
-    // Groups that would be adopted: their members decide what the first sync adds.
-    for (const g of wanted.groups.values()) {
-      if (g.deleted || wanted.groupTwins.get(g.id)?.ionosId) continue;
-      const match = adoptableGroup(wanted.managedGroups, groups, g.displayName);
-      if (match) ids.add(match.id);
-    }
-    return [...ids];
-  }, onProgress);
+  const ionos = await readIonos(
+    deps.ionos,
+    (groups) => {
+      const ids = new Set<string>();
+      for (const twin of wanted.groupTwins.values()) if (twin.ionosId) ids.add(twin.ionosId);
+      // Groups that would be adopted: their members decide what the first sync adds.
+      for (const g of wanted.groups.values()) {
+        if (g.deleted || wanted.groupTwins.get(g.id)?.ionosId) continue;
+        const match = adoptableGroup(wanted.managedGroups, groups, g.displayName);
+        if (match) ids.add(match.id);
+      }
+      return [...ids];
+    },
+    onProgress,
+    accessReads(deps.mapping, wanted),
+  );
   const plan = computePlan(deps.mapping, wanted, ionos);
   const enqueued = dryRun ? [] : plan.entities;
   if (!dryRun) await enqueueSync(deps.queue, enqueued);
@@ -89,4 +102,37 @@ export async function reconcile(
     });
   }
   return report;
+}
+
+/**
+ * Shares are read for managed groups the mapping gives shares to or that have shares the
+ * service set; S3 keys for managed accounts that are (to be) deactivated or have keys the
+ * service turned off. Everything else has nothing to check, so costs no call.
+ */
+function accessReads(mapping: Mapping, wanted: WantedSnapshot): AccessReads {
+  return {
+    resources: Object.keys(mapping.groups.shares).length > 0,
+    shareGroups: () => {
+      const ids: string[] = [];
+      for (const [id, twin] of wanted.groupTwins) {
+        const g = wanted.groups.get(id);
+        const named = g && !g.deleted && groupShares(mapping, g.displayName).length > 0;
+        if (twin.ionosId && (named || twin.managedShares)) ids.push(twin.ionosId);
+      }
+      return ids;
+    },
+    keyUsers: (users) => {
+      const ids: string[] = [];
+      for (const [id, twin] of wanted.userTwins) {
+        const u = wanted.users.get(id);
+        const off = u &&
+          (u.deleted ? userRemoval(mapping, twin.origin) === "deactivate" : !u.active);
+        if (!twin.ionosId || !(off || twin.s3KeysOff)) continue;
+        // A protected account's keys are not even read.
+        if (isProtectedEmail(mapping, users.get(twin.ionosId)?.properties.email)) continue;
+        ids.push(twin.ionosId);
+      }
+      return ids;
+    },
+  };
 }

@@ -3,6 +3,8 @@
  * groups and (managed) group members from IONOS, page by page through the shared rate limiter.
  */
 import type { IonosClient } from "../../ionos/client.ts";
+import type { IonosS3Key } from "../../ionos/access_types.ts";
+import type { ShareFlags } from "../../../workers/access_decisions.ts";
 import type { IonosGroup, IonosUser } from "../../ionos/types.ts";
 import type { SyncRecords, TwinRecord } from "../../store/sync_records.ts";
 import type { WantedGroup, WantedStateStore, WantedUser } from "../../store/wanted_state.ts";
@@ -32,10 +34,27 @@ export interface IonosSnapshot {
   groups: Map<string, IonosGroup>;
   /** IONOS group id -> member IONOS user ids; only for groups asked for. */
   members: Map<string, Set<string>>;
+  /** IONOS group id -> resource id -> share flags; only for groups asked for. */
+  shares?: Map<string, Map<string, ShareFlags>>;
+  /** Resource ids `GET /um/resources` lists; read only when the mapping shares any. */
+  resources?: Set<string>;
+  /** IONOS user id -> S3 keys (no secrets); only for users asked for. */
+  s3Keys?: Map<string, IonosS3Key[]>;
+}
+
+/** Which shares and S3 keys reconcile reads, decided once users and groups are listed. */
+export interface AccessReads {
+  shareGroups: (groups: Map<string, IonosGroup>) => string[];
+  keyUsers: (users: Map<string, IonosUser>) => string[];
+  /** Read `GET /um/resources` (the mapping names shares). */
+  resources: boolean;
 }
 
 /** What reconcile reads of a twin record. */
-export type TwinFacts = Pick<TwinRecord, "ionosId" | "origin" | "ownPrivileges">;
+export type TwinFacts = Pick<
+  TwinRecord,
+  "ionosId" | "origin" | "ownPrivileges" | "managedShares" | "s3KeysOff"
+>;
 
 const CHUNK = 500;
 
@@ -100,7 +119,8 @@ async function twinFacts(
   const out = new Map<string, TwinFacts>();
   for (let i = 0; i < ids.length; i += CHUNK) {
     const chunk = ids.slice(i, i + CHUNK);
-    (await records.fieldsOf(kind, chunk, ["ionosId", "origin", "ownPrivileges"])).forEach(
+    const fields = ["ionosId", "origin", "ownPrivileges", "managedShares", "s3KeysOff"] as const;
+    (await records.fieldsOf(kind, chunk, [...fields])).forEach(
       (twin, j) => {
         if (twin.ionosId) out.set(chunk[j]!, twin);
       },
@@ -118,6 +138,7 @@ export async function readIonos(
   ionos: IonosClient,
   memberGroups: (groups: Map<string, IonosGroup>) => string[],
   progress: Progress = () => {},
+  access?: AccessReads,
 ): Promise<IonosSnapshot> {
   const users = new Map<string, IonosUser>();
   const usersByEmail = new Map<string, IonosUser>();
@@ -140,5 +161,36 @@ export async function readIonos(
     members.set(id, new Set((await ionos.listGroupMembers(id)).map((u) => u.id)));
     progress("IONOS group members", i + 1, wanted.length);
   }
-  return { users, usersByEmail, groups, members };
+  const shares = new Map<string, Map<string, ShareFlags>>();
+  const s3Keys = new Map<string, IonosS3Key[]>();
+  if (!access) return { users, usersByEmail, groups, members, shares, s3Keys };
+  const shareGroups = access.shareGroups(groups).filter((id) => groups.has(id));
+  for (const [i, id] of shareGroups.entries()) {
+    const list = await ionos.listGroupShares(id);
+    shares.set(
+      id,
+      new Map(list.map((s) => [s.id.toLowerCase(), {
+        edit: s.properties.editPrivilege,
+        share: s.properties.sharePrivilege,
+      }])),
+    );
+    progress("IONOS group shares", i + 1, shareGroups.length);
+  }
+  const resources = access.resources
+    ? new Set((await ionos.listResources()).map((r) => r.id.toLowerCase()))
+    : undefined;
+  const keyUsers = access.keyUsers(users).filter((id) => users.has(id));
+  for (const [i, id] of keyUsers.entries()) {
+    s3Keys.set(id, await ionos.listS3Keys(id));
+    progress("IONOS S3 keys", i + 1, keyUsers.length);
+  }
+  return {
+    users,
+    usersByEmail,
+    groups,
+    members,
+    shares,
+    s3Keys,
+    ...(resources ? { resources } : {}),
+  };
 }
