@@ -50,10 +50,12 @@ export function contaboTarget(
         const user = await client.getUser(id);
         return user && contaboTargetUser(user);
       },
-      createUser: async (input: TargetUserInput) =>
-        contaboTargetUser(
-          await client.createUser({ ...defaults, ...input, roles: roleNumbers(input.roleIds) }),
-        ),
+      createUser: async (input: TargetUserInput) => {
+        const { roleIds, ...fields } = input;
+        return contaboTargetUser(
+          await client.createUser({ ...defaults, ...fields, roles: roleNumbers(roleIds) }),
+        );
+      },
       updateUser: async (id, patch) => {
         const { roleIds, ...rest } = patch;
         return contaboTargetUser(
