@@ -5,6 +5,9 @@
 import { z } from "zod";
 import { parse as parseYaml } from "yaml";
 import { IONOS_PRIVILEGES, type IonosPrivilege } from "../ionos/types.ts";
+import { CloudflareMapping, DEFAULT_CLOUDFLARE_MAPPING } from "../targets/cloudflare/mapping.ts";
+import { ContaboMapping, DEFAULT_CONTABO_MAPPING } from "../targets/contabo/mapping.ts";
+import { TARGET_NAMES } from "../targets/target.ts";
 
 // The REST page spells it createDatacenter; accept both, keep one.
 const PRIVILEGE_ALIASES: Record<string, IonosPrivilege> = { createDatacenter: "createDataCenter" };
@@ -22,6 +25,17 @@ const Privilege = z.string().transform((name, ctx) => {
 });
 
 export const Mapping = z.strictObject({
+  /**
+   * The clouds changes go to (src/targets/target.ts). Each one listed needs its settings
+   * (src/targets/settings.ts) and may have its own section below.
+   */
+  targets: z.array(z.enum(TARGET_NAMES)).min(1, "list at least one target")
+    .refine((t) => new Set(t).size === t.length, "a target is listed twice")
+    .default(["ionos"]),
+  /** Contabo: roles from IdP groups (src/targets/contabo/mapping.ts). */
+  contabo: ContaboMapping.default(DEFAULT_CONTABO_MAPPING),
+  /** Cloudflare: member roles, user groups and their policies (src/targets/cloudflare/mapping.ts). */
+  cloudflare: CloudflareMapping.default(DEFAULT_CLOUDFLARE_MAPPING),
   /** What `user.deleted` does in IONOS. */
   onUserDeleted: z.enum(["delete", "deactivate"]).default("delete"),
   forceSecAuth: z.boolean().default(false),
@@ -49,6 +63,15 @@ export const Mapping = z.strictObject({
     /** May an IdP delete remove an adopted IONOS user? Otherwise it is deactivated. */
     deleteAdopted: z.boolean().default(false),
   }).default({ users: "non-admin", groups: true, deleteAdopted: false }),
+}).superRefine((m, ctx) => {
+  // Cloudflare's members API takes no invitation without a role: say so at start-up, not later.
+  if (m.targets.includes("cloudflare") && m.cloudflare.memberRoles.length === 0) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["cloudflare", "memberRoles"],
+      message: "required when targets lists cloudflare (account role ids for invitations)",
+    });
+  }
 });
 export type Mapping = z.infer<typeof Mapping>;
 

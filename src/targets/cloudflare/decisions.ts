@@ -10,15 +10,11 @@
  * additions; a group's whole member list is replaced (PUT) only when every current member is
  * one the service manages, so nobody added by hand is dropped.
  */
-import { isProtectedEmail, type Mapping } from "../../config/mapping.ts";
+import { globMatch, isProtectedEmail, type Mapping, matchesAny } from "../../config/mapping.ts";
 import type { WantedGroup, WantedUser } from "../../store/wanted_state.ts";
 import type { CloudflareMember, CloudflarePolicy, CloudflareUserGroup } from "./api.ts";
 import { normalizePolicies } from "./api.ts";
-import {
-  cloudflareGroupInScope,
-  type CloudflareMapping,
-  cloudflarePoliciesFor,
-} from "./mapping.ts";
+import type { CloudflareMapping } from "./mapping.ts";
 
 type Origin = "created" | "adopted" | undefined;
 
@@ -217,4 +213,21 @@ export function planCloudflareMembership(facts: {
     ...removals.map((memberId) => ({ op: "remove" as const, memberId })),
     ...(additions.length ? [{ op: "add" as const, memberIds: additions }] : []),
   ];
+}
+
+/** Whether an IdP group becomes a Cloudflare user group. */
+export function cloudflareGroupInScope(section: CloudflareMapping, name: string): boolean {
+  return matchesAny(section.groups.include, name);
+}
+
+/** The policies for an IdP group name, from every matching pattern, normalized. */
+export function cloudflarePoliciesFor(
+  section: CloudflareMapping,
+  name: string,
+): CloudflarePolicy[] {
+  const out: CloudflarePolicy[] = [];
+  for (const [pattern, policies] of Object.entries(section.groups.policies)) {
+    if (globMatch(pattern, name)) out.push(...policies);
+  }
+  return normalizePolicies(out);
 }

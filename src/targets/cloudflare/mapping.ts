@@ -19,8 +19,6 @@
  * ```
  */
 import { z } from "zod";
-import { globMatch, matchesAny } from "../../config/mapping.ts";
-import { type CloudflarePolicy, normalizePolicies } from "./api.ts";
 
 const Hex32 = z.string().regex(/^[0-9a-f]{32}$/i, "must be a 32-hex-digit Cloudflare id");
 
@@ -43,20 +41,3 @@ export const CloudflareMapping = z.strictObject({
 export type CloudflareMapping = z.infer<typeof CloudflareMapping>;
 
 export const DEFAULT_CLOUDFLARE_MAPPING: CloudflareMapping = CloudflareMapping.parse({});
-
-/** Whether an IdP group becomes a Cloudflare user group. */
-export function cloudflareGroupInScope(section: CloudflareMapping, name: string): boolean {
-  return matchesAny(section.groups.include, name);
-}
-
-/** The policies for an IdP group name, from every matching pattern, normalized. */
-export function cloudflarePoliciesFor(
-  section: CloudflareMapping,
-  name: string,
-): CloudflarePolicy[] {
-  const out: CloudflarePolicy[] = [];
-  for (const [pattern, policies] of Object.entries(section.groups.policies)) {
-    if (globMatch(pattern, name)) out.push(...policies);
-  }
-  return normalizePolicies(out);
-}

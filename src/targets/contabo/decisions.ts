@@ -23,7 +23,7 @@ import type {
   ContaboUser,
   ContaboUserFields,
 } from "./api.ts";
-import { type ContaboMapping, contaboRolesFor } from "./mapping.ts";
+import type { ContaboMapping } from "./mapping.ts";
 
 /** What Contabo should hold: a user with these fields, or none. */
 export type ContaboDesired =
@@ -227,4 +227,13 @@ export function planContaboUser(facts: ContaboUserFacts): ContaboPlan {
     changes.push({ op: "update", userId: current.userId, patch: full, reduction: false });
   }
   return { changes };
+}
+
+/** The role ids the IdP groups named grant, sorted and de-duplicated. */
+export function contaboRolesFor(section: ContaboMapping, groupNames: readonly string[]): number[] {
+  const roles = new Set<number>();
+  for (const [pattern, ids] of Object.entries(section.roles)) {
+    if (groupNames.some((g) => matchesAny([pattern], g))) ids.forEach((id) => roles.add(id));
+  }
+  return [...roles].sort((a, b) => a - b);
 }

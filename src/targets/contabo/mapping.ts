@@ -14,7 +14,6 @@
  * ```
  */
 import { z } from "zod";
-import { matchesAny } from "../../config/mapping.ts";
 
 export const ContaboMapping = z.strictObject({
   /** IdP group name (globs allowed) -> Contabo role ids its members get. */
@@ -32,12 +31,3 @@ export const ContaboMapping = z.strictObject({
 export type ContaboMapping = z.infer<typeof ContaboMapping>;
 
 export const DEFAULT_CONTABO_MAPPING: ContaboMapping = ContaboMapping.parse({});
-
-/** The role ids the IdP groups named grant, sorted and de-duplicated. */
-export function contaboRolesFor(section: ContaboMapping, groupNames: readonly string[]): number[] {
-  const roles = new Set<number>();
-  for (const [pattern, ids] of Object.entries(section.roles)) {
-    if (groupNames.some((g) => matchesAny([pattern], g))) ids.forEach((id) => roles.add(id));
-  }
-  return [...roles].sort((a, b) => a - b);
-}

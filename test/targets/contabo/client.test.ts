@@ -177,14 +177,14 @@ describe("Contabo secrets", () => {
 
   it("an error body echoing a secret or the token is scrubbed", async () => {
     let token = "";
-    const echo: typeof fetch = async (input, init) => {
+    const echo: typeof fetch = (input, init) => {
       const url = String(input instanceof Request ? input.url : input);
       if (url.endsWith("/token")) {
         token = "tok-SECRET-abcdef123456";
-        return Response.json({ access_token: token, expires_in: 300 });
+        return Promise.resolve(Response.json({ access_token: token, expires_in: 300 }));
       }
       const auth = new Headers(init?.headers).get("authorization");
-      return Response.json(
+      return Promise.resolve(Response.json(
         {
           statusCode: 400,
           message: `bad request: ${auth} ${CONTABO_SIM_CREDENTIALS.apiPassword} ${
@@ -192,7 +192,7 @@ describe("Contabo secrets", () => {
           }`,
         },
         { status: 400 },
-      );
+      ));
     };
     const client = new ContaboClient({
       apiUrl: "http://127.0.0.1:9",
