@@ -10,7 +10,13 @@
  * additions; a group's whole member list is replaced (PUT) only when every current member is
  * one the service manages, so nobody added by hand is dropped.
  */
-import { globMatch, isProtectedEmail, type Mapping, matchesAny } from "../../config/mapping.ts";
+import {
+  globMatch,
+  isProtectedEmail,
+  type Mapping,
+  matchesAny,
+  normalizeEmail,
+} from "../../config/mapping.ts";
 import type { WantedGroup, WantedUser } from "../../store/wanted_state.ts";
 import type { CloudflareMember, CloudflarePolicy, CloudflareUserGroup } from "./api.ts";
 import { normalizePolicies } from "./api.ts";
@@ -103,6 +109,25 @@ export function planCloudflareMember(
       };
     }
   }
+  if (normalizeEmail(current.email) !== normalizeEmail(wanted!.email!)) {
+    // A membership's email cannot be changed: the new address gets its own invitation, and the
+    // old membership goes first so that no second person holds the access meanwhile.
+    if (origin !== "created" && !mapping.adopt.deleteAdopted) {
+      return {
+        changes: [],
+        conflict: `conflict: Cloudflare member ${current.id} (${current.email}) cannot take the ` +
+          `new email ${
+            wanted!.email
+          } and was adopted; change it by hand or set adopt.deleteAdopted`,
+      };
+    }
+    return {
+      changes: [
+        { op: "remove", memberId: current.id },
+        { op: "invite", email: wanted!.email!, roleIds: [...section.memberRoles] },
+      ],
+    };
+  }
   if (current.status === "pending") {
     return { changes: [], note: "invitation pending: the person has not accepted it yet" };
   }
@@ -113,7 +138,13 @@ export function planCloudflareMember(
 
 /** What Cloudflare should hold for an IdP group. */
 export type CloudflareGroupDesired =
-  | { kind: "present"; name: string; policies: CloudflarePolicy[] }
+  | {
+    kind: "present";
+    name: string;
+    policies: CloudflarePolicy[];
+    /** Whether the mapping names policies for this group (else an adopted group keeps its own). */
+    mapped: boolean;
+  }
   | { kind: "absent" };
 
 /** The user group for an IdP group: present while it exists and the mapping includes it. */
@@ -128,6 +159,7 @@ export function desiredCloudflareGroup(
     kind: "present",
     name: wanted.displayName,
     policies: cloudflarePoliciesFor(section, wanted.displayName),
+    mapped: Object.keys(section.groups.policies).some((p) => globMatch(p, wanted.displayName)),
   };
 }
 
@@ -166,15 +198,15 @@ export function planCloudflareGroup(facts: {
         `conflict: Cloudflare user group "${current.name}" exists and adopt.groups is false`,
     };
   }
+  // A group the sync did not create keeps its own policies unless the mapping names some: the
+  // sync never wipes what an administrator set up by hand.
+  const policies = origin !== "created" && !desired.mapped
+    ? normalizePolicies(current.policies)
+    : desired.policies;
   const same = current.name === desired.name &&
-    JSON.stringify(normalizePolicies(current.policies)) === JSON.stringify(desired.policies);
+    JSON.stringify(normalizePolicies(current.policies)) === JSON.stringify(policies);
   return same ? { changes: [] } : {
-    changes: [{
-      op: "update",
-      groupId: current.id,
-      name: desired.name,
-      policies: desired.policies,
-    }],
+    changes: [{ op: "update", groupId: current.id, name: desired.name, policies }],
   };
 }
 

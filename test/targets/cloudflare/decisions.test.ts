@@ -143,6 +143,34 @@ describe("planCloudflareMember()", () => {
       [],
       "-",
     ],
+    ["email changed, invited by us: old membership removed, then the new email invited", {
+      wanted: wanted({ email: "ada.king@example.com" }),
+      current: member(),
+      origin: "created",
+    }, [
+      { op: "remove", memberId: "m1" },
+      { op: "invite", email: "ada.king@example.com", roleIds: [ROLE] },
+    ], "-"],
+    [
+      "email changed, adopted: conflict",
+      {
+        wanted: wanted({ email: "ada.king@example.com" }),
+        current: member(),
+        origin: "adopted",
+      },
+      [],
+      "conflict",
+    ],
+    [
+      "email differs only in case: nothing",
+      {
+        wanted: wanted({ email: "ADA@example.com" }),
+        current: member(),
+        origin: "created",
+      },
+      [],
+      "-",
+    ],
   ];
   it.each(cases)("%s", (_name, over, changes, flag) => {
     const plan = planCloudflareMember(facts(over));
@@ -186,11 +214,13 @@ describe("desiredCloudflareGroup()", () => {
         { access: "allow", permissionGroups: [PG1], resourceGroups: [RG] },
         { access: "allow", permissionGroups: [PG2, PG1].sort(), resourceGroups: [RG] },
       ].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+      mapped: true,
     }],
     ["included without policies", group({ displayName: "cf-other" }), {
       kind: "present",
       name: "cf-other",
       policies: [],
+      mapped: false,
     }],
     ["not included", group({ displayName: "hr" }), { kind: "absent" }],
     ["deleted", group({ deleted: true }), { kind: "absent" }],
@@ -235,6 +265,36 @@ describe("planCloudflareGroup()", () => {
     expect(planCloudflareGroup({ desired, current: cur, origin, mapping }).changes).toEqual(
       changes,
     );
+  });
+});
+
+describe("planCloudflareGroup(): an adopted group's own policies", () => {
+  const own = [{ access: "allow" as const, permissionGroups: [PG2], resourceGroups: [RG] }];
+  const adopted: CloudflareUserGroup = { id: "cg2", name: "cf-other", policies: own };
+  it.each(
+    [
+      ["adopted, no mapped policies: kept", "cf-other", "adopted", []],
+      ["being adopted, no mapped policies: kept", "cf-other", undefined, []],
+      ["created by us, no mapped policies: set to none", "cf-other", "created", [
+        { op: "update", groupId: "cg2", name: "cf-other", policies: [] },
+      ]],
+      ["adopted, mapped policies: the mapping's", "cf-dns-x", "adopted", [
+        {
+          op: "update",
+          groupId: "cg2",
+          name: "cf-dns-x",
+          policies: [{
+            access: "allow",
+            permissionGroups: [PG1, PG2].sort(),
+            resourceGroups: [RG],
+          }],
+        },
+      ]],
+    ] as const,
+  )("%s", (_name, name, origin, changes) => {
+    const desired = desiredCloudflareGroup(section, group({ displayName: name }));
+    expect(planCloudflareGroup({ desired, current: adopted, origin, mapping }).changes)
+      .toEqual(changes);
   });
 });
 
