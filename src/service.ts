@@ -267,6 +267,8 @@ async function startParts(
       store,
       queues: targetQueues,
       logger,
+      onJobDone: (target, kind, outcome, ms) =>
+        obs.metrics.targetJobDuration.observe({ target, kind, outcome }, ms / 1000),
     });
     const stopSweeper = startOutboxSweeper(store, queue, logger);
     const stopOps = await workerOps({

@@ -189,6 +189,20 @@ describe("fan-out to Contabo and Cloudflare", () => {
     expect(cfGroup("ops")!.members.size).toBe(0);
   });
 
+  it("each target's jobs are counted under its own metrics label", async () => {
+    const text = await (await fetch(`${h.url}/metrics`)).text();
+    for (const target of ["contabo", "cloudflare"]) {
+      expect(text).toMatch(
+        new RegExp(
+          `ionos_sync_target_job_duration_seconds_count\\{target="${target}",kind="user",outcome="completed"\\} [1-9]`,
+        ),
+      );
+    }
+    expect(text).toMatch(
+      /ionos_sync_target_job_duration_seconds_count\{target="contabo",kind="user",outcome="failed"\} [1-9]/,
+    );
+  });
+
   it("no secret of any target is in the service's logs", () => {
     const text = h.logs.join("\n");
     expect(text).toContain("target sync done");
