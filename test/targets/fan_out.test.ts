@@ -3,6 +3,7 @@
  * and worker, against the three simulators over HTTP and a real Redis (test/helpers/harness.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main as cli } from "../../src/cli/main.ts";
 import { type Harness, startHarness, userEvent } from "../helpers/harness.ts";
 import { CONTABO_SIM_CREDENTIALS } from "../../src/targets/contabo/simulator/app.ts";
 import {
@@ -166,6 +167,27 @@ describe("fan-out to Contabo and Cloudflare", () => {
     // Contabo back: its job's retries bring it in step.
     await eventually(() => expect(contaboUser("grace.hopper@example.com")).toBeDefined(), 30_000);
   }, 40_000);
+
+  it("whois shows every target's twin", async () => {
+    const dir = await Deno.makeTempDir();
+    await Deno.writeTextFile(`${dir}/sync.yaml`, MAPPING);
+    const out: string[] = [];
+    const code = await cli(["whois", "grace.hopper@example.com", "--json"], {
+      REDIS_URL: h.env.REDIS_URL!,
+      SYNC_CONFIG: `${dir}/sync.yaml`,
+    }, { stdout: (t) => out.push(t), stderr: () => {}, isTTY: false });
+    await Deno.remove(dir, { recursive: true });
+    expect(code).toBe(0);
+    const report = JSON.parse(out.join(""));
+    expect(report.targets).toMatchObject({
+      contabo: { targetId: contaboUser("grace.hopper@example.com")!.userId, origin: "created" },
+      cloudflare: {
+        targetId: cfMember("grace.hopper@example.com")!.id,
+        origin: "created",
+        state: "pending",
+      },
+    });
+  });
 
   it("user.deleted ends in Contabo DELETE /v1/users/{id} and the Cloudflare member's removal", async () => {
     const id = contaboUser("ada.lovelace@example.com")!.userId;
