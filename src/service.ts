@@ -26,7 +26,8 @@ import { SyncRecords } from "./store/sync_records.ts";
 import { WantedStateStore } from "./store/wanted_state.ts";
 import { startOutboxSweeper } from "../workers/outbox_sweeper.ts";
 import { createSyncWorker } from "../workers/sync_worker.ts";
-import { attachTargetQueuesFor, startTargetWorkers } from "./targets/wiring.ts";
+import { attachTargetQueuesFor } from "./queue/target_queue.ts";
+import { startTargetWorkers } from "./targets/wiring.ts";
 
 export interface Service {
   /** The HTTP app, when the role serves HTTP. */

@@ -5,6 +5,7 @@
  * and path (`sync_queue.ts`); `enqueueSync` fans out to the queues attached here.
  */
 import { type ConnectionOptions, type JobsOptions, Queue } from "bullmq";
+import type { Mapping } from "../config/mapping.ts";
 import { type EntityKey, parseEntityKey } from "../store/wanted_state.ts";
 import type { TargetName } from "../targets/target.ts";
 import { telemetryOption } from "./telemetry.ts";
@@ -86,4 +87,24 @@ export function attachTargetQueues(ionosQueue: object, queues: readonly Queue<Ta
 export async function fanOutToTargets(ionosQueue: object, keys: readonly EntityKey[]) {
   const queues = attached.get(ionosQueue);
   if (queues?.length) await enqueueTargetSyncs(queues, keys);
+}
+
+/** The non-IONOS targets the mapping lists. */
+export function queuedTargets(mapping: Pick<Mapping, "targets">): QueuedTarget[] {
+  return mapping.targets.filter((t): t is QueuedTarget => t !== "ionos");
+}
+
+/**
+ * Creates the queues of the targets the mapping lists and attaches them to the IONOS queue, so
+ * that every `enqueueSync` on it fans out. Returns them, to be closed with the IONOS queue.
+ */
+export function attachTargetQueuesFor(
+  ionosQueue: object,
+  connection: ConnectionOptions,
+  mapping: Pick<Mapping, "targets">,
+  options: TargetQueueOptions,
+): Queue<TargetJobData>[] {
+  const queues = queuedTargets(mapping).map((t) => createTargetQueue(connection, t, options));
+  attachTargetQueues(ionosQueue, queues);
+  return queues;
 }

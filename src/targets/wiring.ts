@@ -1,7 +1,7 @@
 /**
- * Starts what the mapping's `targets:` list asks for beside IONOS: per target a queue (attached
- * to the IONOS queue so every enqueue fans out), and in worker roles a client with its own
- * Redis-shared rate limiter, its links and its worker. Called from src/service.ts.
+ * Starts the workers of the targets the mapping lists beside IONOS: per target a client with its
+ * own Redis-shared rate limiter, its links and its worker, on the queue that
+ * `attachTargetQueuesFor()` (src/queue/target_queue.ts) made. Called from src/service.ts.
  */
 import type { Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
@@ -9,13 +9,7 @@ import type { Config } from "../config/config.ts";
 import type { Mapping } from "../config/mapping.ts";
 import { RedisRateLimiter } from "../ionos/rate_limiter.ts";
 import type { Logger } from "../log.ts";
-import {
-  attachTargetQueues,
-  createTargetQueue,
-  type QueuedTarget,
-  type TargetJobData,
-  type TargetQueueOptions,
-} from "../queue/target_queue.ts";
+import type { QueuedTarget, TargetJobData } from "../queue/target_queue.ts";
 import type { WantedStateStore } from "../store/wanted_state.ts";
 import { syncCloudflareGroup, syncCloudflareUser } from "../../workers/sync_cloudflare.ts";
 import { syncContaboGroup, syncContaboUser } from "../../workers/sync_contabo.ts";
@@ -23,23 +17,6 @@ import { createTargetWorker, type TargetWorkerOptions } from "../../workers/targ
 import { CloudflareClient } from "./cloudflare/client.ts";
 import { ContaboClient } from "./contabo/client.ts";
 import { TargetLinks } from "./links.ts";
-
-/** The non-IONOS targets the mapping lists. */
-export function queuedTargets(mapping: Mapping): QueuedTarget[] {
-  return mapping.targets.filter((t): t is QueuedTarget => t !== "ionos");
-}
-
-/** Creates the target queues and attaches them to the IONOS queue; returns them to close. */
-export function attachTargetQueuesFor(
-  ionosQueue: Queue,
-  redis: Redis,
-  mapping: Mapping,
-  options: TargetQueueOptions,
-): Queue<TargetJobData>[] {
-  const queues = queuedTargets(mapping).map((t) => createTargetQueue(redis, t, options));
-  attachTargetQueues(ionosQueue, queues);
-  return queues;
-}
 
 /** Everything a worker role needs to run the target workers. */
 export interface TargetWorkersDeps {

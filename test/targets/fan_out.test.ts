@@ -84,6 +84,21 @@ async function eventually(check: () => void | Promise<void>, ms = 20_000): Promi
   }
 }
 
+/** The operator CLI with only Redis and the mapping file, as an operator's shell has. */
+async function operator(args: string[]) {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/sync.yaml`, MAPPING);
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await cli(args, { REDIS_URL: h.env.REDIS_URL!, SYNC_CONFIG: `${dir}/sync.yaml` }, {
+    stdout: (t) => out.push(t),
+    stderr: (t) => err.push(t),
+    isTTY: false,
+  });
+  await Deno.remove(dir, { recursive: true });
+  return { code, stdout: out.join(""), stderr: err.join("") };
+}
+
 const contaboUser = (email: string) =>
   [...contabo.sim.users.values()].find((u) => u.email === email);
 const cfMember = (email: string) =>
@@ -169,16 +184,9 @@ describe("fan-out to Contabo and Cloudflare", () => {
   }, 40_000);
 
   it("whois shows every target's twin", async () => {
-    const dir = await Deno.makeTempDir();
-    await Deno.writeTextFile(`${dir}/sync.yaml`, MAPPING);
-    const out: string[] = [];
-    const code = await cli(["whois", "grace.hopper@example.com", "--json"], {
-      REDIS_URL: h.env.REDIS_URL!,
-      SYNC_CONFIG: `${dir}/sync.yaml`,
-    }, { stdout: (t) => out.push(t), stderr: () => {}, isTTY: false });
-    await Deno.remove(dir, { recursive: true });
+    const { code, stdout } = await operator(["whois", "grace.hopper@example.com", "--json"]);
     expect(code).toBe(0);
-    const report = JSON.parse(out.join(""));
+    const report = JSON.parse(stdout);
     expect(report.targets).toMatchObject({
       contabo: { targetId: contaboUser("grace.hopper@example.com")!.userId, origin: "created" },
       cloudflare: {
@@ -187,6 +195,20 @@ describe("fan-out to Contabo and Cloudflare", () => {
         state: "pending",
       },
     });
+  });
+
+  it("an event replayed from the CLI reaches the other targets too", async () => {
+    const id = contaboUser("grace.hopper@example.com")!.userId;
+    const before = contabo.sim.calls.length;
+    const { code, stderr } = await operator(["events", "replay", "--entity", "user:u2", "--json"]);
+    expect(code, stderr).toBe(0);
+    await eventually(() =>
+      expect(
+        contabo.sim.calls.slice(before).some((c) =>
+          c.method === "GET" && c.path === `/v1/users/${id}`
+        ),
+      ).toBe(true)
+    );
   });
 
   it("user.deleted ends in Contabo DELETE /v1/users/{id} and the Cloudflare member's removal", async () => {
