@@ -143,3 +143,16 @@ describe("start-up", () => {
     60_000,
   );
 });
+
+describe("the README's Targets examples", () => {
+  it("every mapping example in the Targets section parses", async () => {
+    const readme = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
+    const section = readme.slice(readme.indexOf("## Targets"), readme.indexOf("## Sending events"));
+    const blocks = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    expect(blocks.length).toBe(2);
+    for (const yaml of blocks) {
+      const m = parseMapping(yaml);
+      expect(m.targets.length).toBe(2);
+    }
+  });
+});
