@@ -3,7 +3,7 @@
  * Each target has its own worker, queue, client and rate limiter, so one that is down only
  * delays its own jobs. Retry vs permanent is `failure_policy.ts`, as for IONOS.
  */
-import { type ConnectionOptions, type Job, Worker } from "bullmq";
+import { type ConnectionOptions, DelayedError, type Job, Worker } from "bullmq";
 import type { Logger } from "../src/log.ts";
 import {
   type QueuedTarget,
@@ -13,7 +13,7 @@ import {
 import { telemetryOption } from "../src/queue/telemetry.ts";
 import type { TargetLinks } from "../src/targets/links.ts";
 import { SyncConflictError } from "./errors.ts";
-import { describeFailure, toJobError } from "./failure_policy.ts";
+import { classifyFailure, describeFailure, retryAfterOf, toJobError } from "./failure_policy.ts";
 import type { TargetOutcome } from "./target_context.ts";
 
 /** One step per entity kind. */
@@ -67,7 +67,7 @@ export function createTargetWorker(options: TargetWorkerOptions): Worker<TargetJ
     onJobDone,
   } = options;
   const logger = options.logger.child({ target });
-  const run = async (job: Job<TargetJobData>): Promise<TargetOutcome> => {
+  const run = async (job: Job<TargetJobData>, token?: string): Promise<TargetOutcome> => {
     const { kind, id } = job.data;
     const log = logger.child({
       jobId: job.id,
@@ -81,6 +81,15 @@ export function createTargetWorker(options: TargetWorkerOptions): Worker<TargetJ
       return outcome;
     } catch (error) {
       const reason = describeFailure(error);
+      const waitMs = retryAfterOf(error);
+      if (token && waitMs !== undefined && waitMs > 0 && classifyFailure(error) === "retry") {
+        // The cloud said when to come back: the job waits that long without using an attempt.
+        await job.moveToDelayed(Date.now() + waitMs, token);
+        await links.record(kind, id, { lastError: reason, lastSyncAt: new Date().toISOString() })
+          .catch(() => {});
+        log.warn("target asked to wait; job delayed", { reason, waitMs });
+        throw new DelayedError();
+      }
       const jobError = toJobError(error);
       const final = jobError.name === "UnrecoverableError" ||
         job.attemptsMade + 1 >= (job.opts.attempts ?? 1);

@@ -144,6 +144,12 @@ export class HttpTransport {
       // POST may have created something, and the caller looks before it writes again.
       const mayRepeat = error.retryable && (rateLimited || IDEMPOTENT.has(call.method));
       if (!mayRepeat || attempt >= o.maxAttempts) throw error;
+      // A long wait (Cloudflare blocks for the rest of its five minutes) is not spent holding a
+      // worker slot: the error carries it, and the job comes back then (workers/target_worker.ts).
+      if ((error.retryAfterMs ?? 0) > o.maxDelayMs) {
+        if (rateLimited) await o.limiter?.pause(error.retryAfterMs!);
+        throw error;
+      }
       if (rateLimited) await o.limiter?.pause(error.retryAfterMs ?? 1000);
       await sleep(
         error.retryAfterMs ?? backoffDelay(attempt, o.baseDelayMs, o.maxDelayMs),
