@@ -42,6 +42,7 @@ export class TargetLinks {
     this.#keys = targetLinkKeys(options.prefix ?? "sync", target);
   }
 
+  /** The twin record of one IdP entity; `{}` when it was never synced to this target. */
   async get(kind: EntityKind, idpId: string): Promise<TargetLink> {
     return await this.#redis.hgetall(this.#keys.link(kind, idpId)) as TargetLink;
   }
