@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, type Role } from "./config/config.ts";
 import { loadMapping, MappingError } from "./config/mapping.ts";
 import { createLogger } from "./log.ts";
 import { type Service, startService } from "./service.ts";
+import { assertTargetSettings } from "./targets/settings.ts";
 
 const ROLES = ["api", "worker", "all"] as const;
 
@@ -75,6 +76,7 @@ export async function run(
 
   const starting = started.promise = (async () => {
     const mapping = await loadMapping(config.syncConfigPath);
+    assertTargetSettings(config, mapping, role);
     logger.info("mapping in force", {
       source: config.syncConfigPath ?? "defaults (SYNC_CONFIG not set)",
       mapping,

@@ -26,6 +26,8 @@ import { SyncRecords } from "./store/sync_records.ts";
 import { WantedStateStore } from "./store/wanted_state.ts";
 import { startOutboxSweeper } from "../workers/outbox_sweeper.ts";
 import { createSyncWorker } from "../workers/sync_worker.ts";
+import { attachTargetQueuesFor } from "./queue/target_queue.ts";
+import { startTargetWorkers } from "./targets/wiring.ts";
 
 export interface Service {
   /** The HTTP app, when the role serves HTTP. */
@@ -153,6 +155,8 @@ async function startParts(
     await waitReady(redis, logger, signal);
     const queue = createSyncQueue(redis, queueOptions);
     queue.on("error", (e) => logger.warn("queue error", { error: e.message }));
+    // Issue 11: every enqueue also goes to the other targets the mapping lists.
+    const targetQueues = attachTargetQueuesFor(queue, redis, mapping, queueOptions);
     const store = new WantedStateStore(redis, {
       prefix,
       dedupeTtlSeconds: config.dedupeTtlSeconds,
@@ -201,6 +205,7 @@ async function startParts(
     intakeStops.splice(1, 0, async () => {
       await ops.stop();
       await queue.close();
+      for (const q of targetQueues) await q.close();
     });
   }
 
@@ -254,6 +259,18 @@ async function startParts(
       onJobDone: obs.metrics.onJobDone,
       onConflict: (kind) => obs.metrics.syncConflicts.inc({ kind }),
     });
+    // Issue 11: the other targets' queues and workers, each on its own (src/targets/wiring.ts).
+    const targetQueues = attachTargetQueuesFor(queue, redis, mapping, queueOptions);
+    const targetWorkers = await startTargetWorkers({
+      config,
+      mapping,
+      redis,
+      store,
+      queues: targetQueues,
+      logger,
+      onJobDone: (target, kind, outcome, ms) =>
+        obs.metrics.targetJobDuration.observe({ target, kind, outcome }, ms / 1000),
+    });
     const stopSweeper = startOutboxSweeper(store, queue, logger);
     const stopOps = await workerOps({
       config,
@@ -277,15 +294,17 @@ async function startParts(
       const timeout = new Promise<"timeout">((r) => {
         timer = setTimeout(() => r("timeout"), config.shutdownTimeoutMs);
       });
-      const outcome = await Promise.race([worker.close(), timeout]);
+      const all = [worker, ...targetWorkers];
+      const outcome = await Promise.race([Promise.all(all.map((w) => w.close())), timeout]);
       clearTimeout(timer);
       if (outcome === "timeout") {
         logger.warn("active jobs did not finish in time; they will be retried", {
           timeoutMs: config.shutdownTimeoutMs,
         });
-        await worker.close(true);
+        await Promise.all(all.map((w) => w.close(true)));
       }
       await queue.close();
+      for (const q of targetQueues) await q.close();
     });
   }
 

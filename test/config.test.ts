@@ -98,6 +98,9 @@ describe("parseRole()", () => {
 describe("parseMapping()", () => {
   it("gives sensible defaults for an empty file", () => {
     expect(parseMapping("")).toEqual({
+      targets: ["ionos"],
+      contabo: { roles: {}, accessAllResources: [], totp: false, locale: "en" },
+      cloudflare: { memberRoles: [], groups: { include: [], policies: {} } },
       onUserDeleted: "delete",
       forceSecAuth: false,
       administrators: [],

@@ -4,14 +4,19 @@
  */
 import { UnrecoverableError } from "bullmq";
 import { IonosApiError, IonosError } from "../src/ionos/errors.ts";
+import { TargetApiError, TargetError } from "../src/targets/errors.ts";
 import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 
 export type FailureKind = "retry" | "permanent";
 
-/** Retryable IONOS errors (429, 5xx, timeouts, lost connections) and unknown errors retry. */
+/**
+ * Retryable IONOS and target errors (429, 5xx, timeouts, lost connections) and unknown errors
+ * retry.
+ */
 export function classifyFailure(error: unknown): FailureKind {
   if (
-    error instanceof IonosError || error instanceof SyncConflictError ||
+    error instanceof IonosError || error instanceof TargetError ||
+    error instanceof SyncConflictError ||
     error instanceof WaitingForDependencyError
   ) {
     return error.retryable ? "retry" : "permanent";
@@ -25,7 +30,16 @@ export function describeFailure(error: unknown): string {
   if (error instanceof IonosApiError) {
     return `IONOS ${error.status} on ${error.method} ${error.route}: ${error.ionosMessage}`;
   }
+  if (error instanceof TargetApiError) {
+    return `${error.target} ${error.status} on ${error.method} ${error.route}: ${error.targetMessage}`;
+  }
   return error instanceof Error ? error.message : String(error);
+}
+
+/** How long the cloud asked us to wait before the next attempt (`Retry-After`), if it said. */
+export function retryAfterOf(error: unknown): number | undefined {
+  if (error instanceof IonosApiError || error instanceof TargetError) return error.retryAfterMs;
+  return undefined;
 }
 
 /** The error to throw to BullMQ: `UnrecoverableError` stops retries at once. */

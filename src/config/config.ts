@@ -29,6 +29,25 @@ const Env = z.object({
   IONOS_MAX_ATTEMPTS: int(5, 1, 50),
   IONOS_TIMEOUT_MS: int(30_000, 100),
   IONOS_REQUEST_TIMEOUT_MS: int(300_000, 1000),
+  CONTABO_API_URL: z.url().default("https://api.contabo.com"),
+  /** Contabo's OAuth2 token endpoint (src/targets/contabo/auth.ts says where it is documented). */
+  CONTABO_AUTH_URL: z.url().default(
+    "https://auth.contabo.com/auth/realms/contabo/protocol/openid-connect/token",
+  ),
+  CONTABO_CLIENT_ID: optionalText,
+  CONTABO_CLIENT_SECRET: optionalText,
+  CONTABO_API_USER: optionalText,
+  CONTABO_API_PASSWORD: optionalText,
+  /** Contabo publishes no figure; a modest default. */
+  CONTABO_RATE_LIMIT_RPS: z.coerce.number().positive().max(1000).default(5),
+  CLOUDFLARE_API_URL: z.url().default("https://api.cloudflare.com/client/v4"),
+  CLOUDFLARE_API_TOKEN: optionalText,
+  CLOUDFLARE_ACCOUNT_ID: z.string().regex(/^[0-9a-f]{32}$/i, "must be 32 hex digits").optional(),
+  /**
+   * Cloudflare allows 1200 requests per five minutes per token, 4/s (src/targets/cloudflare/
+   * client.ts); Enterprise accounts may have it raised, hence no hard cap at 4.
+   */
+  CLOUDFLARE_RATE_LIMIT_RPS: z.coerce.number().positive().max(1000).default(3.5),
   EVENTS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]{8,}$/, "must be whsec_<base64>")
     .optional(),
@@ -94,6 +113,24 @@ export interface Config {
     maxAttempts: number;
     timeoutMs: number;
     requestTimeoutMs: number;
+  };
+  /** Contabo settings; `credentials` only when all four are set (src/targets/settings.ts). */
+  contabo: {
+    apiUrl: string;
+    authUrl: string;
+    credentials?: { clientId: string; clientSecret: string; apiUser: string; apiPassword: string };
+    /** Names of the CONTABO_* credentials that are not set. */
+    missing: string[];
+    rateLimitPerSecond: number;
+  };
+  /** Cloudflare settings; `apiToken`/`accountId` only when set. */
+  cloudflare: {
+    apiUrl: string;
+    apiToken?: string;
+    accountId?: string;
+    /** Names of the CLOUDFLARE_* settings that are not set. */
+    missing: string[];
+    rateLimitPerSecond: number;
   };
   eventsToken?: string;
   webhookSecret?: string;
@@ -202,6 +239,8 @@ export function loadConfig(env: Record<string, string | undefined>, role: Role =
       timeoutMs: e.IONOS_TIMEOUT_MS,
       requestTimeoutMs: e.IONOS_REQUEST_TIMEOUT_MS,
     },
+    contabo: contaboSettings(e),
+    cloudflare: cloudflareSettings(e),
     ...(e.EVENTS_TOKEN ? { eventsToken: e.EVENTS_TOKEN } : {}),
     ...(e.WEBHOOK_SECRET ? { webhookSecret: e.WEBHOOK_SECRET } : {}),
     ...(e.ADMIN_TOKEN ? { adminToken: e.ADMIN_TOKEN } : {}),
@@ -238,5 +277,49 @@ export function loadConfig(env: Record<string, string | undefined>, role: Role =
       reconcileIntervalMinutes: e.RECONCILE_INTERVAL_MINUTES,
       reconcileMode: e.RECONCILE_MODE,
     },
+  };
+}
+
+type Parsed = z.infer<typeof Env>;
+
+/** Contabo's settings; credentials only when all four are there (else `missing` names them). */
+function contaboSettings(e: Parsed): Config["contabo"] {
+  const named = {
+    CONTABO_CLIENT_ID: e.CONTABO_CLIENT_ID,
+    CONTABO_CLIENT_SECRET: e.CONTABO_CLIENT_SECRET,
+    CONTABO_API_USER: e.CONTABO_API_USER,
+    CONTABO_API_PASSWORD: e.CONTABO_API_PASSWORD,
+  };
+  const missing = Object.entries(named).filter(([, v]) => !v).map(([k]) => k);
+  return {
+    apiUrl: e.CONTABO_API_URL.replace(/\/+$/, ""),
+    authUrl: e.CONTABO_AUTH_URL,
+    ...(missing.length === 0
+      ? {
+        credentials: {
+          clientId: e.CONTABO_CLIENT_ID!,
+          clientSecret: e.CONTABO_CLIENT_SECRET!,
+          apiUser: e.CONTABO_API_USER!,
+          apiPassword: e.CONTABO_API_PASSWORD!,
+        },
+      }
+      : {}),
+    missing,
+    rateLimitPerSecond: e.CONTABO_RATE_LIMIT_RPS,
+  };
+}
+
+/** Cloudflare's settings; `missing` names what is not set. */
+function cloudflareSettings(e: Parsed): Config["cloudflare"] {
+  const missing = [
+    ...(e.CLOUDFLARE_API_TOKEN ? [] : ["CLOUDFLARE_API_TOKEN"]),
+    ...(e.CLOUDFLARE_ACCOUNT_ID ? [] : ["CLOUDFLARE_ACCOUNT_ID"]),
+  ];
+  return {
+    apiUrl: e.CLOUDFLARE_API_URL.replace(/\/+$/, ""),
+    ...(e.CLOUDFLARE_API_TOKEN ? { apiToken: e.CLOUDFLARE_API_TOKEN } : {}),
+    ...(e.CLOUDFLARE_ACCOUNT_ID ? { accountId: e.CLOUDFLARE_ACCOUNT_ID } : {}),
+    missing,
+    rateLimitPerSecond: e.CLOUDFLARE_RATE_LIMIT_RPS,
   };
 }

@@ -5,6 +5,9 @@
 import { z } from "zod";
 import { parse as parseYaml } from "yaml";
 import { IONOS_PRIVILEGES, type IonosPrivilege } from "../ionos/types.ts";
+import { CloudflareMapping, DEFAULT_CLOUDFLARE_MAPPING } from "../targets/cloudflare/mapping.ts";
+import { ContaboMapping, DEFAULT_CONTABO_MAPPING } from "../targets/contabo/mapping.ts";
+import { TARGET_NAMES } from "../targets/target.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -36,6 +39,17 @@ const Share = z.strictObject({
 });
 
 export const Mapping = z.strictObject({
+  /**
+   * The clouds changes go to (src/targets/target.ts). Each one listed needs its settings
+   * (src/targets/settings.ts) and may have its own section below.
+   */
+  targets: z.array(z.enum(TARGET_NAMES)).min(1, "list at least one target")
+    .refine((t) => new Set(t).size === t.length, "a target is listed twice")
+    .default(["ionos"]),
+  /** Contabo: roles from IdP groups (src/targets/contabo/mapping.ts). */
+  contabo: ContaboMapping.default(DEFAULT_CONTABO_MAPPING),
+  /** Cloudflare: member roles, user groups and their policies (src/targets/cloudflare/mapping.ts). */
+  cloudflare: CloudflareMapping.default(DEFAULT_CLOUDFLARE_MAPPING),
   /** What `user.deleted` does in IONOS. */
   onUserDeleted: z.enum(["delete", "deactivate"]).default("delete"),
   forceSecAuth: z.boolean().default(false),
@@ -97,6 +111,14 @@ export const Mapping = z.strictObject({
         });
       }
       seen.add(share.resource);
+    });
+  }
+  // Cloudflare's members API takes no invitation without a role: say so at start-up, not later.
+  if (mapping.targets.includes("cloudflare") && mapping.cloudflare.memberRoles.length === 0) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["cloudflare", "memberRoles"],
+      message: "required when targets lists cloudflare (account role ids for invitations)",
     });
   }
 });

@@ -68,6 +68,14 @@ export class SyncMetrics {
       ["kind", "outcome"],
     ),
   );
+  /** Jobs of the targets beside IONOS (issue 11), labelled by target. */
+  readonly targetJobDuration = this.registry.add(
+    new Histogram(
+      `${METRIC_PREFIX}target_job_duration_seconds`,
+      "Time a target sync job attempt ran in this worker, by target, entity kind and outcome.",
+      ["target", "kind", "outcome"],
+    ),
+  );
   readonly ionosRequests = this.registry.add(
     new Counter(
       `${METRIC_PREFIX}ionos_requests_total`,

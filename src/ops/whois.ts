@@ -8,6 +8,7 @@ import type { IonosClient } from "../ionos/client.ts";
 import type { IonosUserProperties } from "../ionos/types.ts";
 import type { SyncJobData } from "../queue/sync_queue.ts";
 import type { SyncRecords, TwinRecord } from "../store/sync_records.ts";
+import type { TargetLink, TargetLinks } from "../targets/links.ts";
 import {
   type EntityKey,
   parseEntityKey,
@@ -29,6 +30,8 @@ export interface WhoisDeps {
   audit: AuditLog;
   /** When given, the live IONOS user is looked up too. */
   ionos?: IonosClient;
+  /** The twin records of the other targets the mapping lists (issue 11). */
+  targets?: readonly TargetLinks[];
 }
 
 /** An event log entry without its payload. */
@@ -42,6 +45,8 @@ export interface WhoisReport {
   groups?: { id: string; name?: string; deleted?: boolean }[];
   memberCount?: number;
   twin?: TwinRecord;
+  /** Each other target's twin record, by target name, where there is one. */
+  targets?: Record<string, TargetLink>;
   /** The live IONOS user (users only, when a client was given). */
   ionos?: { id: string; properties: IonosUserProperties } | { missing: true } | {
     error: string;
@@ -90,6 +95,10 @@ export async function whois(deps: WhoisDeps, query: string): Promise<WhoisReport
   };
   if (wanted) report.wanted = wanted;
   if (twin) report.twin = twin;
+  for (const links of deps.targets ?? []) {
+    const link = await links.get(kind, id);
+    if (Object.keys(link).length) (report.targets ??= {})[links.target] = link;
+  }
   if (isUser) {
     const gids = await deps.store.getUserGroups(id);
     const groups = await deps.store.getGroups(gids);

@@ -4,6 +4,7 @@
  */
 import { type ConnectionOptions, type JobsOptions, Queue } from "bullmq";
 import { type EntityKey, parseEntityKey } from "../store/wanted_state.ts";
+import { fanOutToTargets } from "./target_queue.ts";
 import { telemetryOption } from "./telemetry.ts";
 
 export const SYNC_QUEUE_NAME = "ionos-sync";
@@ -70,6 +71,9 @@ export async function enqueueSync(
     const { kind, id } = parseEntityKey(key);
     return { name: kind, data: { kind, id }, opts: syncJobOptions(key) };
   }));
+  // The other targets' jobs (issue 11). Throwing here keeps the entities in the outbox, so the
+  // sweeper enqueues them again: IONOS adds are de-duplicated, nothing is sent twice.
+  await fanOutToTargets(queue, keys);
   const ids: Record<EntityKey, string> = {};
   keys.forEach((key, i) => {
     const id = jobs[i]?.id;

@@ -1,4 +1,5 @@
 /** `events list|show|replay`: read the event log and run events through the intake again. */
+import { attachTargetQueuesFor } from "../../queue/target_queue.ts";
 import type { EventLogEntry } from "../../ops/event_log.ts";
 import { replayEvents, type ReplaySelection } from "../../ops/replay.ts";
 import { parseTime } from "../../ops/time.ts";
@@ -108,11 +109,16 @@ examples:
       ...(str(v.entity) ? { entity: str(v.entity)! } : {}),
       ...(str(v.source) ? { source: str(v.source)! } : {}),
     };
+    // Replayed events go to every target the mapping lists, as through the intake (issue 11).
+    const targetQueues = attachTargetQueuesFor(ctx.queue, ctx.redis, await ctx.mapping(), {
+      attempts: ctx.config.jobAttempts,
+      backoffMs: ctx.config.jobBackoffMs,
+    });
     const progress = out.progress();
     const result = await replayEvents(ctx, selection, {
       dryRun: v["dry-run"] === true,
       onProgress: (d, t) => progress.update("replaying", d, t),
-    });
+    }).finally(() => Promise.all(targetQueues.map((q) => q.close())));
     progress.done();
     out.result(result, () => {
       const verb = result.dryRun ? "would replay" : "replayed";

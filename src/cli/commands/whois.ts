@@ -1,4 +1,5 @@
 /** `whois <email|id>`: what happened to one user's (or group's) account. */
+import { TargetLinks } from "../../targets/links.ts";
 import { whois } from "../../ops/whois.ts";
 import { type Command } from "../command.ts";
 import { EXIT, formatFields, formatTable } from "../output.ts";
@@ -27,6 +28,9 @@ export const whoisCommand: Command = {
       eventLog: ctx.eventLog,
       audit: ctx.audit,
       ...(v.live === true ? { ionos: await ctx.ionos() } : {}),
+      targets: (await ctx.mapping()).targets
+        .filter((t) => t !== "ionos")
+        .map((t) => new TargetLinks(ctx.redis, t, { prefix: ctx.config.redisPrefix })),
     }, query!);
     out.result(report, () => {
       let text = `${report.entity}\n\n`;
@@ -37,6 +41,9 @@ export const whoisCommand: Command = {
         report.twin ? formatFields({ ...report.twin }, "  ") : "  (none: never synced)\n"
       }`;
       if (report.ionos) text += `\nIONOS now:\n${formatFields({ ...report.ionos }, "  ")}`;
+      for (const [target, link] of Object.entries(report.targets ?? {})) {
+        text += `\n${target} twin record:\n${formatFields({ ...link }, "  ")}`;
+      }
       if (report.groups) {
         const names = report.groups.map((g) => `${g.name ?? g.id}${g.deleted ? " (deleted)" : ""}`);
         text += `\ngroups: ${names.join(", ") || "(none)"}\n`;

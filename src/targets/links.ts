@@ -1,0 +1,90 @@
+/**
+ * Each target's twin of an IdP user or group: which target object the service manages for it
+ * and how it came to (created or adopted), plus the last result for operators. One hash per
+ * (target, entity), and one hash per (target, kind) from target id back to IdP id.
+ *
+ * Keys (under REDIS_PREFIX, beside the IONOS twins of src/store/keys.ts):
+ * `<prefix>:target:<target>:<kind>:<idp id>` and `<prefix>:target:<target>:managed:<kind>`.
+ * Built only here; to fold into src/store/keys.ts once that module settles (issue 11).
+ */
+import type { Redis } from "ioredis";
+import type { EntityKind } from "../store/wanted_state.ts";
+import type { TargetName } from "./target.ts";
+
+/** The keys of one target's links. */
+export function targetLinkKeys(prefix: string, target: TargetName) {
+  return {
+    link: (kind: EntityKind, idpId: string) => `${prefix}:target:${target}:${kind}:${idpId}`,
+    managed: (kind: EntityKind) => `${prefix}:target:${target}:managed:${kind}`,
+  };
+}
+
+/** One twin record. */
+export interface TargetLink {
+  targetId?: string;
+  origin?: "created" | "adopted";
+  /** `ok`, `conflict`, `failed`, `pending` (Cloudflare invitation not accepted yet). */
+  state?: string;
+  result?: string;
+  lastError?: string;
+  lastSyncAt?: string;
+}
+
+/** Reads and writes one target's links. */
+export class TargetLinks {
+  readonly target: TargetName;
+  readonly #redis: Redis;
+  readonly #keys: ReturnType<typeof targetLinkKeys>;
+
+  constructor(redis: Redis, target: TargetName, options: { prefix?: string } = {}) {
+    this.target = target;
+    this.#redis = redis;
+    this.#keys = targetLinkKeys(options.prefix ?? "sync", target);
+  }
+
+  /** The twin record of one IdP entity; `{}` when it was never synced to this target. */
+  async get(kind: EntityKind, idpId: string): Promise<TargetLink> {
+    return await this.#redis.hgetall(this.#keys.link(kind, idpId)) as TargetLink;
+  }
+
+  /** Several at once: IdP id -> target id, for the linked ones. */
+  async targetIds(kind: EntityKind, idpIds: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (idpIds.length === 0) return out;
+    const pipe = this.#redis.pipeline();
+    for (const id of idpIds) pipe.hget(this.#keys.link(kind, id), "targetId");
+    const answers = await pipe.exec();
+    answers?.forEach(([, v], i) => typeof v === "string" && v && out.set(idpIds[i]!, v));
+    return out;
+  }
+
+  /** Target ids of everything the service manages of this kind. */
+  async managedTargetIds(kind: EntityKind): Promise<Set<string>> {
+    return new Set(await this.#redis.hkeys(this.#keys.managed(kind)));
+  }
+
+  /** Records the result of a sync; a field set to `undefined` is left as it was. */
+  async record(kind: EntityKind, idpId: string, fields: Omit<TargetLink, "targetId" | "origin">) {
+    const set = Object.entries(fields).filter(([, v]) => v !== undefined);
+    const clearError = fields.lastError === undefined && fields.state === "ok";
+    const m = this.#redis.multi();
+    if (set.length) m.hset(this.#keys.link(kind, idpId), Object.fromEntries(set));
+    if (clearError) m.hdel(this.#keys.link(kind, idpId), "lastError");
+    await m.exec();
+  }
+
+  /** Links an IdP entity to the target object it now manages. */
+  async link(kind: EntityKind, idpId: string, targetId: string, origin: "created" | "adopted") {
+    await this.#redis.multi()
+      .hset(this.#keys.link(kind, idpId), { targetId, origin })
+      .hset(this.#keys.managed(kind), targetId, idpId)
+      .exec();
+  }
+
+  /** Forgets the link (the target object was deleted or released). */
+  async unlink(kind: EntityKind, idpId: string, targetId: string | undefined) {
+    const m = this.#redis.multi().hdel(this.#keys.link(kind, idpId), "targetId", "origin");
+    if (targetId) m.hdel(this.#keys.managed(kind), targetId);
+    await m.exec();
+  }
+}

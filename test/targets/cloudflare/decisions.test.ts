@@ -1,0 +1,344 @@
+/** The Cloudflare decisions from tables of cases: pure, no Redis, no HTTP. */
+import { describe, expect, it } from "vitest";
+import { Mapping } from "../../../src/config/mapping.ts";
+import type { WantedGroup, WantedUser } from "../../../src/store/wanted_state.ts";
+import type { CloudflareMember, CloudflareUserGroup } from "../../../src/targets/cloudflare/api.ts";
+import {
+  type CloudflareMemberFacts,
+  desiredCloudflareGroup,
+  planCloudflareGroup,
+  planCloudflareMember,
+  planCloudflareMembership,
+} from "../../../src/targets/cloudflare/decisions.ts";
+import { CloudflareMapping } from "../../../src/targets/cloudflare/mapping.ts";
+
+const ROLE = "05784afa30c1afe1440e79d9351c7430";
+const PG1 = "c8fed203ed3043cba015a93ad1616f1f";
+const PG2 = "82e64a83756745bbbb1c9c2701bf816b";
+const RG = "6d7f2f5f5b1d4a0e9081fdc98d432fd1";
+
+const mapping = Mapping.parse({ protectedEmails: ["root@example.com"] });
+const section = CloudflareMapping.parse({
+  memberRoles: [ROLE],
+  groups: {
+    include: ["cf-*"],
+    policies: {
+      "cf-dns-*": [{ permissionGroups: [PG2, PG1], resourceGroups: [RG] }],
+      "cf-dns-admins": [{ permissionGroups: [PG1], resourceGroups: [RG] }],
+    },
+  },
+});
+
+const wanted = (over: Partial<WantedUser> = {}): WantedUser => ({
+  id: "u1",
+  email: "ada@example.com",
+  active: true,
+  deleted: false,
+  t: 1,
+  eventId: "e",
+  ...over,
+});
+const member = (over: Partial<CloudflareMember> = {}): CloudflareMember => ({
+  id: "m1",
+  email: "ada@example.com",
+  status: "accepted",
+  roleIds: [ROLE],
+  roleNames: ["Administrator Read Only"],
+  ...over,
+});
+const facts = (over: Partial<CloudflareMemberFacts>): CloudflareMemberFacts => ({
+  mapping,
+  section,
+  wanted: wanted(),
+  current: undefined,
+  origin: undefined,
+  ...over,
+});
+
+describe("planCloudflareMember()", () => {
+  const cases: [string, Partial<CloudflareMemberFacts>, unknown[], "conflict" | "note" | "-"][] = [
+    ["new user: invite with memberRoles", {}, [{
+      op: "invite",
+      email: "ada@example.com",
+      roleIds: [ROLE],
+    }], "-"],
+    ["member in step: nothing", { current: member(), origin: "created" }, [], "-"],
+    [
+      "invitation pending: nothing, noted",
+      { current: member({ status: "pending" }), origin: "created" },
+      [],
+      "note",
+    ],
+    [
+      "deactivated, invited by us: removed (no disable on Cloudflare)",
+      {
+        wanted: wanted({ active: false }),
+        current: member(),
+        origin: "created",
+      },
+      [{ op: "remove", memberId: "m1" }],
+      "-",
+    ],
+    [
+      "deleted, invited by us: removed",
+      {
+        wanted: wanted({ deleted: true }),
+        current: member(),
+        origin: "created",
+      },
+      [{ op: "remove", memberId: "m1" }],
+      "-",
+    ],
+    [
+      "pending invitation of a deleted user: withdrawn",
+      {
+        wanted: wanted({ deleted: true }),
+        current: member({ status: "pending" }),
+        origin: "created",
+      },
+      [{ op: "remove", memberId: "m1" }],
+      "-",
+    ],
+    [
+      "deleted, adopted: conflict, a person must act",
+      {
+        wanted: wanted({ deleted: true }),
+        current: member(),
+        origin: "adopted",
+      },
+      [],
+      "conflict",
+    ],
+    [
+      "deleted, never managed: left alone",
+      {
+        wanted: wanted({ deleted: true }),
+        current: member(),
+      },
+      [],
+      "note",
+    ],
+    ["inactive and not a member: nothing", { wanted: wanted({ active: false }) }, [], "-"],
+    [
+      "protected email: nothing",
+      {
+        wanted: wanted({ email: "root@example.com", deleted: true }),
+        current: member({ email: "root@example.com" }),
+        origin: "created",
+      },
+      [],
+      "note",
+    ],
+    [
+      "existing super administrator, not ours: conflict under non-admin",
+      {
+        current: member({ roleNames: ["Super Administrator - All Privileges"] }),
+      },
+      [],
+      "conflict",
+    ],
+    [
+      "existing read-only member, not ours: adopted, nothing to change",
+      { current: member() },
+      [],
+      "-",
+    ],
+    ["email changed, invited by us: old membership removed, then the new email invited", {
+      wanted: wanted({ email: "ada.king@example.com" }),
+      current: member(),
+      origin: "created",
+    }, [
+      { op: "remove", memberId: "m1" },
+      { op: "invite", email: "ada.king@example.com", roleIds: [ROLE] },
+    ], "-"],
+    [
+      "email changed, adopted: conflict",
+      {
+        wanted: wanted({ email: "ada.king@example.com" }),
+        current: member(),
+        origin: "adopted",
+      },
+      [],
+      "conflict",
+    ],
+    [
+      "email differs only in case: nothing",
+      {
+        wanted: wanted({ email: "ADA@example.com" }),
+        current: member(),
+        origin: "created",
+      },
+      [],
+      "-",
+    ],
+  ];
+  it.each(cases)("%s", (_name, over, changes, flag) => {
+    const plan = planCloudflareMember(facts(over));
+    expect(plan.changes).toEqual(changes);
+    expect(!!plan.conflict).toBe(flag === "conflict");
+    expect(!!plan.note).toBe(flag === "note");
+  });
+
+  it("deleteAdopted lets an IdP delete remove an adopted member", () => {
+    const plan = planCloudflareMember(facts({
+      mapping: Mapping.parse({ adopt: { deleteAdopted: true } }),
+      wanted: wanted({ deleted: true }),
+      current: member(),
+      origin: "adopted",
+    }));
+    expect(plan.changes).toEqual([{ op: "remove", memberId: "m1" }]);
+  });
+
+  it("an empty memberRoles is a conflict, never an invite without a role", () => {
+    const plan = planCloudflareMember(facts({ section: CloudflareMapping.parse({}) }));
+    expect(plan.changes).toEqual([]);
+    expect(plan.conflict).toMatch(/memberRoles/);
+  });
+});
+
+const group = (over: Partial<WantedGroup> = {}): WantedGroup => ({
+  id: "g1",
+  displayName: "cf-dns-admins",
+  deleted: false,
+  t: 1,
+  eventId: "e",
+  ...over,
+});
+
+describe("desiredCloudflareGroup()", () => {
+  it.each([
+    ["included with policies from every matching pattern, merged", group(), {
+      kind: "present",
+      name: "cf-dns-admins",
+      policies: [
+        { access: "allow", permissionGroups: [PG1], resourceGroups: [RG] },
+        { access: "allow", permissionGroups: [PG2, PG1].sort(), resourceGroups: [RG] },
+      ].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+      mapped: true,
+    }],
+    ["included without policies", group({ displayName: "cf-other" }), {
+      kind: "present",
+      name: "cf-other",
+      policies: [],
+      mapped: false,
+    }],
+    ["not included", group({ displayName: "hr" }), { kind: "absent" }],
+    ["deleted", group({ deleted: true }), { kind: "absent" }],
+    ["unknown", undefined, { kind: "absent" }],
+  ])("%s", (_name, w, expected) => {
+    expect(desiredCloudflareGroup(section, w)).toEqual(expected);
+  });
+});
+
+describe("planCloudflareGroup()", () => {
+  const current = (over: Partial<CloudflareUserGroup> = {}): CloudflareUserGroup => ({
+    id: "cg1",
+    name: "cf-other",
+    policies: [],
+    ...over,
+  });
+  const present = desiredCloudflareGroup(section, group({ displayName: "cf-other" }));
+  it.each(
+    [
+      ["absent in Cloudflare: create", present, undefined, undefined, [{
+        op: "create",
+        name: "cf-other",
+        policies: [],
+      }]],
+      ["in step: nothing", present, current(), "created", []],
+      [
+        "policies differ: PUT",
+        present,
+        current({
+          policies: [{ access: "allow", permissionGroups: [PG1], resourceGroups: [RG] }],
+        }),
+        "created",
+        [{ op: "update", groupId: "cg1", name: "cf-other", policies: [] }],
+      ],
+      ["IdP deleted, created by us: delete", { kind: "absent" }, current(), "created", [{
+        op: "delete",
+        groupId: "cg1",
+      }]],
+      ["IdP deleted, adopted: kept", { kind: "absent" }, current(), "adopted", []],
+    ] as const,
+  )("%s", (_name, desired, cur, origin, changes) => {
+    expect(planCloudflareGroup({ desired, current: cur, origin, mapping }).changes).toEqual(
+      changes,
+    );
+  });
+});
+
+describe("planCloudflareGroup(): an adopted group's own policies", () => {
+  const own = [{ access: "allow" as const, permissionGroups: [PG2], resourceGroups: [RG] }];
+  const adopted: CloudflareUserGroup = { id: "cg2", name: "cf-other", policies: own };
+  it.each(
+    [
+      ["adopted, no mapped policies: kept", "cf-other", "adopted", []],
+      ["being adopted, no mapped policies: kept", "cf-other", undefined, []],
+      ["created by us, no mapped policies: set to none", "cf-other", "created", [
+        { op: "update", groupId: "cg2", name: "cf-other", policies: [] },
+      ]],
+      ["adopted, mapped policies: the mapping's", "cf-dns-x", "adopted", [
+        {
+          op: "update",
+          groupId: "cg2",
+          name: "cf-dns-x",
+          policies: [{
+            access: "allow",
+            permissionGroups: [PG1, PG2].sort(),
+            resourceGroups: [RG],
+          }],
+        },
+      ]],
+    ] as const,
+  )("%s", (_name, name, origin, changes) => {
+    const desired = desiredCloudflareGroup(section, group({ displayName: name }));
+    expect(planCloudflareGroup({ desired, current: adopted, origin, mapping }).changes)
+      .toEqual(changes);
+  });
+});
+
+describe("planCloudflareMembership()", () => {
+  const managed = new Set(["a", "b", "c", "d"]);
+  it.each([
+    ["in step", ["a", "b"], ["a", "b"], []],
+    ["one joins", ["a", "b"], ["a"], [{ op: "add", memberIds: ["b"] }]],
+    ["one leaves: removal before addition", ["a", "c"], ["a", "b"], [
+      { op: "remove", memberId: "b" },
+      { op: "add", memberIds: ["c"] },
+    ]],
+    ["a hand-added member is never removed", ["a"], ["a", "x"], []],
+  ])("%s", (_name, wantedIds, currentIds, changes) => {
+    expect(planCloudflareMembership({ wanted: wantedIds, current: currentIds, managed })).toEqual(
+      changes,
+    );
+  });
+
+  it("many changes and only managed members: one PUT replaces the list", () => {
+    expect(
+      planCloudflareMembership({
+        wanted: ["c", "d"],
+        current: ["a", "b"],
+        managed,
+        replaceAbove: 3,
+      }),
+    )
+      .toEqual([{ op: "replace", memberIds: ["c", "d"] }]);
+  });
+
+  it("many changes but a hand-added member present: no PUT, removals and one add", () => {
+    expect(
+      planCloudflareMembership({
+        wanted: ["c", "d"],
+        current: ["a", "b", "x"],
+        managed,
+        replaceAbove: 3,
+      }),
+    )
+      .toEqual([
+        { op: "remove", memberId: "a" },
+        { op: "remove", memberId: "b" },
+        { op: "add", memberIds: ["c", "d"] },
+      ]);
+  });
+});

@@ -1,0 +1,167 @@
+/**
+ * The Cloudflare sync steps: an IdP user -> an account member (invited, or removed: Cloudflare
+ * cannot deactivate), an IdP group -> a user group with its mapped policies and its members.
+ * What to do is `src/targets/cloudflare/decisions.ts`; this file only reads and calls.
+ */
+import { enqueueTargetSyncs } from "../src/queue/target_queue.ts";
+import type { CloudflareMember, CloudflareUserGroup } from "../src/targets/cloudflare/api.ts";
+import type { CloudflareClient } from "../src/targets/cloudflare/client.ts";
+import {
+  desiredCloudflareGroup,
+  planCloudflareGroup,
+  planCloudflareMember,
+  planCloudflareMembership,
+  wantsCloudflareMember,
+} from "../src/targets/cloudflare/decisions.ts";
+import { SyncConflictError } from "./errors.ts";
+import type { TargetOutcome, TargetSyncContext } from "./target_context.ts";
+
+export type CloudflareSyncContext = TargetSyncContext<CloudflareClient>;
+
+/** Brings one IdP user's account membership in step. @throws {SyncConflictError} */
+export async function syncCloudflareUser(
+  ctx: CloudflareSyncContext,
+  idpId: string,
+): Promise<TargetOutcome> {
+  const { store, links, client, mapping } = ctx;
+  const [wanted, link] = await Promise.all([store.getUser(idpId), links.get("user", idpId)]);
+  let current: CloudflareMember | undefined;
+  let origin = link.origin;
+  if (link.targetId) {
+    current = await client.getMember(link.targetId);
+    if (!current) {
+      await links.unlink("user", idpId, link.targetId);
+      origin = undefined;
+    }
+  }
+  if (!current && wanted?.email && wantsCloudflareMember(wanted)) {
+    current = await client.findMemberByEmail(wanted.email);
+    origin = undefined;
+  }
+  const plan = planCloudflareMember({
+    mapping,
+    section: mapping.cloudflare,
+    wanted,
+    current,
+    origin,
+  });
+  if (plan.conflict) {
+    await links.record("user", idpId, { state: "conflict", result: "conflict" });
+    throw new SyncConflictError(plan.conflict);
+  }
+  let linked = false;
+  if (current && !origin && !plan.note && wantsCloudflareMember(wanted)) {
+    await links.link("user", idpId, current.id, "adopted");
+    linked = true;
+  }
+  const done: string[] = [];
+  let targetId = current?.id;
+  let state = current?.status === "pending" ? "pending" : "ok";
+  for (const change of plan.changes) {
+    if (change.op === "invite") {
+      const invited = await client.inviteMember(change.email, change.roleIds);
+      await links.link("user", idpId, invited.id, "created");
+      targetId = invited.id;
+      state = invited.status === "pending" ? "pending" : "ok";
+      linked = true;
+      done.push(`invited ${invited.id}`);
+    } else {
+      // Removing the member also takes it out of every user group.
+      await client.removeMember(change.memberId);
+      await links.unlink("user", idpId, change.memberId);
+      targetId = undefined;
+      state = "ok";
+      done.push(`removed ${change.memberId}`);
+    }
+  }
+  if (linked) {
+    // A newly linked member belongs in its groups: their jobs add it.
+    const groups = await store.getUserGroups(idpId);
+    await enqueueTargetSyncs([ctx.queue], groups.map((id) => `group:${id}` as const));
+  }
+  const result = done.length ? done.join("; ") : plan.note ?? "in step";
+  await links.record("user", idpId, { state, result, lastSyncAt: new Date().toISOString() });
+  return { result, changes: done, ...(targetId ? { targetId } : {}) };
+}
+
+/** Brings one IdP group's user group and its members in step. @throws {SyncConflictError} */
+export async function syncCloudflareGroup(
+  ctx: CloudflareSyncContext,
+  idpId: string,
+): Promise<TargetOutcome> {
+  const { store, links, client, mapping } = ctx;
+  const [wanted, link] = await Promise.all([store.getGroup(idpId), links.get("group", idpId)]);
+  const desired = desiredCloudflareGroup(mapping.cloudflare, wanted);
+  let current: CloudflareUserGroup | undefined;
+  let origin = link.origin;
+  if (link.targetId) {
+    current = await client.getUserGroup(link.targetId);
+    if (!current) {
+      await links.unlink("group", idpId, link.targetId);
+      origin = undefined;
+    }
+  }
+  if (!current && desired.kind === "present") {
+    current = await client.findUserGroupByName(desired.name);
+    origin = undefined;
+  }
+  const plan = planCloudflareGroup({ desired, current, origin, mapping });
+  if (plan.conflict) {
+    await links.record("group", idpId, { state: "conflict", result: "conflict" });
+    throw new SyncConflictError(plan.conflict);
+  }
+  if (current && !origin && desired.kind === "present") {
+    await links.link("group", idpId, current.id, "adopted");
+    origin = "adopted";
+  }
+  const done: string[] = [];
+  let groupId = current?.id;
+  for (const change of plan.changes) {
+    if (change.op === "create") {
+      const created = await client.createUserGroup(change);
+      await links.link("group", idpId, created.id, "created");
+      groupId = created.id;
+      done.push(`created ${created.id}`);
+    } else if (change.op === "update") {
+      await client.updateUserGroup(change.groupId, change);
+      done.push(`updated ${change.groupId}`);
+    } else {
+      await client.deleteUserGroup(change.groupId);
+      await links.unlink("group", idpId, change.groupId);
+      groupId = undefined;
+      done.push(`deleted ${change.groupId}`);
+    }
+  }
+  if (groupId) {
+    // Members: IdP members who should be account members and are linked; an absent (released)
+    // group keeps only the members the sync does not manage.
+    const memberIds = desired.kind === "present" ? await store.getMembers(idpId) : [];
+    const users = await store.getUsers(memberIds);
+    const eligible = memberIds.filter((id) => wantsCloudflareMember(users.get(id)));
+    const wantedIds = [...(await links.targetIds("user", eligible)).values()];
+    const [now, managed] = await Promise.all([
+      client.listGroupMembers(groupId),
+      links.managedTargetIds("user"),
+    ]);
+    const changes = planCloudflareMembership({
+      wanted: wantedIds,
+      current: now.map((m) => m.id),
+      managed,
+    });
+    for (const c of changes) {
+      if (c.op === "remove") await client.removeGroupMember(groupId, c.memberId);
+      else if (c.op === "add") await client.addGroupMembers(groupId, c.memberIds);
+      else await client.replaceGroupMembers(groupId, c.memberIds);
+      done.push(
+        c.op === "remove" ? `member -${c.memberId}` : `members ${c.op} ${c.memberIds.length}`,
+      );
+    }
+    if (desired.kind === "absent" && origin === "adopted") {
+      await links.unlink("group", idpId, groupId);
+      done.push(`released ${groupId}`);
+    }
+  }
+  const result = done.length ? done.join("; ") : plan.note ?? "in step";
+  await links.record("group", idpId, { state: "ok", result, lastSyncAt: new Date().toISOString() });
+  return { result, changes: done, ...(groupId ? { targetId: groupId } : {}) };
+}

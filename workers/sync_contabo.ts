@@ -1,0 +1,93 @@
+/**
+ * The Contabo sync steps: one IdP user -> one Contabo user, with the changes
+ * `src/targets/contabo/decisions.ts` plans. Contabo has no groups: a group job only re-syncs
+ * the users who are or were its members, since their roles follow from its name.
+ */
+import { enqueueTargetSyncs } from "../src/queue/target_queue.ts";
+import type { ContaboUser } from "../src/targets/contabo/api.ts";
+import type { ContaboClient } from "../src/targets/contabo/client.ts";
+import { planContaboUser } from "../src/targets/contabo/decisions.ts";
+import { SyncConflictError } from "./errors.ts";
+import { groupNamesOf, type TargetOutcome, type TargetSyncContext } from "./target_context.ts";
+
+export type ContaboSyncContext = TargetSyncContext<ContaboClient>;
+
+/** Brings one IdP user's Contabo user in step. @throws {SyncConflictError} when a person must act */
+export async function syncContaboUser(
+  ctx: ContaboSyncContext,
+  idpId: string,
+): Promise<TargetOutcome> {
+  const { store, links, client, mapping } = ctx;
+  const [wanted, link, groupNames] = await Promise.all([
+    store.getUser(idpId),
+    links.get("user", idpId),
+    groupNamesOf(store, idpId),
+  ]);
+  let current: ContaboUser | undefined;
+  let origin = link.origin;
+  if (link.targetId) {
+    current = await client.getUser(link.targetId);
+    if (!current) {
+      // Deleted in Contabo by a person: forget it, and decide afresh below.
+      await links.unlink("user", idpId, link.targetId);
+      origin = undefined;
+    }
+  }
+  if (!current && wanted?.email && !wanted.deleted) {
+    current = await client.findUserByEmail(wanted.email);
+    origin = undefined;
+  }
+  const plan = planContaboUser({
+    mapping,
+    section: mapping.contabo,
+    wanted,
+    groupNames,
+    current,
+    origin,
+  });
+  if (plan.conflict) {
+    await links.record("user", idpId, { state: "conflict", result: "conflict" });
+    throw new SyncConflictError(plan.conflict);
+  }
+  if (current && !origin && !plan.note && wanted && !wanted.deleted) {
+    // Found by email and the rules allow it: from now on the sync manages this user.
+    await links.link("user", idpId, current.userId, "adopted");
+  }
+  const done: string[] = [];
+  let targetId = current?.userId;
+  for (const change of plan.changes) {
+    if (change.op === "create") {
+      const created = await client.createUser(change.body);
+      targetId = created.userId;
+      await links.link("user", idpId, created.userId, "created");
+      done.push(`created ${created.userId}`);
+    } else if (change.op === "update") {
+      await client.updateUser(change.userId, change.patch);
+      done.push(
+        `${change.reduction ? "reduced" : "updated"} ${Object.keys(change.patch).join(",")}`,
+      );
+    } else {
+      await client.deleteUser(change.userId);
+      await links.unlink("user", idpId, change.userId);
+      targetId = undefined;
+      done.push(`deleted ${change.userId}`);
+    }
+  }
+  const result = done.length ? done.join("; ") : plan.note ?? "in step";
+  await links.record("user", idpId, {
+    state: "ok",
+    result,
+    lastSyncAt: new Date().toISOString(),
+  });
+  return { result, changes: done, ...(targetId ? { targetId } : {}) };
+}
+
+/** A group changed: every user who is or was in it may hold other roles now. */
+export async function syncContaboGroup(
+  ctx: ContaboSyncContext,
+  idpId: string,
+): Promise<TargetOutcome> {
+  const users = await ctx.store.getMemberHistory(idpId);
+  await enqueueTargetSyncs([ctx.queue], users.map((id) => `user:${id}` as const));
+  return { result: `re-syncing ${users.length} member(s)`, changes: [] };
+}
