@@ -110,7 +110,7 @@ export class ScimStore {
 
   /** Every id of a type, oldest first: the stable order of list answers. */
   async ids(type: ResourceTypeName): Promise<string[]> {
-    return await this.#redis.zrange(`${this.#prefix}:idx:${type}`, 0, -1);
+    return await this.#redis.zrange(`${this.#prefix}:idx:${type}`, "0", "-1");
   }
 
   /** `count` ids of a type from `offset` in list order, and how many there are in all. */
@@ -122,7 +122,7 @@ export class ScimStore {
     const key = `${this.#prefix}:idx:${type}`;
     const [total, ids] = await Promise.all([
       this.#redis.zcard(key),
-      count === 0 ? [] : this.#redis.zrange(key, offset, offset + count - 1),
+      count === 0 ? [] : this.#redis.zrange(key, String(offset), String(offset + count - 1)),
     ]);
     return { total, ids };
   }
