@@ -2,7 +2,7 @@
  * Wires the parts together for a role: the HTTP intake (`api`), the sync workers (`worker`), or
  * both (`all`), and stops them in order on shutdown.
  */
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { Hono } from "hono";
 import type { Config } from "./config/config.ts";
 import type { Mapping } from "./config/mapping.ts";
@@ -22,6 +22,7 @@ import {
 import type { Logger } from "./log.ts";
 import { createSyncQueue } from "./queue/sync_queue.ts";
 import { OwnerBindings } from "./store/owner_bindings.ts";
+import { createRedis, type RedisSettings } from "./store/redis_connection.ts";
 import { SyncRecords } from "./store/sync_records.ts";
 import { WantedStateStore } from "./store/wanted_state.ts";
 import { startOutboxSweeper } from "../workers/outbox_sweeper.ts";
@@ -37,18 +38,19 @@ export interface Service {
 }
 
 /** Redis options for the intake: fail fast when Redis is away, so callers get a 503 at once. */
-function intakeRedis(url: string): Redis {
-  return new Redis(url, {
+function intakeRedis(settings: RedisSettings): Redis {
+  return createRedis(settings, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
-    commandTimeout: 5_000,
+    // WAIT for replicas (REDIS_WAIT_REPLICAS) may take its own timeout on top.
+    commandTimeout: 5_000 + (settings.waitReplicas > 0 ? settings.waitTimeoutMs : 0),
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
   });
 }
 
 /** Redis for workers: wait through restarts instead of failing jobs. */
-function workerRedis(url: string): Redis {
-  return new Redis(url, {
+function workerRedis(settings: RedisSettings): Redis {
+  return createRedis(settings, {
     maxRetriesPerRequest: null,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
   });
@@ -146,7 +148,7 @@ async function startParts(
 
   if (config.role !== "worker") {
     const http = bindEarly(config.port, config, logger);
-    const redis = intakeRedis(config.redisUrl);
+    const redis = intakeRedis(config.redis);
     // Run in this order: no new requests, then the parts, then Redis.
     const intakeStops: Stop[] = [() => http.shutdown(), () => redis.disconnect()];
     stops.push(() => inOrder(intakeStops));
@@ -158,6 +160,7 @@ async function startParts(
       dedupeTtlSeconds: config.dedupeTtlSeconds,
       maxClockSkewMs: config.maxEventClockSkewMs,
       administrators: mapping.administrators,
+      replicaAcks: { replicas: config.redis.waitReplicas, timeoutMs: config.redis.waitTimeoutMs },
     });
     const records = new SyncRecords(redis, { prefix });
     const ops = intakeOps({ config, redis, queue, store, records, logger, obs });
@@ -211,12 +214,14 @@ async function startParts(
       ? bindEarly(config.ops.metricsPort, config, logger)
       : undefined;
     if (http) logger.info("worker metrics listening", { port: http.port, url: http.url });
-    const redis = workerRedis(config.redisUrl);
+    const redis = workerRedis(config.redis);
     // Run in this order: the listener, then the workers, then Redis.
     const workerStops: Stop[] = [() => http?.shutdown(), () => redis.disconnect()];
     stops.unshift(() => inOrder(workerStops));
     await waitReady(redis, logger, signal);
     const queue = createSyncQueue(redis, queueOptions);
+    // Without a listener BullMQ prints connection errors (a failover, a restart) to the console.
+    queue.on("error", (e) => logger.warn("queue error", { error: e.message }));
     const store = new WantedStateStore(redis, { prefix });
     const records = new SyncRecords(redis, { prefix });
     const rateLimiter = new RedisRateLimiter({

@@ -2,16 +2,19 @@
  * Service configuration, read once from the environment at start-up and validated with zod.
  * Every problem is reported on its own line, and nothing starts until all are fixed.
  */
+import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { parseHostPorts, type RedisSettings } from "../store/redis_connection.ts";
 
 /** `cli`: operator commands; needs only Redis (IONOS credentials only for reconcile). */
 export type Role = "api" | "worker" | "all" | "cli";
 
-const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => {
+const wholeNumber = (min: number, max: number) => {
   const error = `must be a whole number from ${min} to ${max}`;
-  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error })
-    .default(def);
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
 };
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  wholeNumber(min, max).default(def);
 const optionalText = z.string().trim().min(1).optional();
 
 const Env = z.object({
@@ -19,6 +22,25 @@ const Env = z.object({
   HOST: z.string().default("0.0.0.0"),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
   REDIS_PREFIX: z.string().regex(/^[\w.-]+$/).default("sync"),
+  /** Redis Sentinel instead of REDIS_URL: `host:port,host:port`. */
+  REDIS_SENTINELS: z.string().transform((text, ctx) => {
+    const parsed = parseHostPorts(text);
+    if (typeof parsed === "string") ctx.addIssue({ code: "custom", message: parsed });
+    return typeof parsed === "string" ? z.NEVER : parsed;
+  }).optional(),
+  REDIS_SENTINEL_NAME: z.string().regex(/^[\w.-]+$/, "must be a Sentinel master name").optional(),
+  REDIS_SENTINEL_USERNAME: optionalText,
+  REDIS_SENTINEL_PASSWORD: optionalText,
+  REDIS_SENTINEL_TLS: z.enum(["true", "false"], "must be true or false").default("false"),
+  /** Primary and replicas in Sentinel mode; with REDIS_URL they belong in the URL. */
+  REDIS_USERNAME: optionalText,
+  REDIS_PASSWORD: optionalText,
+  REDIS_DB: int(0, 0, 10_000),
+  REDIS_TLS: z.enum(["true", "false"], "must be true or false").default("false"),
+  REDIS_TLS_CA_FILE: optionalText,
+  /** Replicas that must have an event before the intake answers 2xx (default 1 with Sentinel). */
+  REDIS_WAIT_REPLICAS: wholeNumber(0, 100).optional(),
+  REDIS_WAIT_TIMEOUT_MS: int(2_000, 1, 60_000),
   IONOS_API_URL: z.url().default("https://api.ionos.com/cloudapi/v6"),
   IONOS_TOKEN: optionalText,
   IONOS_USERNAME: optionalText,
@@ -84,7 +106,8 @@ export interface Config {
   role: Role;
   port: number;
   host: string;
-  redisUrl: string;
+  /** Where Redis is: a URL or Sentinels, TLS, and how many replicas confirm an event. */
+  redis: RedisSettings;
   redisPrefix: string;
   ionos: {
     apiUrl: string;
@@ -159,7 +182,7 @@ export function loadConfig(env: Record<string, string | undefined>, role: Role =
     ? []
     : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
   const c = cleaned as Record<string, string | undefined>;
-  if (!c.REDIS_URL) problems.push("REDIS_URL: required (e.g. redis://localhost:6379)");
+  problems.push(...redisProblems(c));
   if (c.IONOS_USERNAME && !c.IONOS_PASSWORD && !c.IONOS_TOKEN) {
     problems.push("IONOS_PASSWORD: required when IONOS_USERNAME is set");
   }
@@ -191,7 +214,7 @@ export function loadConfig(env: Record<string, string | undefined>, role: Role =
     role,
     port: e.PORT,
     host: e.HOST,
-    redisUrl: e.REDIS_URL!,
+    redis: redisSettings(e),
     redisPrefix: e.REDIS_PREFIX,
     ionos: {
       apiUrl: e.IONOS_API_URL.replace(/\/+$/, ""),
@@ -238,5 +261,82 @@ export function loadConfig(env: Record<string, string | undefined>, role: Role =
       reconcileIntervalMinutes: e.RECONCILE_INTERVAL_MINUTES,
       reconcileMode: e.RECONCILE_MODE,
     },
+  };
+}
+
+type Env = z.infer<typeof Env>;
+
+/** Combinations of Redis settings that cannot work, one line each. */
+function redisProblems(c: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  if (c.REDIS_URL && c.REDIS_SENTINELS) {
+    problems.push("REDIS_URL, REDIS_SENTINELS: set one, not both");
+  } else if (!c.REDIS_URL && !c.REDIS_SENTINELS) {
+    problems.push(
+      "REDIS_URL: required (e.g. redis://localhost:6379), or REDIS_SENTINELS + REDIS_SENTINEL_NAME",
+    );
+  }
+  if (c.REDIS_SENTINELS && !c.REDIS_SENTINEL_NAME) {
+    problems.push("REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the monitored master name)");
+  }
+  if (!c.REDIS_SENTINELS) {
+    const sentinelOnly = [
+      "REDIS_SENTINEL_NAME",
+      "REDIS_SENTINEL_USERNAME",
+      "REDIS_SENTINEL_PASSWORD",
+      "REDIS_SENTINEL_TLS",
+      "REDIS_USERNAME",
+      "REDIS_PASSWORD",
+      "REDIS_DB",
+      "REDIS_TLS",
+    ].filter((k) => c[k] !== undefined);
+    if (sentinelOnly.length) {
+      problems.push(
+        `${sentinelOnly.join(", ")}: only with REDIS_SENTINELS; ` +
+          "with REDIS_URL, put credentials, database and TLS (rediss://) in the URL",
+      );
+    }
+  }
+  const tls = c.REDIS_URL?.startsWith("rediss://") || c.REDIS_TLS === "true" ||
+    c.REDIS_SENTINEL_TLS === "true";
+  if (c.REDIS_TLS_CA_FILE) {
+    if (!tls) {
+      problems.push(
+        "REDIS_TLS_CA_FILE: only with TLS (a rediss:// URL, REDIS_TLS or REDIS_SENTINEL_TLS)",
+      );
+    } else {
+      try {
+        readFileSync(c.REDIS_TLS_CA_FILE);
+      } catch (error) {
+        problems.push(`REDIS_TLS_CA_FILE: cannot read it (${(error as Error).message})`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** `Config.redis` from the checked environment (see `redisProblems`). */
+function redisSettings(e: Env): RedisSettings {
+  const common = {
+    ...(e.REDIS_TLS_CA_FILE ? { tlsCa: readFileSync(e.REDIS_TLS_CA_FILE, "utf8") } : {}),
+    waitTimeoutMs: e.REDIS_WAIT_TIMEOUT_MS,
+  };
+  if (!e.REDIS_SENTINELS) {
+    return { kind: "url", url: e.REDIS_URL!, waitReplicas: e.REDIS_WAIT_REPLICAS ?? 0, ...common };
+  }
+  return {
+    kind: "sentinel",
+    sentinels: e.REDIS_SENTINELS,
+    masterName: e.REDIS_SENTINEL_NAME!,
+    ...(e.REDIS_SENTINEL_USERNAME ? { sentinelUsername: e.REDIS_SENTINEL_USERNAME } : {}),
+    ...(e.REDIS_SENTINEL_PASSWORD ? { sentinelPassword: e.REDIS_SENTINEL_PASSWORD } : {}),
+    sentinelTls: e.REDIS_SENTINEL_TLS === "true",
+    ...(e.REDIS_USERNAME ? { username: e.REDIS_USERNAME } : {}),
+    ...(e.REDIS_PASSWORD ? { password: e.REDIS_PASSWORD } : {}),
+    db: e.REDIS_DB,
+    tls: e.REDIS_TLS === "true",
+    // Sentinel means a replica to fail over to: an event is accepted once it has it too.
+    waitReplicas: e.REDIS_WAIT_REPLICAS ?? 1,
+    ...common,
   };
 }

@@ -25,6 +25,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** Start the service? Some tests start it later. @default true */
   start?: boolean;
+  /** A Redis started by the test (e.g. TLS only); stopped with the harness. @default a new one */
+  redis?: TestRedis;
 }
 
 export interface Harness {
@@ -71,7 +73,7 @@ export function serviceEnv(
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const redis = await startRedis({ appendOnly: true });
+  const redis = options.redis ?? await startRedis({ appendOnly: true });
   const sim = await startIonosSimulator({
     requestDelayMs: 2,
     rateLimitPerSecond: 0,
