@@ -82,6 +82,25 @@ async function waitReady(redis: Redis, logger: Logger, signal?: AbortSignal): Pr
 
 type Stop = () => Promise<void> | void;
 
+/** How long a forced worker close, or a queue's close, may take at shutdown. */
+const FORCED_CLOSE_MS = 2_000;
+
+/** Waits for `promise`, or `ms`; "timeout" when the time ran out first. */
+async function within(promise: Promise<unknown>, ms: number): Promise<"done" | "timeout"> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<"timeout">((r) => {
+    timer = setTimeout(() => r("timeout"), ms);
+  });
+  const settled = promise.then(() => "done" as const);
+  // Failing after the time ran out is no longer the caller's concern (nor an unhandled rejection).
+  settled.catch(() => {});
+  try {
+    return await Promise.race([settled, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function inOrder(stops: Stop[]): Promise<void> {
   for (const s of stops) await s();
 }
@@ -137,6 +156,7 @@ async function startParts(
 ): Promise<Service> {
   const prefix = config.redisPrefix;
   const queueOptions = {
+    prefix: config.bullPrefix,
     attempts: config.jobAttempts,
     backoffMs: config.jobBackoffMs,
     tracing: config.tracing,
@@ -252,6 +272,7 @@ async function startParts(
     };
     const worker = createSyncWorker(ctx, {
       connection: redis,
+      prefix: config.bullPrefix,
       concurrency: config.workerConcurrency,
       lockDurationMs: config.workerLockDurationMs,
       stalledIntervalMs: config.workerStalledIntervalMs,
@@ -277,19 +298,20 @@ async function startParts(
       stopSweeper();
       await stopOps();
       // Let active jobs finish, but not forever: a stuck IONOS call must not block a deploy.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<"timeout">((r) => {
-        timer = setTimeout(() => r("timeout"), config.shutdownTimeoutMs);
-      });
-      const outcome = await Promise.race([worker.close(), timeout]);
-      clearTimeout(timer);
-      if (outcome === "timeout") {
+      if (await within(worker.close(), config.shutdownTimeoutMs) === "timeout") {
         logger.warn("active jobs did not finish in time; they will be retried", {
           timeoutMs: config.shutdownTimeoutMs,
         });
-        await worker.close(true);
+        // BullMQ answers a second close() with the first one's promise, so the force may not
+        // help: its close can wait for ever for a connection's 'end' (taskforcesh/bullmq#4656;
+        // seen here on a Redis Cluster). Bounded too, then Redis is closed under it.
+        if (await within(worker.close(true), FORCED_CLOSE_MS) === "timeout") {
+          logger.warn("the worker did not close; closing its Redis connection", {
+            timeoutMs: FORCED_CLOSE_MS,
+          });
+        }
       }
-      await queue.close();
+      await within(queue.close(), FORCED_CLOSE_MS);
     });
   }
 

@@ -67,6 +67,29 @@ describe("Redis settings", () => {
     );
   });
 
+  it("reads Cluster nodes, and wraps the store's and BullMQ's prefixes in hash tags", () => {
+    const c = loadConfig({
+      ...base,
+      REDIS_CLUSTER_NODES: "10.0.0.1:7000,10.0.0.2:7000",
+      REDIS_PASSWORD: "cluster-secret",
+      REDIS_TLS: "true",
+    });
+    expect(c.redis).toEqual({
+      kind: "cluster",
+      nodes: [{ host: "10.0.0.1", port: 7000 }, { host: "10.0.0.2", port: 7000 }],
+      password: "cluster-secret",
+      tls: true,
+      waitReplicas: 0,
+      waitTimeoutMs: 2000,
+    });
+    // One hash slot per part: every script and MULTI of the store runs on one node.
+    expect([c.redisPrefix, c.bullPrefix]).toEqual(["{sync}", "{bull}"]);
+    expect(describeRedis(c.redis)).toBe("Redis Cluster via 10.0.0.1:7000,10.0.0.2:7000");
+    // Elsewhere the keys stay as they were: no migration for existing deployments.
+    const plain = loadConfig({ ...base, REDIS_URL: "redis://h:6379", REDIS_PREFIX: "idp" });
+    expect([plain.redisPrefix, plain.bullPrefix]).toEqual(["idp", "bull"]);
+  });
+
   it("lets the operator choose how many replicas confirm an event, and for how long", () => {
     const c = loadConfig({
       ...base,
@@ -80,7 +103,7 @@ describe("Redis settings", () => {
   it.each([
     [
       { REDIS_URL: "redis://a:6379", REDIS_SENTINELS: "a:26379", REDIS_SENTINEL_NAME: "m" },
-      ["REDIS_URL, REDIS_SENTINELS: set one, not both"],
+      ["REDIS_URL, REDIS_SENTINELS: set one, not several"],
     ],
     [
       { REDIS_SENTINELS: "a:26379" },
@@ -97,13 +120,24 @@ describe("Redis settings", () => {
     [
       { REDIS_URL: "redis://a:6379", REDIS_PASSWORD: "x", REDIS_TLS: "true" },
       [
-        "REDIS_PASSWORD, REDIS_TLS: only with REDIS_SENTINELS; " +
+        "REDIS_PASSWORD, REDIS_TLS: only with REDIS_SENTINELS or REDIS_CLUSTER_NODES; " +
         "with REDIS_URL, put credentials, database and TLS (rediss://) in the URL",
       ],
     ],
     [
       { REDIS_URL: "redis://a:6379", REDIS_TLS_CA_FILE: caFile },
       ["REDIS_TLS_CA_FILE: only with TLS (a rediss:// URL, REDIS_TLS or REDIS_SENTINEL_TLS)"],
+    ],
+    [
+      { REDIS_URL: "redis://a:6379", REDIS_CLUSTER_NODES: "a:7000" },
+      ["REDIS_URL, REDIS_CLUSTER_NODES: set one, not several"],
+    ],
+    [
+      { REDIS_CLUSTER_NODES: "a:7000", REDIS_WAIT_REPLICAS: "1", REDIS_SENTINEL_NAME: "m" },
+      [
+        "REDIS_WAIT_REPLICAS: not with REDIS_CLUSTER_NODES (WAIT would reach one node)",
+        "REDIS_SENTINEL_NAME: only with REDIS_SENTINELS",
+      ],
     ],
     [
       { REDIS_URL: "http://a:6379" },

@@ -67,10 +67,11 @@ export async function openContext(env: Record<string, string | undefined>): Prom
     );
   }
   const queue = createSyncQueue(redis, {
+    prefix: config.bullPrefix,
     attempts: config.jobAttempts,
     backoffMs: config.jobBackoffMs,
   });
-  const reconcileQueue = createReconcileQueue(redis);
+  const reconcileQueue = createReconcileQueue(redis, config.bullPrefix);
   let client: IonosClient | undefined;
   let mapping: Mapping | undefined;
   return {

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { parseHostPorts, type RedisSettings } from "../store/redis_connection.ts";
+import { clusterPrefix, parseHostPorts, type RedisSettings } from "../store/redis_connection.ts";
 
 /** `cli`: operator commands; needs only Redis (IONOS credentials only for reconcile). */
 export type Role = "api" | "worker" | "all" | "cli";
@@ -16,6 +16,11 @@ const wholeNumber = (min: number, max: number) => {
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   wholeNumber(min, max).default(def);
 const optionalText = z.string().trim().min(1).optional();
+const hostPorts = z.string().transform((text, ctx) => {
+  const parsed = parseHostPorts(text);
+  if (typeof parsed === "string") ctx.addIssue({ code: "custom", message: parsed });
+  return typeof parsed === "string" ? z.NEVER : parsed;
+}).optional();
 
 const Env = z.object({
   PORT: int(8080, 0, 65535),
@@ -23,11 +28,9 @@ const Env = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
   REDIS_PREFIX: z.string().regex(/^[\w.-]+$/).default("sync"),
   /** Redis Sentinel instead of REDIS_URL: `host:port,host:port`. */
-  REDIS_SENTINELS: z.string().transform((text, ctx) => {
-    const parsed = parseHostPorts(text);
-    if (typeof parsed === "string") ctx.addIssue({ code: "custom", message: parsed });
-    return typeof parsed === "string" ? z.NEVER : parsed;
-  }).optional(),
+  REDIS_SENTINELS: hostPorts,
+  /** Redis Cluster instead of REDIS_URL: some of its nodes, `host:port,host:port`. */
+  REDIS_CLUSTER_NODES: hostPorts,
   REDIS_SENTINEL_NAME: z.string().regex(/^[\w.-]+$/, "must be a Sentinel master name").optional(),
   REDIS_SENTINEL_USERNAME: optionalText,
   REDIS_SENTINEL_PASSWORD: optionalText,
@@ -109,6 +112,8 @@ export interface Config {
   /** Where Redis is: a URL or Sentinels, TLS, and how many replicas confirm an event. */
   redis: RedisSettings;
   redisPrefix: string;
+  /** BullMQ's key prefix: `bull`, or `{bull}` on a Cluster (one slot for its scripts). */
+  bullPrefix: string;
   ionos: {
     apiUrl: string;
     auth?: { token: string } | { username: string; password: string };
@@ -205,6 +210,7 @@ export function loadConfig(env: Record<string, string | undefined>, role: Role =
   }
   if (problems.length || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
+  const redis = redisSettings(e);
   const auth = e.IONOS_TOKEN
     ? { token: e.IONOS_TOKEN }
     : e.IONOS_USERNAME && e.IONOS_PASSWORD
@@ -214,8 +220,10 @@ export function loadConfig(env: Record<string, string | undefined>, role: Role =
     role,
     port: e.PORT,
     host: e.HOST,
-    redis: redisSettings(e),
-    redisPrefix: e.REDIS_PREFIX,
+    redis,
+    // On a Cluster every key of the store shares one hash slot: see clusterPrefix.
+    redisPrefix: clusterPrefix(redis, e.REDIS_PREFIX),
+    bullPrefix: clusterPrefix(redis, "bull"),
     ionos: {
       apiUrl: e.IONOS_API_URL.replace(/\/+$/, ""),
       ...(auth ? { auth } : {}),
@@ -269,30 +277,39 @@ type Env = z.infer<typeof Env>;
 /** Combinations of Redis settings that cannot work, one line each. */
 function redisProblems(c: Record<string, string | undefined>): string[] {
   const problems: string[] = [];
-  if (c.REDIS_URL && c.REDIS_SENTINELS) {
-    problems.push("REDIS_URL, REDIS_SENTINELS: set one, not both");
-  } else if (!c.REDIS_URL && !c.REDIS_SENTINELS) {
+  const ways = (["REDIS_URL", "REDIS_SENTINELS", "REDIS_CLUSTER_NODES"] as const).filter((k) =>
+    c[k]
+  );
+  if (ways.length > 1) {
+    problems.push(`${ways.join(", ")}: set one, not several`);
+  } else if (ways.length === 0) {
     problems.push(
       "REDIS_URL: required (e.g. redis://localhost:6379), or REDIS_SENTINELS + REDIS_SENTINEL_NAME",
     );
   }
+  if (c.REDIS_CLUSTER_NODES && Number(c.REDIS_WAIT_REPLICAS ?? 0) > 0) {
+    problems.push("REDIS_WAIT_REPLICAS: not with REDIS_CLUSTER_NODES (WAIT would reach one node)");
+  }
   if (c.REDIS_SENTINELS && !c.REDIS_SENTINEL_NAME) {
     problems.push("REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the monitored master name)");
   }
-  if (!c.REDIS_SENTINELS) {
-    const sentinelOnly = [
-      "REDIS_SENTINEL_NAME",
-      "REDIS_SENTINEL_USERNAME",
-      "REDIS_SENTINEL_PASSWORD",
-      "REDIS_SENTINEL_TLS",
-      "REDIS_USERNAME",
-      "REDIS_PASSWORD",
-      "REDIS_DB",
-      "REDIS_TLS",
-    ].filter((k) => c[k] !== undefined);
-    if (sentinelOnly.length) {
+  const sentinelOnly = [
+    "REDIS_SENTINEL_NAME",
+    "REDIS_SENTINEL_USERNAME",
+    "REDIS_SENTINEL_PASSWORD",
+    "REDIS_SENTINEL_TLS",
+    "REDIS_DB",
+  ];
+  const notInUrl = ["REDIS_USERNAME", "REDIS_PASSWORD", "REDIS_TLS"];
+  const misplaced = (names: string[]) => names.filter((k) => c[k] !== undefined);
+  if (c.REDIS_CLUSTER_NODES && misplaced(sentinelOnly).length) {
+    problems.push(`${misplaced(sentinelOnly).join(", ")}: only with REDIS_SENTINELS`);
+  }
+  if (!c.REDIS_SENTINELS && !c.REDIS_CLUSTER_NODES) {
+    const wrong = misplaced([...sentinelOnly, ...notInUrl]);
+    if (wrong.length) {
       problems.push(
-        `${sentinelOnly.join(", ")}: only with REDIS_SENTINELS; ` +
+        `${wrong.join(", ")}: only with REDIS_SENTINELS or REDIS_CLUSTER_NODES; ` +
           "with REDIS_URL, put credentials, database and TLS (rediss://) in the URL",
       );
     }
@@ -321,6 +338,20 @@ function redisSettings(e: Env): RedisSettings {
     ...(e.REDIS_TLS_CA_FILE ? { tlsCa: readFileSync(e.REDIS_TLS_CA_FILE, "utf8") } : {}),
     waitTimeoutMs: e.REDIS_WAIT_TIMEOUT_MS,
   };
+  const credentials = {
+    ...(e.REDIS_USERNAME ? { username: e.REDIS_USERNAME } : {}),
+    ...(e.REDIS_PASSWORD ? { password: e.REDIS_PASSWORD } : {}),
+  };
+  if (e.REDIS_CLUSTER_NODES) {
+    return {
+      kind: "cluster",
+      nodes: e.REDIS_CLUSTER_NODES,
+      ...credentials,
+      tls: e.REDIS_TLS === "true",
+      waitReplicas: 0,
+      ...common,
+    };
+  }
   if (!e.REDIS_SENTINELS) {
     return { kind: "url", url: e.REDIS_URL!, waitReplicas: e.REDIS_WAIT_REPLICAS ?? 0, ...common };
   }
@@ -331,8 +362,7 @@ function redisSettings(e: Env): RedisSettings {
     ...(e.REDIS_SENTINEL_USERNAME ? { sentinelUsername: e.REDIS_SENTINEL_USERNAME } : {}),
     ...(e.REDIS_SENTINEL_PASSWORD ? { sentinelPassword: e.REDIS_SENTINEL_PASSWORD } : {}),
     sentinelTls: e.REDIS_SENTINEL_TLS === "true",
-    ...(e.REDIS_USERNAME ? { username: e.REDIS_USERNAME } : {}),
-    ...(e.REDIS_PASSWORD ? { password: e.REDIS_PASSWORD } : {}),
+    ...credentials,
     db: e.REDIS_DB,
     tls: e.REDIS_TLS === "true",
     // Sentinel means a replica to fail over to: an event is accepted once it has it too.

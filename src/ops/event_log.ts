@@ -174,7 +174,8 @@ export class EventLog {
       return { e: event.id, ent: entity, f: Object.entries(fields).flat() };
     });
     // The apply stamp is Redis' own clock, read moments ago: no extra TIME round trip needed.
-    const ids = await APPEND_SCRIPT.run(this.#redis, [], [
+    // KEYS[1] routes the call on a Cluster; the script's other keys share its hash slot.
+    const ids = await APPEND_SCRIPT.run(this.#redis, [this.key], [
       this.key,
       String(this.#maxEntries),
       String(Math.max(0, result.stamp - this.#maxAgeMs)),

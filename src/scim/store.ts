@@ -158,7 +158,11 @@ export class ScimStore {
       })),
       events: events.map((e) => [e.id, JSON.stringify(e)]),
     };
-    const raw = await WRITE_SCRIPT.run(this.#redis, [], [this.#prefix, JSON.stringify(payload)]);
+    // KEYS[1] routes the call on a Cluster; the script's other keys share its hash slot.
+    const raw = await WRITE_SCRIPT.run(this.#redis, [`${this.#prefix}:pending`], [
+      this.#prefix,
+      JSON.stringify(payload),
+    ]);
     return JSON.parse(raw as string) as CommitResult;
   }
 

@@ -3,6 +3,8 @@
  * keep their own keys under the same prefix: `<prefix>:scim:*` (src/scim/store.ts),
  * `<prefix>:eventlog*` and `<prefix>:auditlog` (src/ops), `<prefix>:stats:unknown-events`
  * (src/adapters); BullMQ uses `bull:ionos-sync:*`; the IONOS rate limiter `{ionos:rl:<hash>}:*`.
+ * On a Redis Cluster the prefixes are hash tags (`{sync}`, `{bull}`: see `clusterPrefix` in
+ * redis_connection.ts), so all keys of the store share one slot.
  */
 export interface StoreKeys {
   user(id: string): string;

@@ -1,9 +1,9 @@
 /**
- * Where Redis is and how to reach it: one URL (`redis://`, or `rediss://` for TLS), or Redis
- * Sentinel. Every Redis connection the service makes (intake, workers, their BullMQ queues and
- * workers, the dashboard, the CLI) is created here, so a setting applies to all of them.
+ * Where Redis is and how to reach it: one URL (`redis://`, or `rediss://` for TLS), Redis
+ * Sentinel, or Redis Cluster. Every Redis connection the service makes (intake, workers, their
+ * BullMQ queues and workers, the dashboard, the CLI) is created here, so a setting applies to all.
  */
-import { Redis, type RedisOptions } from "ioredis";
+import { Cluster, Redis, type RedisOptions } from "ioredis";
 
 /** One Sentinel's address. */
 export interface HostPort {
@@ -37,8 +37,20 @@ export interface RedisSentinelSettings {
   tls: boolean;
 }
 
+/**
+ * A Redis Cluster, reached through any of its nodes. Each part of the service keeps its keys in
+ * one hash slot (see `clusterPrefix`), so its scripts and transactions work unchanged.
+ */
+export interface RedisClusterSettings {
+  kind: "cluster";
+  nodes: HostPort[];
+  username?: string;
+  password?: string;
+  tls: boolean;
+}
+
 /** Everything the service needs to connect to Redis; `Config.redis`. */
-export type RedisSettings = (RedisUrlSettings | RedisSentinelSettings) & {
+export type RedisSettings = (RedisUrlSettings | RedisSentinelSettings | RedisClusterSettings) & {
   /** PEM certificates of the CA(s) to trust for TLS connections, instead of the system's. */
   tlsCa?: string;
   /**
@@ -90,6 +102,7 @@ export function parseHostPorts(text: string): HostPort[] | string {
  */
 export function createRedis(settings: RedisSettings, role: RoleOptions = {}): Redis {
   const tls = settings.tlsCa ? { ca: settings.tlsCa } : {};
+  if (settings.kind === "cluster") return createCluster(settings, role, tls);
   if (settings.kind === "url") {
     // Options given as an object win over the URL's; TLS stays off for redis:// URLs.
     return new Redis(settings.url, {
@@ -113,8 +126,52 @@ export function createRedis(settings: RedisSettings, role: RoleOptions = {}): Re
   });
 }
 
+/**
+ * A Cluster client, typed as the `Redis` the stores take. Why the cast is sound here: the stores
+ * use only commands (which Cluster routes by key and runs the same), `pipeline`/`multi` on keys
+ * of one slot, `on`/`once`/`status`/`disconnect`/`duplicate`, all of which Cluster has too;
+ * `WAIT` is refused for clusters by the configuration (it would reach a random node). BullMQ
+ * takes either (its `ConnectionOptions`). test/pipeline/sync.test.ts runs on a Cluster.
+ */
+function createCluster(
+  s: RedisClusterSettings,
+  role: RoleOptions,
+  tls: { ca?: string },
+): Redis {
+  const { retryStrategy, ...nodeOptions } = role;
+  const cluster = new Cluster(s.nodes, {
+    redisOptions: {
+      ...nodeOptions,
+      ...(s.username ? { username: s.username } : {}),
+      ...(s.password ? { password: s.password } : {}),
+      ...(s.tls ? { tls } : {}),
+    },
+    // Cluster reconnects with its own strategy; the role's decides as for one server.
+    ...(retryStrategy ? { clusterRetryStrategy: retryStrategy } : {}),
+    ...(role.enableOfflineQueue !== undefined
+      ? { enableOfflineQueue: role.enableOfflineQueue }
+      : {}),
+    ...(role.lazyConnect !== undefined ? { lazyConnect: role.lazyConnect } : {}),
+  });
+  return cluster as unknown as Redis;
+}
+
+/**
+ * The key prefix a part of the service uses (`sync` for the store, `bull` for BullMQ), wrapped
+ * in a hash tag on a Cluster: `{sync}:user:1` and `{sync}:outbox` then share one slot, so every
+ * Lua script and MULTI of that part runs on one node, as Redis Cluster requires
+ * (https://redis.io/docs/latest/operate/oss_and_stack/reference/cluster-spec/#hash-tags). BullMQ
+ * asks for the same for its queues (https://docs.bullmq.io/patterns/redis-cluster).
+ */
+export function clusterPrefix(settings: Pick<RedisSettings, "kind">, prefix: string): string {
+  return settings.kind === "cluster" ? `{${prefix}}` : prefix;
+}
+
 /** Where Redis is, for messages: never a password. */
 export function describeRedis(settings: RedisSettings): string {
+  if (settings.kind === "cluster") {
+    return `Redis Cluster via ${settings.nodes.map((n) => `${n.host}:${n.port}`).join(",")}`;
+  }
   if (settings.kind === "sentinel") {
     const list = settings.sentinels.map((s) => `${s.host}:${s.port}`).join(",");
     return `primary "${settings.masterName}" via Sentinels ${list}`;

@@ -228,7 +228,9 @@ export class WantedStateStore {
   async applyEvents(events: SyncEvent[], options: ApplyOptions = {}): Promise<ApplyResult> {
     const now = options.now ?? Date.now();
     const normalized = events.map((e) => normalizeEvent(e, now));
-    const raw = await APPLY_SCRIPT.run(this.#redis, [], [
+    // The script builds its keys from the prefix; KEYS[1] (a key of the same hash slot on a
+    // Cluster, see clusterPrefix) only routes the call to the node that holds them.
+    const raw = await APPLY_SCRIPT.run(this.#redis, [this.keys.outbox], [
       this.#prefix,
       this.#ttl,
       options.deliveryId ?? "",

@@ -7,7 +7,7 @@ import net from "node:net";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Redis, type RedisOptions } from "ioredis";
+import { Cluster, Redis, type RedisOptions } from "ioredis";
 
 export async function freePort(): Promise<number> {
   return await new Promise((resolve, reject) => {
@@ -335,4 +335,93 @@ export async function startSentinelGroup(
     },
   };
   return group;
+}
+
+/**
+ * A local Redis Cluster of primaries only, each owning an equal share of the 16384 slots. As a
+ * `TestRedis`, `client()` is a Cluster client (typed as `Redis`, as the service's own is) and
+ * `port`/`url` are the first node's; `kill`/`restart` throw.
+ */
+export interface TestRedisCluster extends TestRedis {
+  /** The primaries. */
+  nodes: TestRedis[];
+  /** `REDIS_CLUSTER_NODES`: `127.0.0.1:p1,127.0.0.1:p2,...` */
+  nodesList: string;
+}
+
+/**
+ * Starts `primaries` redis-servers in cluster mode (bus ports chosen free too, with
+ * `cluster-port`), gives each a range of slots, introduces them (CLUSTER MEET) and waits until
+ * every node says `cluster_state:ok`.
+ */
+export async function startRedisCluster(primaries = 3): Promise<TestRedisCluster> {
+  const nodes: TestRedis[] = [];
+  const busPorts: number[] = [];
+  for (let i = 0; i < primaries; i++) {
+    const busPort = await freePort();
+    busPorts.push(busPort);
+    nodes.push(
+      await startRedis({
+        args: [
+          "--cluster-enabled",
+          "yes",
+          "--cluster-port",
+          String(busPort),
+          "--cluster-config-file",
+          `nodes-${i}.conf`,
+          "--cluster-node-timeout",
+          "2000",
+        ],
+      }),
+    );
+  }
+  const admin = nodes.map((n) => new Redis({ port: n.port, maxRetriesPerRequest: 1 }));
+  try {
+    const per = Math.ceil(16384 / primaries);
+    for (let i = 0; i < primaries; i++) {
+      const from = i * per;
+      const to = Math.min(16383, from + per - 1);
+      await admin[i]!.call("CLUSTER", "ADDSLOTSRANGE", String(from), String(to));
+    }
+    for (let i = 1; i < primaries; i++) {
+      // The bus port must be named: MEET assumes port + 10000 otherwise.
+      await admin[0]!.call(
+        "CLUSTER",
+        "MEET",
+        "127.0.0.1",
+        String(nodes[i]!.port),
+        String(busPorts[i]!),
+      );
+    }
+    const deadline = Date.now() + 30_000;
+    for (const a of admin) {
+      while (!String(await a.call("CLUSTER", "INFO")).includes("cluster_state:ok")) {
+        if (Date.now() > deadline) throw new Error("Redis Cluster did not reach state ok in 30 s");
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  } finally {
+    for (const a of admin) a.disconnect();
+  }
+  const clients: Cluster[] = [];
+  const unsupported = () => Promise.reject(new Error("kill/restart a node of the cluster instead"));
+  return {
+    nodes,
+    nodesList: nodes.map((n) => `127.0.0.1:${n.port}`).join(","),
+    port: nodes[0]!.port,
+    url: nodes[0]!.url,
+    client() {
+      const c = new Cluster(nodes.map((n) => ({ host: "127.0.0.1", port: n.port })), {
+        redisOptions: { maxRetriesPerRequest: null },
+      });
+      clients.push(c);
+      return c as unknown as Redis;
+    },
+    kill: unsupported,
+    restart: unsupported,
+    async stop() {
+      for (const c of clients) c.disconnect();
+      for (const n of nodes) await n.stop();
+    },
+  };
 }
