@@ -254,6 +254,17 @@ export async function startSentinelGroup(
     Number(
       (await ask((s) => s.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", masterName)) as string[])[1],
     );
+  const stopServers = async () => {
+    await Promise.all(sentinels.map(({ child }) =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGKILL");
+      })
+    ));
+    for (const n of nodes) await n.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
   // Ready: every Sentinel sees the replica and the two other Sentinels, and the quorum holds.
   const deadline = Date.now() + 30_000;
   for (const { port } of sentinels) {
@@ -268,7 +279,10 @@ export async function startSentinelGroup(
           (replicas as unknown[]).length === 1 && (peers as unknown[]).length === 2 &&
           String(quorum).startsWith("OK")
         ) break;
-        if (Date.now() > deadline) throw new Error("Sentinel group did not become ready in 30 s");
+        if (Date.now() > deadline) {
+          await stopServers(); // a group that did not form leaves no servers behind
+          throw new Error("Sentinel group did not become ready in 30 s");
+        }
         await new Promise((r) => setTimeout(r, 200));
       }
     } finally {
@@ -323,15 +337,7 @@ export async function startSentinelGroup(
     },
     async stop() {
       for (const c of clients) c.disconnect();
-      await Promise.all(sentinels.map(({ child }) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null) return resolve();
-          child.once("exit", () => resolve());
-          child.kill("SIGKILL");
-        })
-      ));
-      for (const n of nodes) await n.stop();
-      rmSync(dir, { recursive: true, force: true });
+      await stopServers();
     },
   };
   return group;
@@ -376,6 +382,7 @@ export async function startRedisCluster(primaries = 3): Promise<TestRedisCluster
     );
   }
   const admin = nodes.map((n) => new Redis({ port: n.port, maxRetriesPerRequest: 1 }));
+  let formed = false;
   try {
     const per = Math.ceil(16384 / primaries);
     for (let i = 0; i < primaries; i++) {
@@ -400,8 +407,11 @@ export async function startRedisCluster(primaries = 3): Promise<TestRedisCluster
         await new Promise((r) => setTimeout(r, 100));
       }
     }
+    formed = true;
   } finally {
     for (const a of admin) a.disconnect();
+    // A cluster that did not form leaves no servers behind.
+    if (!formed) { for (const n of nodes) await n.stop(); }
   }
   const clients: Cluster[] = [];
   const unsupported = () => Promise.reject(new Error("kill/restart a node of the cluster instead"));
