@@ -9,6 +9,5 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Each file starts its own redis-server; two cores, so keep files to two at a time.
     maxWorkers: 2,
-    minWorkers: 1,
   },
 });

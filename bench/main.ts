@@ -8,11 +8,13 @@
  *
  * BENCH_QUICK=1 shortens every part, to check the benchmark itself works.
  * BENCH_ONLY=<part,...> runs only some parts: intake, sync, realistic, limiter, memory, scim,
- * and realistic-10k (10,000 users at 50 requests/s, about 25 minutes: only when named).
+ * realistic-10k (10,000 users at 50 requests/s, about 25 minutes: only when named), and
+ * replica-acks (the store write with and without REDIS_WAIT_REPLICAS: only when named).
  */
 import { startRedis } from "../test/helpers/redis.ts";
 import { benchIntake } from "./intake.ts";
 import { benchLimiter } from "./limiter.ts";
+import { benchReplicaAcks } from "./replica_acks.ts";
 import { describeMachine } from "./lib/machine.ts";
 import { markdownTable, table } from "./lib/table.ts";
 import { benchQueuedMemory } from "./memory.ts";
@@ -29,6 +31,7 @@ const PARTS = [
   "memory",
   "scim",
   "realistic-10k",
+  "replica-acks",
 ] as const;
 const only = Deno.env.get("BENCH_ONLY")?.split(",").map((p) => p.trim()).filter(Boolean);
 for (const p of only ?? []) {
@@ -36,7 +39,8 @@ for (const p of only ?? []) {
     throw new RangeError(`BENCH_ONLY: unknown part '${p}' (known: ${PARTS.join(", ")})`);
   }
 }
-const runs = (part: typeof PARTS[number]) => only ? only.includes(part) : part !== "realistic-10k";
+const runs = (part: typeof PARTS[number]) =>
+  only ? only.includes(part) : part !== "realistic-10k" && part !== "replica-acks";
 const RESULTS = new URL("./results/", import.meta.url).pathname;
 const log = (line: string) => console.log(line);
 
@@ -153,6 +157,11 @@ try {
       concurrentScans: 100,
       log,
     });
+  }
+
+  if (runs("replica-acks")) {
+    log("\n== store write with and without a replica's confirmation (Redis WAIT) ==");
+    results.replicaAcks = await benchReplicaAcks([1, 16], QUICK ? 1 : 5, log);
   }
 
   results.totalSeconds = (performance.now() - started) / 1000;

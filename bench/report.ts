@@ -4,6 +4,7 @@ import type { LimiterRun } from "./limiter.ts";
 import type { Machine } from "./lib/machine.ts";
 import { mib, ms, num } from "./lib/table.ts";
 import type { QueuedPoint } from "./memory.ts";
+import type { ReplicaAcksRun } from "./replica_acks.ts";
 import type { ScimLookupResults } from "./scim_lookup.ts";
 import type { SyncResults } from "./sync.ts";
 import type { CallKind } from "./lib/ionos_calls.ts";
@@ -19,6 +20,7 @@ export interface BenchResults {
   limiter?: LimiterRun[];
   queuedMemory?: QueuedPoint[];
   scim?: ScimLookupResults;
+  replicaAcks?: ReplicaAcksRun[];
 }
 
 export interface Table {
@@ -274,6 +276,22 @@ export function reportTables(r: BenchResults): Table[] {
         String(l.callers),
         num(l.grantedPerSec, 1),
         `${num((100 * l.grantedPerSec) / l.ratePerSec)}%`,
+      ]),
+    });
+  }
+  if (r.replicaAcks) {
+    const base = (n: number) =>
+      r.replicaAcks!.find((x) => x.callers === n && x.replicas === 0)?.eventsPerSec ?? 0;
+    tables.push({
+      title: "Store write (applyEvents) with replica confirmations (REDIS_WAIT_REPLICAS)",
+      header: ["replicas", "callers", "events/s", "vs 0 replicas", "p50", "p99"],
+      rows: r.replicaAcks.map((x) => [
+        String(x.replicas),
+        String(x.callers),
+        num(x.eventsPerSec),
+        ratio(x.eventsPerSec, base(x.callers)),
+        `${num(x.p50Ms, 2)} ms`,
+        `${num(x.p99Ms, 2)} ms`,
       ]),
     });
   }

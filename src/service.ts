@@ -2,7 +2,7 @@
  * Wires the parts together for a role: the HTTP intake (`api`), the sync workers (`worker`), or
  * both (`all`), and stops them in order on shutdown.
  */
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { Hono } from "hono";
 import type { Config } from "./config/config.ts";
 import type { Mapping } from "./config/mapping.ts";
@@ -22,6 +22,7 @@ import {
 import type { Logger } from "./log.ts";
 import { createSyncQueue } from "./queue/sync_queue.ts";
 import { OwnerBindings } from "./store/owner_bindings.ts";
+import { createRedis, type RedisSettings } from "./store/redis_connection.ts";
 import { SyncRecords } from "./store/sync_records.ts";
 import { WantedStateStore } from "./store/wanted_state.ts";
 import { startOutboxSweeper } from "../workers/outbox_sweeper.ts";
@@ -39,18 +40,19 @@ export interface Service {
 }
 
 /** Redis options for the intake: fail fast when Redis is away, so callers get a 503 at once. */
-function intakeRedis(url: string): Redis {
-  return new Redis(url, {
+function intakeRedis(settings: RedisSettings): Redis {
+  return createRedis(settings, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
-    commandTimeout: 5_000,
+    // WAIT for replicas (REDIS_WAIT_REPLICAS) may take its own timeout on top.
+    commandTimeout: 5_000 + (settings.waitReplicas > 0 ? settings.waitTimeoutMs : 0),
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
   });
 }
 
 /** Redis for workers: wait through restarts instead of failing jobs. */
-function workerRedis(url: string): Redis {
-  return new Redis(url, {
+function workerRedis(settings: RedisSettings): Redis {
+  return createRedis(settings, {
     maxRetriesPerRequest: null,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
   });
@@ -81,6 +83,25 @@ async function waitReady(redis: Redis, logger: Logger, signal?: AbortSignal): Pr
 }
 
 type Stop = () => Promise<void> | void;
+
+/** How long a forced worker close, or a queue's close, may take at shutdown. */
+const FORCED_CLOSE_MS = 2_000;
+
+/** Waits for `promise`, or `ms`; "timeout" when the time ran out first. */
+async function within(promise: Promise<unknown>, ms: number): Promise<"done" | "timeout"> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<"timeout">((r) => {
+    timer = setTimeout(() => r("timeout"), ms);
+  });
+  const settled = promise.then(() => "done" as const);
+  // Failing after the time ran out is no longer the caller's concern (nor an unhandled rejection).
+  settled.catch(() => {});
+  try {
+    return await Promise.race([settled, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 async function inOrder(stops: Stop[]): Promise<void> {
   for (const s of stops) await s();
@@ -137,6 +158,7 @@ async function startParts(
 ): Promise<Service> {
   const prefix = config.redisPrefix;
   const queueOptions = {
+    prefix: config.bullPrefix,
     attempts: config.jobAttempts,
     backoffMs: config.jobBackoffMs,
     tracing: config.tracing,
@@ -148,7 +170,7 @@ async function startParts(
 
   if (config.role !== "worker") {
     const http = bindEarly(config.port, config, logger);
-    const redis = intakeRedis(config.redisUrl);
+    const redis = intakeRedis(config.redis);
     // Run in this order: no new requests, then the parts, then Redis.
     const intakeStops: Stop[] = [() => http.shutdown(), () => redis.disconnect()];
     stops.push(() => inOrder(intakeStops));
@@ -162,6 +184,7 @@ async function startParts(
       dedupeTtlSeconds: config.dedupeTtlSeconds,
       maxClockSkewMs: config.maxEventClockSkewMs,
       administrators: mapping.administrators,
+      replicaAcks: { replicas: config.redis.waitReplicas, timeoutMs: config.redis.waitTimeoutMs },
     });
     const records = new SyncRecords(redis, { prefix });
     const ops = intakeOps({ config, redis, queue, store, records, logger, obs });
@@ -216,12 +239,14 @@ async function startParts(
       ? bindEarly(config.ops.metricsPort, config, logger)
       : undefined;
     if (http) logger.info("worker metrics listening", { port: http.port, url: http.url });
-    const redis = workerRedis(config.redisUrl);
+    const redis = workerRedis(config.redis);
     // Run in this order: the listener, then the workers, then Redis.
     const workerStops: Stop[] = [() => http?.shutdown(), () => redis.disconnect()];
     stops.unshift(() => inOrder(workerStops));
     await waitReady(redis, logger, signal);
     const queue = createSyncQueue(redis, queueOptions);
+    // Without a listener BullMQ prints connection errors (a failover, a restart) to the console.
+    queue.on("error", (e) => logger.warn("queue error", { error: e.message }));
     const store = new WantedStateStore(redis, { prefix });
     const records = new SyncRecords(redis, { prefix });
     const rateLimiter = new RedisRateLimiter({
@@ -252,6 +277,7 @@ async function startParts(
     };
     const worker = createSyncWorker(ctx, {
       connection: redis,
+      prefix: config.bullPrefix,
       concurrency: config.workerConcurrency,
       lockDurationMs: config.workerLockDurationMs,
       stalledIntervalMs: config.workerStalledIntervalMs,
@@ -290,21 +316,26 @@ async function startParts(
       stopSweeper();
       await stopOps();
       // Let active jobs finish, but not forever: a stuck IONOS call must not block a deploy.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<"timeout">((r) => {
-        timer = setTimeout(() => r("timeout"), config.shutdownTimeoutMs);
-      });
       const all = [worker, ...targetWorkers];
-      const outcome = await Promise.race([Promise.all(all.map((w) => w.close())), timeout]);
-      clearTimeout(timer);
-      if (outcome === "timeout") {
+      if (
+        await within(Promise.all(all.map((w) => w.close())), config.shutdownTimeoutMs) === "timeout"
+      ) {
         logger.warn("active jobs did not finish in time; they will be retried", {
           timeoutMs: config.shutdownTimeoutMs,
         });
-        await Promise.all(all.map((w) => w.close(true)));
+        // BullMQ answers a second close() with the first one's promise, so the force may not
+        // help: its close can wait for ever for a connection's 'end' (taskforcesh/bullmq#4656;
+        // seen here on a Redis Cluster). Bounded too, then Redis is closed under it.
+        if (
+          await within(Promise.all(all.map((w) => w.close(true))), FORCED_CLOSE_MS) === "timeout"
+        ) {
+          logger.warn("the worker did not close; closing its Redis connection", {
+            timeoutMs: FORCED_CLOSE_MS,
+          });
+        }
       }
-      await queue.close();
-      for (const q of targetQueues) await q.close();
+      await within(queue.close(), FORCED_CLOSE_MS);
+      for (const q of targetQueues) await within(q.close(), FORCED_CLOSE_MS);
     });
   }
 

@@ -33,7 +33,7 @@ describe("loadConfig()", () => {
     expect(p).toEqual([
       "PORT: must be a whole number from 0 to 65535",
       "EVENTS_TOKEN: must be at least 16 characters",
-      "REDIS_URL: required (e.g. redis://localhost:6379)",
+      "REDIS_URL: required (e.g. redis://localhost:6379), or REDIS_SENTINELS + REDIS_SENTINEL_NAME",
       "IONOS_PASSWORD: required when IONOS_USERNAME is set",
       "IONOS_TOKEN (or IONOS_USERNAME + IONOS_PASSWORD): required to run workers",
     ]);

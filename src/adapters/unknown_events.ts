@@ -4,9 +4,10 @@
  * operator that the IdP sends something worth mapping, or that its webhook subscribes to too much.
  */
 import type { Redis } from "ioredis";
+import { storeKeys } from "../store/keys.ts";
 import { LuaScript } from "../store/lua_script.ts";
 
-const key = (prefix: string) => `${prefix}:stats:unknown-events`;
+const key = (prefix: string) => storeKeys(prefix).unknownEvents;
 
 /** Distinct `<source>:<type>` fields kept before new types are lumped together. */
 export const MAX_TYPES = 500;

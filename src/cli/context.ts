@@ -4,7 +4,7 @@
  * call it, so most commands need nothing but REDIS_URL.
  */
 import type { Queue } from "bullmq";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { type Config, loadConfig } from "../config/config.ts";
 import { loadMapping, type Mapping } from "../config/mapping.ts";
 import { IonosClient } from "../ionos/client.ts";
@@ -15,6 +15,7 @@ import type { EventLog } from "../ops/event_log.ts";
 import { createReconcileQueue, type ReconcileJobData } from "../ops/scheduler.ts";
 import { eventLogFor } from "../ops/wiring.ts";
 import { createSyncQueue, type SyncJobData } from "../queue/sync_queue.ts";
+import { createRedis, describeRedis } from "../store/redis_connection.ts";
 import { SyncRecords } from "../store/sync_records.ts";
 import { WantedStateStore } from "../store/wanted_state.ts";
 
@@ -45,12 +46,13 @@ export interface CliContext {
 export async function openContext(env: Record<string, string | undefined>): Promise<CliContext> {
   const config = loadConfig(env, "cli");
   const prefix = config.redisPrefix;
-  const redis = new Redis(config.redisUrl, {
+  const redis = createRedis(config.redis, {
     lazyConnect: true,
     maxRetriesPerRequest: 2,
     connectTimeout: 5_000,
     // An operator command should fail in seconds, not wait for Redis forever.
     retryStrategy: (attempt) => (attempt > 3 ? null : attempt * 200),
+    sentinelRetryStrategy: (attempt) => (attempt > 3 ? null : attempt * 200),
   });
   let lastError: Error | undefined;
   redis.on("error", (e: Error) => lastError = e); // reported once, below
@@ -61,14 +63,15 @@ export async function openContext(env: Record<string, string | undefined>): Prom
     const why = (lastError ?? error as Error).message;
     throw new OpsError(
       "unavailable",
-      `cannot reach Redis at ${redactUrl(config.redisUrl)}: ${why}`,
+      `cannot reach Redis at ${describeRedis(config.redis)}: ${why}`,
     );
   }
   const queue = createSyncQueue(redis, {
+    prefix: config.bullPrefix,
     attempts: config.jobAttempts,
     backoffMs: config.jobBackoffMs,
   });
-  const reconcileQueue = createReconcileQueue(redis);
+  const reconcileQueue = createReconcileQueue(redis, config.bullPrefix);
   let client: IonosClient | undefined;
   let mapping: Mapping | undefined;
   return {
@@ -118,9 +121,4 @@ export async function openContext(env: Record<string, string | undefined>): Prom
       redis.disconnect();
     },
   };
-}
-
-/** The URL without a password, for messages. */
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, "//***@");
 }

@@ -44,7 +44,7 @@ function mainHelp(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     "",
     "Every command takes --help and --json. Exit codes: 0 ok, 1 failure, 2 usage error.",
-    "Environment: REDIS_URL, REDIS_PREFIX (as the service); IONOS_* for reconcile and whois --live.",
+    "Environment: REDIS_URL (or REDIS_SENTINELS), REDIS_PREFIX (as the service); IONOS_* for reconcile and whois --live.",
     "",
   ].join("\n");
 }

@@ -2,23 +2,48 @@
  * Service configuration, read once from the environment at start-up and validated with zod.
  * Every problem is reported on its own line, and nothing starts until all are fixed.
  */
+import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { clusterPrefix, parseHostPorts, type RedisSettings } from "../store/redis_connection.ts";
 
 /** `cli`: operator commands; needs only Redis (IONOS credentials only for reconcile). */
 export type Role = "api" | "worker" | "all" | "cli";
 
-const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => {
+const wholeNumber = (min: number, max: number) => {
   const error = `must be a whole number from ${min} to ${max}`;
-  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error })
-    .default(def);
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
 };
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  wholeNumber(min, max).default(def);
 const optionalText = z.string().trim().min(1).optional();
+const hostPorts = z.string().transform((text, ctx) => {
+  const parsed = parseHostPorts(text);
+  if (typeof parsed === "string") ctx.addIssue({ code: "custom", message: parsed });
+  return typeof parsed === "string" ? z.NEVER : parsed;
+}).optional();
 
 const Env = z.object({
   PORT: int(8080, 0, 65535),
   HOST: z.string().default("0.0.0.0"),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
   REDIS_PREFIX: z.string().regex(/^[\w.-]+$/).default("sync"),
+  /** Redis Sentinel instead of REDIS_URL: `host:port,host:port`. */
+  REDIS_SENTINELS: hostPorts,
+  /** Redis Cluster instead of REDIS_URL: some of its nodes, `host:port,host:port`. */
+  REDIS_CLUSTER_NODES: hostPorts,
+  REDIS_SENTINEL_NAME: z.string().regex(/^[\w.-]+$/, "must be a Sentinel master name").optional(),
+  REDIS_SENTINEL_USERNAME: optionalText,
+  REDIS_SENTINEL_PASSWORD: optionalText,
+  REDIS_SENTINEL_TLS: z.enum(["true", "false"], "must be true or false").default("false"),
+  /** Primary and replicas in Sentinel mode; with REDIS_URL they belong in the URL. */
+  REDIS_USERNAME: optionalText,
+  REDIS_PASSWORD: optionalText,
+  REDIS_DB: int(0, 0, 10_000),
+  REDIS_TLS: z.enum(["true", "false"], "must be true or false").default("false"),
+  REDIS_TLS_CA_FILE: optionalText,
+  /** Replicas that must have an event before the intake answers 2xx (default 1 with Sentinel). */
+  REDIS_WAIT_REPLICAS: wholeNumber(0, 100).optional(),
+  REDIS_WAIT_TIMEOUT_MS: int(2_000, 1, 60_000),
   IONOS_API_URL: z.url().default("https://api.ionos.com/cloudapi/v6"),
   IONOS_TOKEN: optionalText,
   IONOS_USERNAME: optionalText,
@@ -103,8 +128,11 @@ export interface Config {
   role: Role;
   port: number;
   host: string;
-  redisUrl: string;
+  /** Where Redis is: a URL or Sentinels, TLS, and how many replicas confirm an event. */
+  redis: RedisSettings;
   redisPrefix: string;
+  /** BullMQ's key prefix: `bull`, or `{bull}` on a Cluster (one slot for its scripts). */
+  bullPrefix: string;
   ionos: {
     apiUrl: string;
     auth?: { token: string } | { username: string; password: string };
@@ -196,7 +224,7 @@ export function loadConfig(env: Record<string, string | undefined>, role: Role =
     ? []
     : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
   const c = cleaned as Record<string, string | undefined>;
-  if (!c.REDIS_URL) problems.push("REDIS_URL: required (e.g. redis://localhost:6379)");
+  problems.push(...redisProblems(c));
   if (c.IONOS_USERNAME && !c.IONOS_PASSWORD && !c.IONOS_TOKEN) {
     problems.push("IONOS_PASSWORD: required when IONOS_USERNAME is set");
   }
@@ -219,6 +247,7 @@ export function loadConfig(env: Record<string, string | undefined>, role: Role =
   }
   if (problems.length || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
+  const redis = redisSettings(e);
   const auth = e.IONOS_TOKEN
     ? { token: e.IONOS_TOKEN }
     : e.IONOS_USERNAME && e.IONOS_PASSWORD
@@ -228,8 +257,10 @@ export function loadConfig(env: Record<string, string | undefined>, role: Role =
     role,
     port: e.PORT,
     host: e.HOST,
-    redisUrl: e.REDIS_URL!,
-    redisPrefix: e.REDIS_PREFIX,
+    redis,
+    // On a Cluster every key of the store shares one hash slot: see clusterPrefix.
+    redisPrefix: clusterPrefix(redis, e.REDIS_PREFIX),
+    bullPrefix: clusterPrefix(redis, "bull"),
     ionos: {
       apiUrl: e.IONOS_API_URL.replace(/\/+$/, ""),
       ...(auth ? { auth } : {}),
@@ -321,5 +352,104 @@ function cloudflareSettings(e: Parsed): Config["cloudflare"] {
     ...(e.CLOUDFLARE_ACCOUNT_ID ? { accountId: e.CLOUDFLARE_ACCOUNT_ID } : {}),
     missing,
     rateLimitPerSecond: e.CLOUDFLARE_RATE_LIMIT_RPS,
+  };
+}
+
+type Env = z.infer<typeof Env>;
+
+/** Combinations of Redis settings that cannot work, one line each. */
+function redisProblems(c: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  const ways = (["REDIS_URL", "REDIS_SENTINELS", "REDIS_CLUSTER_NODES"] as const).filter((k) =>
+    c[k]
+  );
+  if (ways.length > 1) {
+    problems.push(`${ways.join(", ")}: set one, not several`);
+  } else if (ways.length === 0) {
+    problems.push(
+      "REDIS_URL: required (e.g. redis://localhost:6379), or REDIS_SENTINELS + REDIS_SENTINEL_NAME",
+    );
+  }
+  if (c.REDIS_CLUSTER_NODES && Number(c.REDIS_WAIT_REPLICAS ?? 0) > 0) {
+    problems.push("REDIS_WAIT_REPLICAS: not with REDIS_CLUSTER_NODES (WAIT would reach one node)");
+  }
+  if (c.REDIS_SENTINELS && !c.REDIS_SENTINEL_NAME) {
+    problems.push("REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the monitored master name)");
+  }
+  const sentinelOnly = [
+    "REDIS_SENTINEL_NAME",
+    "REDIS_SENTINEL_USERNAME",
+    "REDIS_SENTINEL_PASSWORD",
+    "REDIS_SENTINEL_TLS",
+    "REDIS_DB",
+  ];
+  const notInUrl = ["REDIS_USERNAME", "REDIS_PASSWORD", "REDIS_TLS"];
+  const misplaced = (names: string[]) => names.filter((k) => c[k] !== undefined);
+  if (c.REDIS_CLUSTER_NODES && misplaced(sentinelOnly).length) {
+    problems.push(`${misplaced(sentinelOnly).join(", ")}: only with REDIS_SENTINELS`);
+  }
+  if (!c.REDIS_SENTINELS && !c.REDIS_CLUSTER_NODES) {
+    const wrong = misplaced([...sentinelOnly, ...notInUrl]);
+    if (wrong.length) {
+      problems.push(
+        `${wrong.join(", ")}: only with REDIS_SENTINELS or REDIS_CLUSTER_NODES; ` +
+          "with REDIS_URL, put credentials, database and TLS (rediss://) in the URL",
+      );
+    }
+  }
+  const tls = c.REDIS_URL?.startsWith("rediss://") || c.REDIS_TLS === "true" ||
+    c.REDIS_SENTINEL_TLS === "true";
+  if (c.REDIS_TLS_CA_FILE) {
+    if (!tls) {
+      problems.push(
+        "REDIS_TLS_CA_FILE: only with TLS (a rediss:// URL, REDIS_TLS or REDIS_SENTINEL_TLS)",
+      );
+    } else {
+      try {
+        readFileSync(c.REDIS_TLS_CA_FILE);
+      } catch (error) {
+        problems.push(`REDIS_TLS_CA_FILE: cannot read it (${(error as Error).message})`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** `Config.redis` from the checked environment (see `redisProblems`). */
+function redisSettings(e: Env): RedisSettings {
+  const common = {
+    ...(e.REDIS_TLS_CA_FILE ? { tlsCa: readFileSync(e.REDIS_TLS_CA_FILE, "utf8") } : {}),
+    waitTimeoutMs: e.REDIS_WAIT_TIMEOUT_MS,
+  };
+  const credentials = {
+    ...(e.REDIS_USERNAME ? { username: e.REDIS_USERNAME } : {}),
+    ...(e.REDIS_PASSWORD ? { password: e.REDIS_PASSWORD } : {}),
+  };
+  if (e.REDIS_CLUSTER_NODES) {
+    return {
+      kind: "cluster",
+      nodes: e.REDIS_CLUSTER_NODES,
+      ...credentials,
+      tls: e.REDIS_TLS === "true",
+      waitReplicas: 0,
+      ...common,
+    };
+  }
+  if (!e.REDIS_SENTINELS) {
+    return { kind: "url", url: e.REDIS_URL!, waitReplicas: e.REDIS_WAIT_REPLICAS ?? 0, ...common };
+  }
+  return {
+    kind: "sentinel",
+    sentinels: e.REDIS_SENTINELS,
+    masterName: e.REDIS_SENTINEL_NAME!,
+    ...(e.REDIS_SENTINEL_USERNAME ? { sentinelUsername: e.REDIS_SENTINEL_USERNAME } : {}),
+    ...(e.REDIS_SENTINEL_PASSWORD ? { sentinelPassword: e.REDIS_SENTINEL_PASSWORD } : {}),
+    sentinelTls: e.REDIS_SENTINEL_TLS === "true",
+    ...credentials,
+    db: e.REDIS_DB,
+    tls: e.REDIS_TLS === "true",
+    // Sentinel means a replica to fail over to: an event is accepted once it has it too.
+    waitReplicas: e.REDIS_WAIT_REPLICAS ?? 1,
+    ...common,
   };
 }

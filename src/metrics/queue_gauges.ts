@@ -45,14 +45,13 @@ export function registerQueueGauges(
     for (const g of [jobs, paused, lag, ...extras.map((e) => e.gauge)]) g.reset();
     await Promise.all(queues.map(async (queue) => {
       const [counts, isPaused, oldest] = await Promise.all([
-        queue.getJobCounts(...STATES, "paused"),
+        queue.getJobCounts(...STATES),
         queue.isPaused(),
         oldestWaiting(queue),
       ]);
       for (const state of STATES) {
-        // Jobs added while paused sit in "paused": from outside they are waiting.
-        const n = (counts[state] ?? 0) + (state === "waiting" ? counts.paused ?? 0 : 0);
-        jobs.set({ queue: queue.name, state }, n);
+        // BullMQ 6 keeps a paused queue's jobs in "waiting"; the paused gauge tells them apart.
+        jobs.set({ queue: queue.name, state }, counts[state] ?? 0);
       }
       paused.set({ queue: queue.name }, isPaused ? 1 : 0);
       lag.set({ queue: queue.name }, oldest ? Math.max(0, (Date.now() - oldest) / 1000) : 0);
@@ -65,7 +64,7 @@ export function registerQueueGauges(
 export async function oldestWaiting(queue: Queue): Promise<number | undefined> {
   // `asc` lists the oldest first; one job per state is enough.
   const jobs = await Promise.all(
-    (["waiting", "paused", "prioritized"] as const).map((s) => queue.getJobs([s], 0, 0, true)),
+    (["waiting", "prioritized"] as const).map((s) => queue.getJobs([s], 0, 0, true)),
   );
   const times = jobs.flat().map((j) => j?.timestamp).filter((t): t is number => !!t);
   return times.length ? Math.min(...times) : undefined;

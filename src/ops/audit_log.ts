@@ -4,6 +4,7 @@
  * error survive here after the job itself is gone.
  */
 import type { Redis } from "ioredis";
+import { storeKeys } from "../store/keys.ts";
 
 export type AuditAction =
   | "retry"
@@ -53,7 +54,7 @@ export class AuditLog {
   constructor(redis: Redis, options: AuditLogOptions = {}) {
     const { prefix = "sync", maxAgeMs = 30 * 24 * 3_600_000, maxEntries = 10_000 } = options;
     this.#redis = redis;
-    this.key = `${prefix}:auditlog`;
+    this.key = storeKeys(prefix).auditLog;
     this.#maxAgeMs = maxAgeMs;
     this.#maxEntries = maxEntries;
   }

@@ -12,6 +12,7 @@ import type { SyncEvent } from "../events/event.ts";
 import type { IngestContext } from "../intake/ingest.ts";
 import type { ApplyResult, EntityKey } from "../store/wanted_state.ts";
 import { mappedFields } from "./mapped_fields.ts";
+import { type StoreKeys, storeKeys } from "../store/keys.ts";
 import { LuaScript } from "../store/lua_script.ts";
 
 /** One logged event, as operators and replay see it. */
@@ -116,6 +117,7 @@ export function eventEntity(event: SyncEvent): EntityKey {
 export class EventLog {
   readonly key: string;
   readonly #redis: Redis;
+  readonly #keys: StoreKeys;
   readonly #maxAgeMs: number;
   readonly #maxEntries: number;
 
@@ -132,7 +134,8 @@ export class EventLog {
       );
     }
     this.#redis = redis;
-    this.key = `${prefix}:eventlog`;
+    this.#keys = storeKeys(prefix);
+    this.key = this.#keys.eventLog;
     this.#maxAgeMs = maxAgeMs;
     this.#maxEntries = maxEntries;
   }
@@ -174,7 +177,8 @@ export class EventLog {
       return { e: event.id, ent: entity, f: Object.entries(fields).flat() };
     });
     // The apply stamp is Redis' own clock, read moments ago: no extra TIME round trip needed.
-    const ids = await APPEND_SCRIPT.run(this.#redis, [], [
+    // KEYS[1] routes the call on a Cluster; the script's other keys share its hash slot.
+    const ids = await APPEND_SCRIPT.run(this.#redis, [this.key], [
       this.key,
       String(this.#maxEntries),
       String(Math.max(0, result.stamp - this.#maxAgeMs)),
@@ -189,7 +193,7 @@ export class EventLog {
   async get(idOrLogId: string): Promise<EventLogEntry | undefined> {
     const logId = /^\d+-\d+$/.test(idOrLogId)
       ? idOrLogId
-      : await this.#redis.get(`${this.key}:id:${idOrLogId}`);
+      : await this.#redis.get(this.#keys.eventLogById(idOrLogId));
     if (!logId) return undefined;
     const rows = await this.#redis.xrange(this.key, logId, logId);
     return rows[0] ? parseEntry(rows[0]) : undefined;
@@ -215,7 +219,7 @@ export class EventLog {
       (!query.source || e.source === query.source) && (!query.type || e.type === query.type) &&
       (!query.entity || e.entity === query.entity);
     if (query.entity) {
-      const ids = await this.#redis.lrange(`${this.key}:entity:${query.entity}`, 0, -1);
+      const ids = await this.#redis.lrange(this.#keys.eventLogByEntity(query.entity), 0, -1);
       const inRange = ids.filter((id) => {
         const ms = Number(id.split("-")[0]);
         return (query.since === undefined || ms >= query.since) &&

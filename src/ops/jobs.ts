@@ -20,7 +20,6 @@ export const JOB_STATES = [
   "failed",
   "completed",
   "prioritized",
-  "paused",
 ] as const;
 export type JobState = typeof JOB_STATES[number];
 

@@ -41,9 +41,13 @@ export function toJobResult(report: ReconcileReport): ReconcileJobResult {
 }
 
 /** The reconcile queue; for callers that only enqueue (the admin API). */
-export function createReconcileQueue(connection: ConnectionOptions): Queue<ReconcileJobData> {
+export function createReconcileQueue(
+  connection: ConnectionOptions,
+  prefix = "bull",
+): Queue<ReconcileJobData> {
   return new Queue<ReconcileJobData>(RECONCILE_QUEUE_NAME, {
     connection,
+    prefix,
     defaultJobOptions: {
       attempts: 1,
       removeOnComplete: { count: 50 },
@@ -69,6 +73,8 @@ export async function requestReconcile(
 
 export interface ReconcileSchedulerOptions {
   connection: ConnectionOptions;
+  /** BullMQ key prefix. @default "bull" */
+  prefix?: string;
   /** 0 turns the schedule off (and removes one set up before). */
   intervalMinutes: number;
   mode: ReconcileMode;
@@ -85,8 +91,8 @@ export interface ReconcileSchedulerOptions {
 export async function startReconcileScheduler(
   options: ReconcileSchedulerOptions,
 ): Promise<() => Promise<void>> {
-  const { connection, intervalMinutes, mode, run, logger } = options;
-  const queue = createReconcileQueue(connection);
+  const { connection, prefix = "bull", intervalMinutes, mode, run, logger } = options;
+  const queue = createReconcileQueue(connection, prefix);
   queue.on("error", (e) => logger.warn("reconcile queue error", { error: e.message }));
   if (intervalMinutes > 0) {
     await queue.upsertJobScheduler(RECONCILE_SCHEDULER_ID, { every: intervalMinutes * 60_000 }, {
@@ -111,7 +117,7 @@ export async function startReconcileScheduler(
       });
       return toJobResult(report);
     },
-    { connection, concurrency: 1 },
+    { connection, prefix, concurrency: 1 },
   );
   worker.on("error", (e) => logger.error("reconcile worker error", { error: e.message }));
   worker.on("failed", (job, e) => logger.warn("reconcile failed", { jobId: job?.id, error: e }));

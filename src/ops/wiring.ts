@@ -97,7 +97,7 @@ export function intakeOps(options: IntakeOpsOptions): IntakeOps {
   const { config, redis, queue, store, records, logger, obs } = options;
   const eventLog = eventLogFor(redis, config);
   const audit = new AuditLog(redis, { prefix: config.redisPrefix });
-  const reconcileQueue = createReconcileQueue(redis);
+  const reconcileQueue = createReconcileQueue(redis, config.bullPrefix);
   reconcileQueue.on("error", (e) => logger.warn("reconcile queue error", { error: e.message }));
   const warnClockSkew = clockSkewWarning(logger);
   const countOnly: NonNullable<IngestDeps["onIngested"]> = async (
@@ -207,6 +207,7 @@ export async function workerOps(options: WorkerOpsOptions): Promise<() => Promis
   const audit = new AuditLog(redis, { prefix: config.redisPrefix });
   const stopScheduler = await startReconcileScheduler({
     connection: redis,
+    prefix: config.bullPrefix,
     intervalMinutes: config.ops.reconcileIntervalMinutes,
     mode: config.ops.reconcileMode,
     logger,
@@ -221,7 +222,7 @@ export async function workerOps(options: WorkerOpsOptions): Promise<() => Promis
   });
   // Personal data goes when its time is up, with or without traffic (src/ops/retention.ts).
   // Reconcile jobs are swept too: their reports name the users that drifted.
-  const reconcileQueue = createReconcileQueue(redis);
+  const reconcileQueue = createReconcileQueue(redis, config.bullPrefix);
   reconcileQueue.on("error", (e) => logger.warn("reconcile queue error", { error: e.message }));
   const stopRetention = startRetentionSweeper({
     redis,

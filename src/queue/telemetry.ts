@@ -16,5 +16,7 @@ export const TELEMETRY_NAME = "ionos-idp-sync";
  * new Queue(name, { connection, ...telemetryOption(Deno.env.get("OTEL_DENO") === "true") });
  */
 export function telemetryOption(enabled: boolean): { telemetry?: Telemetry } {
-  return enabled ? { telemetry: new BullMQOtel(TELEMETRY_NAME) as unknown as Telemetry } : {};
+  return enabled
+    ? { telemetry: new BullMQOtel({ tracerName: TELEMETRY_NAME }) as unknown as Telemetry }
+    : {};
 }

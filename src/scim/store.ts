@@ -2,7 +2,7 @@
  * The SCIM resource store in Redis: our view of what the SCIM client provisioned, answered back
  * to it at once (the IONOS side follows through the sync queue).
  *
- * Keys, under `<prefix>:scim:`
+ * Keys (built in src/store/keys.ts, `ScimKeys`), under `<prefix>:scim:`
  * - `res:<User|Group>:<id>`  hash {v: version, doc: JSON}
  * - `idx:<User|Group>`       sorted set, score = creation sequence (`seq:<User|Group>`): list
  *                            order is creation order, stable across pages
@@ -16,6 +16,7 @@ import type { Redis } from "ioredis";
 import type { SyncEvent } from "../events/event.ts";
 import type { Attributes } from "./normalize.ts";
 import type { ResourceTypeName } from "./schema.ts";
+import { type ScimKeys, storeKeys } from "../store/keys.ts";
 import { LuaScript } from "../store/lua_script.ts";
 import { idOfMember, type IndexedEquality, indexMembers, indexRange } from "./lookup_index.ts";
 
@@ -75,17 +76,17 @@ export const uniqueKey = (name: string) => name.trim().toLowerCase();
  */
 export class ScimStore {
   readonly #redis: Redis;
-  readonly #prefix: string;
+  readonly #keys: ScimKeys;
   readonly #indexReady = new Set<ResourceTypeName>();
 
   /** @param options.prefix the sync key prefix. @default "sync" */
   constructor(redis: Redis, options: { prefix?: string } = {}) {
     this.#redis = redis;
-    this.#prefix = `${options.prefix ?? "sync"}:scim`;
+    this.#keys = storeKeys(options.prefix ?? "sync").scim;
   }
 
   #res(type: ResourceTypeName, id: string): string {
-    return `${this.#prefix}:res:${type}:${id}`;
+    return this.#keys.resource(type, id);
   }
 
   async get(type: ResourceTypeName, id: string): Promise<StoredResource | undefined> {
@@ -110,7 +111,7 @@ export class ScimStore {
 
   /** Every id of a type, oldest first: the stable order of list answers. */
   async ids(type: ResourceTypeName): Promise<string[]> {
-    return await this.#redis.zrange(`${this.#prefix}:idx:${type}`, 0, -1);
+    return await this.#redis.zrange(this.#keys.index(type), "0", "-1");
   }
 
   /** `count` ids of a type from `offset` in list order, and how many there are in all. */
@@ -119,17 +120,17 @@ export class ScimStore {
     offset: number,
     count: number,
   ): Promise<{ total: number; ids: string[] }> {
-    const key = `${this.#prefix}:idx:${type}`;
+    const key = this.#keys.index(type);
     const [total, ids] = await Promise.all([
       this.#redis.zcard(key),
-      count === 0 ? [] : this.#redis.zrange(key, offset, offset + count - 1),
+      count === 0 ? [] : this.#redis.zrange(key, String(offset), String(offset + count - 1)),
     ]);
     return { total, ids };
   }
 
   /** The id holding a userName / displayName, compared case-insensitively. */
   async idByUnique(type: ResourceTypeName, name: string): Promise<string | undefined> {
-    return (await this.#redis.hget(`${this.#prefix}:uniq:${type}`, uniqueKey(name))) ?? undefined;
+    return (await this.#redis.hget(this.#keys.unique(type), uniqueKey(name))) ?? undefined;
   }
 
   /** Which of `ids` exist as resources of `type`. */
@@ -158,7 +159,11 @@ export class ScimStore {
       })),
       events: events.map((e) => [e.id, JSON.stringify(e)]),
     };
-    const raw = await WRITE_SCRIPT.run(this.#redis, [], [this.#prefix, JSON.stringify(payload)]);
+    // KEYS[1] routes the call on a Cluster; the script's other keys share its hash slot.
+    const raw = await WRITE_SCRIPT.run(this.#redis, [this.#keys.pending], [
+      this.#keys.root,
+      JSON.stringify(payload),
+    ]);
     return JSON.parse(raw as string) as CommitResult;
   }
 
@@ -166,11 +171,11 @@ export class ScimStore {
   async idsByIndex(type: ResourceTypeName, eq: IndexedEquality): Promise<string[]> {
     await this.#ensureIndex(type);
     const [min, max] = indexRange(eq);
-    const ids = (await this.#redis.zrangebylex(`${this.#prefix}:ix:${type}`, min, max))
+    const ids = (await this.#redis.zrangebylex(this.#keys.lookup(type), min, max))
       .map(idOfMember);
     if (ids.length < 2) return ids;
     const pipeline = this.#redis.pipeline();
-    for (const id of ids) pipeline.zscore(`${this.#prefix}:idx:${type}`, id);
+    for (const id of ids) pipeline.zscore(this.#keys.index(type), id);
     const scores = ((await pipeline.exec()) ?? []).map(([, v]) => Number(v ?? Infinity));
     return ids.map((id, i) => ({ id, s: scores[i]! })).sort((a, b) => a.s - b.s).map((x) => x.id);
   }
@@ -180,7 +185,7 @@ export class ScimStore {
    * the store. A cursor on the creation sequence keeps the walk stable while others write.
    */
   async *scan(type: ResourceTypeName, pageSize = 100): AsyncGenerator<StoredResource[]> {
-    const key = `${this.#prefix}:idx:${type}`;
+    const key = this.#keys.index(type);
     for (let after = "-inf";;) {
       const flat = await this.#redis.zrangebyscore(
         key,
@@ -205,13 +210,13 @@ export class ScimStore {
    */
   async #ensureIndex(type: ResourceTypeName): Promise<void> {
     if (this.#indexReady.has(type)) return;
-    const ready = `${this.#prefix}:ixready:${type}`;
+    const ready = this.#keys.lookupReady(type);
     if (!(await this.#redis.exists(ready))) {
       for await (const page of this.scan(type)) {
         const members = page.flatMap((r) => indexMembers(type, r.doc));
         if (members.length) {
           await this.#redis.zadd(
-            `${this.#prefix}:ix:${type}`,
+            this.#keys.lookup(type),
             ...members.flatMap((m) => [0, m]),
           );
         }
@@ -223,13 +228,13 @@ export class ScimStore {
 
   /** Journaled events whose ingest did not finish (the process died, or Redis went away). */
   async pendingEvents(): Promise<SyncEvent[]> {
-    const all = await this.#redis.hvals(`${this.#prefix}:pending`);
+    const all = await this.#redis.hvals(this.#keys.pending);
     return all.map((e) => JSON.parse(e) as SyncEvent)
       .sort((a, b) => (a.time ?? "").localeCompare(b.time ?? ""));
   }
 
   async clearPending(eventIds: string[]): Promise<void> {
-    if (eventIds.length) await this.#redis.hdel(`${this.#prefix}:pending`, ...eventIds);
+    if (eventIds.length) await this.#redis.hdel(this.#keys.pending, ...eventIds);
   }
 }
 

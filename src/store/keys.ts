@@ -1,8 +1,11 @@
 /**
- * Every Redis key the sync store uses, in one place, so operators can find them. Other modules
- * keep their own keys under the same prefix: `<prefix>:scim:*` (src/scim/store.ts),
- * `<prefix>:eventlog*` and `<prefix>:auditlog` (src/ops), `<prefix>:stats:unknown-events`
- * (src/adapters); BullMQ uses `bull:ionos-sync:*`; the IONOS rate limiter `{ionos:rl:<hash>}:*`.
+ * Every Redis key the service names under its prefix, in one place, so operators can find them:
+ * the sync store's, the SCIM store's (`scim`), the event and audit logs', the unknown-event
+ * counts. BullMQ names its own (`bull:ionos-sync:*`), and the IONOS rate limiter
+ * `{ionos:rl:<hash>}:*` (src/ionos/rate_limiter.ts). Lua scripts that derive keys inside (apply,
+ * SCIM write, event log append) follow the same patterns as below.
+ * On a Redis Cluster the prefixes are hash tags (`{sync}`, `{bull}`: see `clusterPrefix` in
+ * redis_connection.ts), so all keys of the store share one slot.
  */
 export interface StoreKeys {
   user(id: string): string;
@@ -37,6 +40,36 @@ export interface StoreKeys {
   held(kind: string, idpId: string): string;
   /** Set of IdP entities that lost a claim on the value, re-synced when it is released. */
   waiters(kind: string, value: string): string;
+  /** Stream of accepted events (src/ops/event_log.ts). */
+  eventLog: string;
+  /** An event id -> its event log entry id. */
+  eventLogById(eventId: string): string;
+  /** List of the newest event log entry ids of one entity ("user:<id>"). */
+  eventLogByEntity(entity: string): string;
+  /** Stream of operator actions (src/ops/audit_log.ts). */
+  auditLog: string;
+  /** Hash `<source>:<type>` -> count of events acknowledged but not acted on. */
+  unknownEvents: string;
+  /** The SCIM resource store's keys (src/scim/store.ts). */
+  scim: ScimKeys;
+}
+
+/** Keys of the SCIM resource store; `type` is "User" or "Group". */
+export interface ScimKeys {
+  /** What every SCIM key starts with; the SCIM write script builds its keys from it. */
+  root: string;
+  /** Hash {v: version, doc: JSON} of one resource. */
+  resource(type: string, id: string): string;
+  /** Sorted set of ids by creation sequence: list order. */
+  index(type: string): string;
+  /** Hash lower-cased userName / displayName -> id. */
+  unique(type: string): string;
+  /** Sorted set: the lookup index of externalId and emails.value. */
+  lookup(type: string): string;
+  /** Set when `lookup(type)` is complete. */
+  lookupReady(type: string): string;
+  /** Hash event id -> SyncEvent JSON not yet ingested. */
+  pending: string;
 }
 
 export function storeKeys(prefix: string): StoreKeys {
@@ -58,5 +91,23 @@ export function storeKeys(prefix: string): StoreKeys {
     owners: (kind) => `${prefix}:owners:${kind}`,
     held: (kind, id) => `${prefix}:held:${kind}:${id}`,
     waiters: (kind, value) => `${prefix}:waiters:${kind}:${value}`,
+    eventLog: `${prefix}:eventlog`,
+    eventLogById: (eventId) => `${prefix}:eventlog:id:${eventId}`,
+    eventLogByEntity: (entity) => `${prefix}:eventlog:entity:${entity}`,
+    auditLog: `${prefix}:auditlog`,
+    unknownEvents: `${prefix}:stats:unknown-events`,
+    scim: scimKeys(`${prefix}:scim`),
+  };
+}
+
+function scimKeys(root: string): ScimKeys {
+  return {
+    root,
+    resource: (type, id) => `${root}:res:${type}:${id}`,
+    index: (type) => `${root}:idx:${type}`,
+    unique: (type) => `${root}:uniq:${type}`,
+    lookup: (type) => `${root}:ix:${type}`,
+    lookupReady: (type) => `${root}:ixready:${type}`,
+    pending: `${root}:pending`,
   };
 }

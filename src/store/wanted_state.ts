@@ -8,6 +8,7 @@ import type { Redis } from "ioredis";
 import { type ScimGroupData, type SyncEvent, userEmail } from "../events/event.ts";
 import { type StoreKeys, storeKeys } from "./keys.ts";
 import { LuaScript } from "./lua_script.ts";
+import { type ReplicaAcks, waitForReplicas } from "./replica_acks.ts";
 
 /** What the identity provider wants for one user. */
 export interface WantedUser {
@@ -84,6 +85,11 @@ export interface WantedStateStoreOptions {
    * also enqueues its user, whose administrator flag it changes. @default []
    */
   administrators?: readonly string[];
+  /**
+   * Replicas that must have the events before `applyEvents` resolves (Redis WAIT), so a 2xx
+   * survives a failover. @default { replicas: 0 } (the primary having them is enough)
+   */
+  replicaAcks?: ReplicaAcks;
 }
 
 /**
@@ -194,6 +200,7 @@ export class WantedStateStore {
   readonly #prefix: string;
   readonly #maxSkewMs: number;
   readonly #adminPatterns: string;
+  readonly #replicaAcks: ReplicaAcks;
 
   constructor(redis: Redis, options: WantedStateStoreOptions = {}) {
     const { prefix = "sync", dedupeTtlSeconds = 7 * 24 * 3600, maxClockSkewMs = 300_000 } = options;
@@ -208,16 +215,22 @@ export class WantedStateStore {
     this.#maxSkewMs = maxClockSkewMs;
     this.#adminPatterns = JSON.stringify((options.administrators ?? []).map(globToLuaPattern));
     this.keys = storeKeys(prefix);
+    this.#replicaAcks = options.replicaAcks ?? { replicas: 0, timeoutMs: 0 };
   }
 
   /**
    * Applies events atomically: de-duplicates them, keeps the newest state per entity and records
    * the touched entities in an outbox, all in one Lua call, so a 2xx can follow right after.
+   * With `replicaAcks`, resolves once that many replicas have them too.
+   *
+   * @throws {ReplicaAckError} when too few replicas confirm in time (the events may be stored)
    */
   async applyEvents(events: SyncEvent[], options: ApplyOptions = {}): Promise<ApplyResult> {
     const now = options.now ?? Date.now();
     const normalized = events.map((e) => normalizeEvent(e, now));
-    const raw = await APPLY_SCRIPT.run(this.#redis, [], [
+    // The script builds its keys from the prefix; KEYS[1] (a key of the same hash slot on a
+    // Cluster, see clusterPrefix) only routes the call to the node that holds them.
+    const raw = await APPLY_SCRIPT.run(this.#redis, [this.keys.outbox], [
       this.#prefix,
       this.#ttl,
       options.deliveryId ?? "",
@@ -226,6 +239,7 @@ export class WantedStateStore {
       this.#maxSkewMs,
       this.#adminPatterns,
     ]) as string;
+    await waitForReplicas(this.#redis, this.#replicaAcks);
     const parsed = JSON.parse(raw) as {
       accepted: number;
       clamped: number;

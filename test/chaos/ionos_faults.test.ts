@@ -27,7 +27,7 @@ describe("IONOS answering 20% 5xx, 10% 429 and 5% lost answers", () => {
     }
     const stats = await h.drain(150_000);
     const sim = h.sim.sim;
-    const failed = await h.redis.client().zrange("bull:ionos-sync:failed", 0, -1);
+    const failed = await h.redis.client().zrange("bull:ionos-sync:failed", "0", "-1");
     expect({ failed: stats.jobs.failed, ids: failed }).toEqual({ failed: 0, ids: [] });
     expect(convergenceProblems(sim.state, dir)).toEqual([]);
     expect(appliedUserCreates(sim.callLog)).toBe(dir.users.length);

@@ -11,7 +11,9 @@ import {
   type SimulatorOptions,
   startIonosSimulator,
 } from "../../src/simulator/mod.ts";
-import { startRedis, type TestRedis } from "./redis.ts";
+import { clusterPrefix } from "../../src/store/redis_connection.ts";
+import { type StoreKeys, storeKeys } from "../../src/store/keys.ts";
+import { startRedis, startRedisCluster, type TestRedis, type TestRedisCluster } from "./redis.ts";
 
 export const EVENTS_TOKEN = "test-events-token-0123456789";
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
@@ -25,10 +27,27 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** Start the service? Some tests start it later. @default true */
   start?: boolean;
+  /** A Redis started by the test (e.g. TLS only); stopped with the harness. @default a new one */
+  redis?: TestRedis;
+  /**
+   * `cluster`: a local Redis Cluster of 3 primaries, the service connected with
+   * `REDIS_CLUSTER_NODES` (keys then carry hash tags: use `keys` and `bullPrefix`).
+   * @default "single"
+   */
+  backend?: RedisBackend;
 }
 
+/** Which Redis a harness runs on; `describe.each(REDIS_BACKENDS)` runs a suite on each. */
+export type RedisBackend = "single" | "cluster";
+export const REDIS_BACKENDS: readonly RedisBackend[] = ["single", "cluster"];
+
 export interface Harness {
+  /** On a cluster: `client()` is a Cluster client; `kill`/`restart` are not available. */
   redis: TestRedis;
+  /** The store's keys, as the service names them on this backend. */
+  keys: StoreKeys;
+  /** BullMQ's key prefix on this backend (`bull`, `{bull}` on a cluster). */
+  bullPrefix: string;
   sim: RunningSimulator;
   service?: Service;
   /** Intake base URL. */
@@ -71,13 +90,19 @@ export function serviceEnv(
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const redis = await startRedis({ appendOnly: true });
+  const backend = options.backend ?? "single";
+  const cluster: TestRedisCluster | undefined = backend === "cluster"
+    ? await startRedisCluster()
+    : undefined;
+  const redis = options.redis ?? cluster ?? await startRedis({ appendOnly: true });
+  const kind = backend === "cluster" ? "cluster" : "url";
   const sim = await startIonosSimulator({
     requestDelayMs: 2,
     rateLimitPerSecond: 0,
     ...options.sim,
   });
-  const env = serviceEnv(redis.url, sim.url, {
+  const env = serviceEnv(backend === "cluster" ? "" : redis.url, sim.url, {
+    ...(cluster ? { REDIS_CLUSTER_NODES: cluster.nodesList } : {}),
     ADMIN_TOKEN,
     SCIM_TOKEN,
     WEBHOOK_SECRET,
@@ -92,6 +117,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const logger = createLogger({ level: "debug", write: (line) => logs.push(line) });
   const h: Harness = {
     redis,
+    keys: storeKeys(clusterPrefix({ kind }, "sync")),
+    bullPrefix: clusterPrefix({ kind }, "bull"),
     sim,
     url: "",
     logs,
@@ -124,7 +151,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         let quiet = 0;
         for (;;) {
           const s = await h.stats();
-          const outbox = await probe.zcard("sync:outbox");
+          const outbox = await probe.zcard(h.keys.outbox);
           const busy = s.jobs.waiting + s.jobs.active + s.jobs.delayed + outbox;
           // Two quiet looks in a row: a finishing job may still enqueue a follow-up.
           quiet = busy === 0 ? quiet + 1 : 0;

@@ -292,7 +292,7 @@ async function observe(
     return out;
   };
   const failed: Observed["failed"] = [];
-  for (const jobId of await redis.zrange("bull:ionos-sync:failed", 0, -1)) {
+  for (const jobId of await redis.zrange("bull:ionos-sync:failed", "0", "-1")) {
     const job = await redis.hgetall(`bull:ionos-sync:${jobId}`);
     const data = JSON.parse(job.data ?? "{}") as { kind?: string; id?: string };
     failed.push({ jobId, entity: `${data.kind}:${data.id}`, reason: job.failedReason ?? "" });

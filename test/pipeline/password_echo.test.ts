@@ -63,7 +63,7 @@ async function dumpRedis(): Promise<string> {
       : type === "set"
       ? await r.smembers(key)
       : type === "zset"
-      ? await r.zrange(key, 0, -1)
+      ? await r.zrange(key, "0", "-1")
       : type === "stream"
       ? await r.xrange(key, "-", "+")
       : null;

@@ -1,10 +1,11 @@
 /**
  * End to end: events in at POST /events, IONOS state out in the simulator, with real Redis,
- * real BullMQ workers and the simulator over HTTP.
+ * real BullMQ workers and the simulator over HTTP. The core runs on one Redis and on a local
+ * 3-primary Redis Cluster.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSyncQueue } from "../../src/queue/sync_queue.ts";
-import { type Harness, startHarness, userEvent } from "../helpers/harness.ts";
+import { type Harness, REDIS_BACKENDS, startHarness, userEvent } from "../helpers/harness.ts";
 
 const MAPPING = `
 onUserDeleted: delete
@@ -16,11 +17,8 @@ groups:
 protectedEmails: ["owner@example.com"]
 `;
 
+// Set by the beforeAll of the backend whose tests run now (describe blocks run one after another).
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ mapping: MAPPING });
-});
-afterAll(async () => await h.stop());
 
 const at = (s: number) => new Date(Date.UTC(2026, 10, 21, 10, 0, s)).toISOString();
 const state = () => h.sim.sim.state;
@@ -32,7 +30,12 @@ async function send(...events: unknown[]) {
   return await res.json() as { accepted: number; duplicates: number };
 }
 
-describe("sync pipeline", () => {
+describe.each(REDIS_BACKENDS)("sync pipeline (%s Redis)", (backend) => {
+  beforeAll(async () => {
+    h = await startHarness({ mapping: MAPPING, backend });
+  });
+  afterAll(async () => await h.stop());
+
   it("creates, updates, deactivates, reactivates and deletes a user", async () => {
     await send(userEvent("user.created", "u1", "ada.lovelace@example.com"));
     await h.drain();
@@ -239,7 +242,7 @@ describe("sync pipeline", () => {
     );
     expect(touched).toEqual([]);
     // The IdP user that claimed the protected email was reported as a conflict.
-    const queue = createSyncQueue(h.redis.client());
+    const queue = createSyncQueue(h.redis.client(), { prefix: h.bullPrefix });
     const failed = await queue.getFailed();
     expect(failed.map((j) => j.failedReason)).toEqual([
       expect.stringMatching(/^conflict: owner@example.com is a protected email/),
@@ -258,7 +261,7 @@ describe("sync pipeline", () => {
     await h.drain();
     expect(state().users().filter((u) => u.properties.email === "moved@example.com"))
       .toHaveLength(1);
-    const twin = await h.redis.client().hgetall("sync:ionos:user:new-id");
+    const twin = await h.redis.client().hgetall(h.keys.ionosUser("new-id"));
     expect(twin.ionosId).toBe(state().userByEmail("moved@example.com")!.id);
     expect((await h.stats()).jobs.failed).toBe(0);
   });
@@ -268,14 +271,14 @@ describe("sync pipeline", () => {
     await h.drain();
     await send(userEvent("user.created", "twin-b", "shared@example.com"));
     await h.drain();
-    const twin = await h.redis.client().hgetall("sync:ionos:user:twin-b");
+    const twin = await h.redis.client().hgetall(h.keys.ionosUser("twin-b"));
     expect(twin.lastError).toMatch(/^conflict: IdP user twin-a already holds shared@example.com/);
     expect(twin.state).toBe("conflict");
     expect(state().users().filter((u) => u.properties.email === "shared@example.com"))
       .toHaveLength(1);
-    await h.redis.client().del("sync:ionos:user:twin-b");
+    await h.redis.client().del(h.keys.ionosUser("twin-b"));
     // Leave the failed set as the 422 test below expects to find it.
-    const queue = createSyncQueue(h.redis.client());
+    const queue = createSyncQueue(h.redis.client(), { prefix: h.bullPrefix });
     for (const job of await queue.getFailed()) await job.remove();
     await queue.close();
   });
@@ -294,14 +297,14 @@ describe("sync pipeline", () => {
       headers: { authorization: `Bearer ${h.env.ADMIN_TOKEN}` },
     });
     expect(failed.status).toBe(200);
-    const queue = createSyncQueue(h.redis.client());
+    const queue = createSyncQueue(h.redis.client(), { prefix: h.bullPrefix });
     const [job] = await queue.getFailed();
     await queue.close();
     expect(job?.data).toEqual({ kind: "user", id: "clash" });
     expect(job?.failedReason).toMatch(/^IONOS 422 on PUT .*firstname/);
     expect(job?.attemptsMade).toBe(1); // permanent: not retried
     const r = h.redis.client();
-    const twin = await r.hgetall("sync:ionos:user:clash");
+    const twin = await r.hgetall(h.keys.ionosUser("clash"));
     expect(twin.state).toBe("failed");
     expect(twin.lastError).toMatch(/IONOS 422 on PUT \/um\/users\/\{id\}: .*firstname/);
   });

@@ -32,7 +32,7 @@ const create = async (email: string, extra: Record<string, unknown> = {}): Promi
   expect(res.status).toBe(201);
   return res.body.id;
 };
-const indexOf = () => t.client.zrange("sync:scim:ix:User", 0, -1);
+const indexOf = () => t.client.zrange("sync:scim:ix:User", "0", "-1");
 
 describe("SCIM lookup index", () => {
   it("finds users by externalId (exact) and by email (any case, three spellings)", async () => {

@@ -11,7 +11,6 @@ export interface Stats {
     delayed: number;
     failed: number;
     completed: number;
-    paused: number;
     prioritized: number;
   };
   managed: { users: number; groups: number };
@@ -27,7 +26,6 @@ export async function readStats(queue: Queue<SyncJobData>, records: SyncRecords)
       "delayed",
       "failed",
       "completed",
-      "paused",
       "prioritized",
     ),
     records.countManaged(),
@@ -36,13 +34,13 @@ export async function readStats(queue: Queue<SyncJobData>, records: SyncRecords)
   const n = (k: string) => counts[k] ?? 0;
   return {
     jobs: {
-      // Prioritized and paused jobs are waiting too, from a script's point of view.
-      waiting: n("waiting") + n("prioritized") + n("paused"),
+      // Prioritized jobs are waiting too, from a script's point of view. BullMQ 6 has no "paused"
+      // state: a paused queue's jobs stay in "waiting", and `queuePaused` says why they wait.
+      waiting: n("waiting") + n("prioritized"),
       active: n("active"),
       delayed: n("delayed"),
       failed: n("failed"),
       completed: n("completed"),
-      paused: n("paused"),
       prioritized: n("prioritized"),
     },
     managed,

@@ -33,7 +33,7 @@ export interface Cluster {
   queue: Queue<SyncJobData>;
   spawnWorker(): Promise<ServiceProcess>;
   post(body: unknown): Promise<Response>;
-  /** Jobs not finished yet (waiting, prioritized, paused, active, delayed) plus the outbox. */
+  /** Jobs not finished yet (waiting, prioritized, active, delayed) plus the outbox. */
   pending(): Promise<number>;
   /** Waits until nothing is pending twice in a row. @throws {Error} after `timeoutMs` */
   drain(timeoutMs?: number): Promise<void>;
@@ -84,7 +84,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       });
     },
     async pending() {
-      const c = await queue.getJobCounts("waiting", "prioritized", "paused", "active", "delayed");
+      const c = await queue.getJobCounts("waiting", "prioritized", "active", "delayed");
       const jobs = Object.values(c).reduce((a, b) => a + b, 0);
       return jobs + await probe.zcard("sync:outbox");
     },

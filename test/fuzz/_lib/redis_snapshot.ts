@@ -34,7 +34,7 @@ async function content(redis: Redis, key: string, type: string): Promise<string>
     case "set":
       return JSON.stringify((await redis.smembers(key)).sort());
     case "zset":
-      return JSON.stringify(await redis.zrange(key, 0, -1, "WITHSCORES"));
+      return JSON.stringify(await redis.zrange(key, "0", "-1", "WITHSCORES"));
     case "stream":
       return JSON.stringify(await redis.xrevrange(key, "+", "-", "COUNT", 1));
     default:
