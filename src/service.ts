@@ -185,7 +185,12 @@ async function startParts(
           redis,
           prefix,
           records,
-          ingest: { store, queue, onIngested: ops.onIngested },
+          ingest: {
+            store,
+            queue,
+            onIngested: ops.onIngested,
+            ...(ops.eventLog ? { eventLog: ops.eventLog } : {}),
+          },
           logger,
           bodyLimitBytes: config.bodyLimitBytes,
           unauthenticatedBudget,

@@ -36,6 +36,8 @@ export interface AppOptions {
   /** Deadline for reading a signed body. @default 10_000 */
   bodyReadTimeoutMs?: number;
   onIngested?: IngestDeps["onIngested"];
+  /** Logs accepted events in the enqueue's transaction. */
+  eventLog?: IngestDeps["eventLog"];
   onRejected?: (reason: string) => void;
   readiness?: () => Record<string, unknown>;
   /**
@@ -75,7 +77,11 @@ export function createApp(options: AppOptions): Hono {
         ),
         bodyLimitBytes,
         logger,
-        ingest: { store: options.store, queue: options.queue, ...pick(options, "onIngested") },
+        ingest: {
+          store: options.store,
+          queue: options.queue,
+          ...pick(options, "onIngested", "eventLog"),
+        },
       }),
     );
   }

@@ -9,7 +9,7 @@ import type { Redis } from "ioredis";
 import type { Config } from "../config/config.ts";
 import type { Mapping } from "../config/mapping.ts";
 import type { AppOptions } from "../intake/app.ts";
-import type { IngestDeps } from "../intake/ingest.ts";
+import type { IngestDeps, IngestEventLog } from "../intake/ingest.ts";
 import { adminDashboard } from "../intake/routes/admin_dashboard.ts";
 import { adminOpsApi } from "../intake/routes/admin_ops.ts";
 import { healthRoutes } from "../intake/routes/health.ts";
@@ -24,7 +24,7 @@ import type { SyncRecords } from "../store/sync_records.ts";
 import type { WantedStateStore } from "../store/wanted_state.ts";
 import { AuditLog } from "./audit_log.ts";
 import { EventLog } from "./event_log.ts";
-import { eventLogHook } from "./ingest_hook.ts";
+import { eventLogIngest, isolatedHooks } from "./ingest_hook.ts";
 import { clockSkewWarning } from "./clock_skew_warning.ts";
 import { IonosHealth } from "./ionos_health.ts";
 import { reconcile } from "./reconcile/reconcile.ts";
@@ -71,11 +71,13 @@ export interface IntakeOpsOptions {
 
 /** What the intake adds to `createApp` options, and how to stop it. */
 export interface IntakeOps {
-  app: Pick<AppOptions, "onIngested" | "onRejected" | "readiness" | "adminMounts"> & {
+  app: Pick<AppOptions, "onIngested" | "eventLog" | "onRejected" | "readiness" | "adminMounts"> & {
     mounts: NonNullable<AppOptions["mounts"]>;
   };
   /** The hook to give every other ingest path (SCIM, adapters). */
   onIngested: NonNullable<AppOptions["onIngested"]>;
+  /** The event log to give every other ingest path; absent when logging is off. */
+  eventLog?: IngestEventLog;
   stop(): Promise<void>;
 }
 
@@ -95,9 +97,11 @@ export function intakeOps(options: IntakeOpsOptions): IntakeOps {
     obs.metrics.onIngested(events, result, context);
     warnClockSkew(events, result, context, jobs);
   };
-  const onIngested = config.ops.eventLogMaxEntries > 0
-    ? eventLogHook(eventLog, logger, [countOnly])
-    : countOnly;
+  const onIngested = isolatedHooks([countOnly], logger);
+  // Appended in the enqueue's transaction: no round trip of its own (issue 9).
+  const logIngest = config.ops.eventLogMaxEntries > 0
+    ? eventLogIngest(eventLog, logger)
+    : undefined;
   registerQueueGauges(obs.metrics.registry, [queue, reconcileQueue], [{
     name: "ionos_sync_event_log_entries",
     help: "Entries in the event log (read from Redis).",
@@ -121,6 +125,7 @@ export function intakeOps(options: IntakeOpsOptions): IntakeOps {
   return {
     app: {
       onIngested,
+      ...(logIngest ? { eventLog: logIngest } : {}),
       onRejected: obs.metrics.onRejected,
       // Only a process that also runs workers calls IONOS; an api-only one has nothing to say.
       readiness: () => config.role === "all" ? { ionos: obs.ionosHealth.report() } : {},
@@ -131,6 +136,7 @@ export function intakeOps(options: IntakeOpsOptions): IntakeOps {
       ],
     },
     onIngested,
+    ...(logIngest ? { eventLog: logIngest } : {}),
     stop: () => reconcileQueue.close(),
   };
 }

@@ -22,6 +22,11 @@ export interface StoreKeys {
   seenDelivery(id: string): string;
   /** Sorted set of entity keys ("user:<id>") whose sync job may not have been enqueued yet. */
   outbox: string;
+  /**
+   * BullMQ's job counter as it stood before the intake's job adds, kept only within one
+   * transaction (set before the adds, read and deleted after them; see `outboxClearCalls`).
+   */
+  outboxAddMark: string;
   /** Hash: the IONOS twin of an IdP user or group (ionosId, origin, last result). */
   ionosUser(id: string): string;
   ionosGroup(id: string): string;
@@ -51,6 +56,7 @@ export function storeKeys(prefix: string): StoreKeys {
     seenEvent: (id) => `${prefix}:seen:${id}`,
     seenDelivery: (id) => `${prefix}:seen-delivery:${id}`,
     outbox: `${prefix}:outbox`,
+    outboxAddMark: `${prefix}:outbox:add-mark`,
     ionosUser: (id) => `${prefix}:ionos:user:${id}`,
     ionosGroup: (id) => `${prefix}:ionos:group:${id}`,
     managedUsers: `${prefix}:managed:users`,
