@@ -279,11 +279,20 @@ export function reportTables(r: BenchResults): Table[] {
   }
   if (r.queuedMemory) {
     tables.push({
-      title: "Intake memory vs queued jobs (no worker running)",
-      header: ["queued jobs", "intake RSS", "intake peak RSS", "Redis used_memory"],
+      title: "Intake memory vs queued jobs (no worker running, intake warmed up first)",
+      header: [
+        "queued jobs",
+        "intake RSS",
+        "highest while filling",
+        "vs first",
+        "process peak RSS",
+        "Redis used_memory",
+      ],
       rows: r.queuedMemory.map((p) => [
         num(p.queuedJobs),
         mib(p.intakeRss),
+        mib(p.intakeSegmentPeakRss),
+        ratio(p.intakeSegmentPeakRss, r.queuedMemory![0]!.intakeSegmentPeakRss),
         mib(p.intakePeakRss),
         mib(p.redisUsedMemory),
       ]),
