@@ -35,6 +35,11 @@ export interface AppOptions {
   unauthenticatedBudget?: ByteBudget;
   /** Deadline for reading a signed body. @default 10_000 */
   bodyReadTimeoutMs?: number;
+  /**
+   * How events are stored and enqueued. @default store and queue of these options, with
+   * `onIngested` and `eventLog`
+   */
+  ingest?: IngestDeps;
   onIngested?: IngestDeps["onIngested"];
   /** Logs accepted events in the enqueue's transaction. */
   eventLog?: IngestDeps["eventLog"];
@@ -77,7 +82,7 @@ export function createApp(options: AppOptions): Hono {
         ),
         bodyLimitBytes,
         logger,
-        ingest: {
+        ingest: options.ingest ?? {
           store: options.store,
           queue: options.queue,
           ...pick(options, "onIngested", "eventLog"),

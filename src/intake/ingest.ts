@@ -33,6 +33,11 @@ export interface IngestDeps {
   /** Logs every accepted event, with the job it caused, in the same transaction as the adds. */
   eventLog?: IngestEventLog;
   /**
+   * How long to wait for the enqueue transaction, for a queue whose connection has no
+   * per-command timeout (see `enqueueSyncAtomically`). @default no limit
+   */
+  enqueueTimeoutMs?: number;
+  /**
    * Called after the events are stored and their jobs enqueued (metrics), with the id of the
    * job that syncs each touched entity.
    */
@@ -92,7 +97,11 @@ export async function ingestEvents(
     jobIdKey: (entity) => syncJobIdKey(queue, entity),
   });
   if (logCall) after.push(logCall);
-  const enqueued = await enqueueSyncAtomically(queue, result.entities, { before, after });
+  const enqueued = await enqueueSyncAtomically(queue, result.entities, {
+    before,
+    after,
+    ...(deps.enqueueTimeoutMs ? { timeoutMs: deps.enqueueTimeoutMs } : {}),
+  });
   const logReply = logCall ? enqueued.after.at(-1) : undefined;
   if (logReply?.[0]) eventLog!.onFailed(logReply[0], events, context);
   await deps.onIngested?.(events, result, context, enqueued.jobs);

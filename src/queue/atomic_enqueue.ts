@@ -32,6 +32,36 @@ export interface AtomicEnqueueSteps {
   before?: readonly ScriptCall[];
   /** Run right after the job adds, in the same EXEC. */
   after?: readonly ScriptCall[];
+  /**
+   * Give up waiting for Redis' answer after this long (one timer for the whole transaction;
+   * for a connection without ioredis' per-command `commandTimeout`, which sets a timer for
+   * every command of it). The transaction may still run later. @default no limit
+   */
+  timeoutMs?: number;
+}
+
+/** Redis did not answer the enqueue transaction within `timeoutMs`. */
+export class EnqueueTimeoutError extends Error {
+  override name = "EnqueueTimeoutError";
+  constructor(timeoutMs: number) {
+    super(`Redis did not answer the enqueue within ${timeoutMs} ms`);
+  }
+}
+
+/** `promise`, or a rejection with EnqueueTimeoutError once `timeoutMs` passed. */
+async function within<T>(promise: Promise<T>, timeoutMs: number | undefined): Promise<T> {
+  if (timeoutMs === undefined) return await promise;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new EnqueueTimeoutError(timeoutMs)), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** One reply of EXEC: an error, or the command's answer. */
@@ -90,7 +120,12 @@ export async function enqueueSyncAtomically(
   keys: readonly EntityKey[],
   steps: AtomicEnqueueSteps = {},
 ): Promise<AtomicEnqueueResult> {
-  const { before = [], after = [] } = steps;
+  const { before = [], after = [], timeoutMs } = steps;
+  if (timeoutMs !== undefined && !(timeoutMs > 0)) {
+    throw new RangeError(
+      `Cannot enqueue as 'timeoutMs' must be positive: current value is ${timeoutMs}`,
+    );
+  }
   if (keys.length === 0 && before.length === 0 && after.length === 0) {
     return { jobs: {}, after: [] };
   }
@@ -117,7 +152,7 @@ export async function enqueueSyncAtomically(
       });
       await Promise.all(adds);
       for (const c of after) tx.runCommand(c.script.name, [...c.keys, ...c.args]);
-      const replies = (await tx.exec()) as Reply[] | null;
+      const replies = (await within(tx.exec(), timeoutMs)) as Reply[] | null;
       if (!replies) throw new Error("the enqueue transaction was discarded");
       const addReplies = replies.slice(before.length, before.length + keys.length);
       const failed = addReplies.find(([error]) => error);

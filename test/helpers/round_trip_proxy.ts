@@ -56,7 +56,7 @@ function readValue(buf: Buffer, at: number): { end: number; head?: string } | un
 
 /** Feeds chunks; calls `onValue` once per complete top-level RESP value. */
 function respReader(onValue: (head: string | undefined) => void): (chunk: Buffer) => void {
-  let pending = Buffer.alloc(0);
+  let pending: Buffer<ArrayBufferLike> = Buffer.alloc(0);
   return (chunk) => {
     pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
     let at = 0;

@@ -9,6 +9,7 @@ import type { Queue } from "bullmq";
 import { type IngestEventLog, ingestEvents } from "../../src/intake/ingest.ts";
 import { EventLog } from "../../src/ops/event_log.ts";
 import { createSyncQueue, type SyncJobData } from "../../src/queue/sync_queue.ts";
+import { enqueueSyncAtomically, EnqueueTimeoutError } from "../../src/queue/atomic_enqueue.ts";
 import { WantedStateStore } from "../../src/store/wanted_state.ts";
 import { parseEventBatch } from "../../src/events/event.ts";
 import { sweepOutbox } from "../../workers/outbox_sweeper.ts";
@@ -102,5 +103,19 @@ describe("ingestEvents() transaction", () => {
     expect(String(logFailures[0])).toMatch(/WRONGTYPE/);
     expect(await client.zcard("sync:outbox")).toBe(0);
     expect(await queue.getDeduplicationJobId("user:ob-4")).toBeTruthy();
+  });
+
+  it("gives up after timeoutMs when Redis does not answer, with one timer for the transaction", async () => {
+    // A connection without ioredis' per-command timeout, as the service's ingest queue has.
+    const pauser = redis.client();
+    await pauser.call("CLIENT", "PAUSE", "800", "ALL");
+    const started = Date.now();
+    await expect(enqueueSyncAtomically(queue, ["user:slow"], { timeoutMs: 150 }))
+      .rejects.toBeInstanceOf(EnqueueTimeoutError);
+    expect(Date.now() - started).toBeLessThan(700);
+    // The transaction still runs once Redis answers, as with ioredis' own timeout: the caller
+    // had a 503 and delivers again, a duplicate of a change that is stored and queued.
+    await new Promise((r) => setTimeout(r, 900));
+    expect(await queue.getDeduplicationJobId("user:slow")).toBeTruthy();
   });
 });

@@ -66,7 +66,8 @@ describe("intake round trips", () => {
     expect(await probe.zscore("sync:outbox", "user:rt-one")).toBeNull();
     expect(await probe.exists("sync:outbox:add-mark")).toBe(0);
     const [logId] = await probe.lrange("sync:eventlog:entity:user:rt-one", 0, 0);
-    const [[, fields]] = await probe.xrange("sync:eventlog", logId!, logId!);
+    const [row] = await probe.xrange("sync:eventlog", logId!, logId!);
+    const fields = row![1];
     const jobs = fields[fields.indexOf("jobs") + 1];
     expect(JSON.parse(jobs!)).toEqual({ "user:rt-one": jobId });
   });
