@@ -40,7 +40,7 @@ export interface QueuedPoint {
 }
 
 export interface QueuedMemoryOptions {
-  /** Events sent (and then dropped from Redis) before the first checkpoint. @default 20_000 */
+  /** Events sent (and then dropped from Redis) before the first checkpoint. @default 50_000 */
   warmupEvents?: number;
 }
 
@@ -51,7 +51,7 @@ export async function benchQueuedMemory(
   log: (line: string) => void,
   options: QueuedMemoryOptions = {},
 ): Promise<QueuedPoint[]> {
-  const { warmupEvents = 20_000 } = options;
+  const { warmupEvents = 50_000 } = options;
   await redis.flushall();
   const api = await spawnService("api", {
     env: { REDIS_URL: redisUrl, EVENTS_TOKEN, ADMIN_TOKEN },

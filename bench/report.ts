@@ -3,6 +3,7 @@ import type { IntakeResults, IntakeRun } from "./intake.ts";
 import type { LimiterRun } from "./limiter.ts";
 import type { Machine } from "./lib/machine.ts";
 import { mib, ms, num } from "./lib/table.ts";
+import type { IngestPathRun } from "./ingest_path.ts";
 import type { QueuedPoint } from "./memory.ts";
 import type { ScimLookupResults } from "./scim_lookup.ts";
 import type { SyncResults } from "./sync.ts";
@@ -18,6 +19,7 @@ export interface BenchResults {
   sync?: SyncResults[];
   limiter?: LimiterRun[];
   queuedMemory?: QueuedPoint[];
+  ingestPath?: IngestPathRun[];
   scim?: ScimLookupResults;
 }
 
@@ -274,6 +276,27 @@ export function reportTables(r: BenchResults): Table[] {
         String(l.callers),
         num(l.grantedPerSec, 1),
         `${num((100 * l.grantedPerSec) / l.ratePerSec)}%`,
+      ]),
+    });
+  }
+  if (r.ingestPath) {
+    const base = (size: number) =>
+      r.ingestPath!.find((x) => x.eventsPerCall === size && x.variant !== "ingestEvents");
+    tables.push({
+      title: "Ingest path in process (no HTTP): CPU of this process per call, median of rounds",
+      header: [
+        "events per call",
+        "variant",
+        "µs CPU per call",
+        "ms wall per call",
+        "CPU vs before",
+      ],
+      rows: r.ingestPath.map((x) => [
+        num(x.eventsPerCall),
+        x.variant,
+        num(x.cpuMicrosPerCall),
+        num(x.wallMsPerCall, 2),
+        ratio(x.cpuMicrosPerCall, base(x.eventsPerCall)?.cpuMicrosPerCall ?? 0),
       ]),
     });
   }
