@@ -101,8 +101,10 @@ for i, en in ipairs(entries) do
     local id = redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 'jobs', jobs, unpack(en.f))
     redis.call('SET', byId, id, 'EX', ttl)
     local byEntity = stream .. ':entity:' .. en.ent
-    redis.call('LPUSH', byEntity, id)
-    redis.call('LTRIM', byEntity, 0, ${ENTITY_INDEX_LENGTH - 1})
+    -- Trimmed only once it is too long: one command less per event for most entities.
+    if redis.call('LPUSH', byEntity, id) > ${ENTITY_INDEX_LENGTH} then
+      redis.call('LTRIM', byEntity, 0, ${ENTITY_INDEX_LENGTH - 1})
+    end
     redis.call('EXPIRE', byEntity, ttl)
     ids[i] = id
   end
