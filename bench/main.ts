@@ -7,11 +7,13 @@
  * private redis-server without persistence, shared by the intake and its BullMQ baseline.
  *
  * BENCH_QUICK=1 shortens every part, to check the benchmark itself works.
- * BENCH_ONLY=<part,...> runs only some parts: intake, sync, realistic, limiter, memory, scim,
- * realistic-10k (10,000 users at 50 requests/s, about 25 minutes: only when named), and
- * replica-acks (the store write with and without REDIS_WAIT_REPLICAS: only when named).
+ * BENCH_ONLY=<part,...> runs only some parts: intake, ingest-path, sync, realistic, limiter,
+ * memory, scim, realistic-10k (10,000 users at 50 requests/s, about 25 minutes: only when
+ * named), and replica-acks (the store write with and without REDIS_WAIT_REPLICAS: only when
+ * named).
  */
 import { startRedis } from "../test/helpers/redis.ts";
+import { benchIngestPath } from "./ingest_path.ts";
 import { benchIntake } from "./intake.ts";
 import { benchLimiter } from "./limiter.ts";
 import { benchReplicaAcks } from "./replica_acks.ts";
@@ -25,6 +27,7 @@ import { benchSync } from "./sync.ts";
 const QUICK = Deno.env.get("BENCH_QUICK") === "1";
 const PARTS = [
   "intake",
+  "ingest-path",
   "sync",
   "realistic",
   "limiter",
@@ -63,6 +66,15 @@ try {
       connections: 10,
       warmupSec: QUICK ? 1 : 2,
       durationSec: QUICK ? 2 : 8,
+      log,
+    });
+  }
+
+  if (runs("ingest-path")) {
+    log("\n== ingest path, in process: two round trips vs the four of before ==");
+    results.ingestPath = await benchIngestPath({
+      redisUrl: redis.url,
+      ...(QUICK ? { rounds: 2, calls: [200, 6] as [number, number] } : {}),
       log,
     });
   }

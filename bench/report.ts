@@ -3,6 +3,7 @@ import type { IntakeResults, IntakeRun } from "./intake.ts";
 import type { LimiterRun } from "./limiter.ts";
 import type { Machine } from "./lib/machine.ts";
 import { mib, ms, num } from "./lib/table.ts";
+import type { IngestPathRun } from "./ingest_path.ts";
 import type { QueuedPoint } from "./memory.ts";
 import type { ReplicaAcksRun } from "./replica_acks.ts";
 import type { ScimLookupResults } from "./scim_lookup.ts";
@@ -19,6 +20,7 @@ export interface BenchResults {
   sync?: SyncResults[];
   limiter?: LimiterRun[];
   queuedMemory?: QueuedPoint[];
+  ingestPath?: IngestPathRun[];
   scim?: ScimLookupResults;
   replicaAcks?: ReplicaAcksRun[];
 }
@@ -295,13 +297,43 @@ export function reportTables(r: BenchResults): Table[] {
       ]),
     });
   }
+  if (r.ingestPath) {
+    const base = (size: number) =>
+      r.ingestPath!.find((x) => x.eventsPerCall === size && x.variant !== "ingestEvents");
+    tables.push({
+      title: "Ingest path in process (no HTTP): CPU of this process per call, median of rounds",
+      header: [
+        "events per call",
+        "variant",
+        "µs CPU per call",
+        "ms wall per call",
+        "CPU vs before",
+      ],
+      rows: r.ingestPath.map((x) => [
+        num(x.eventsPerCall),
+        x.variant,
+        num(x.cpuMicrosPerCall),
+        num(x.wallMsPerCall, 2),
+        ratio(x.cpuMicrosPerCall, base(x.eventsPerCall)?.cpuMicrosPerCall ?? 0),
+      ]),
+    });
+  }
   if (r.queuedMemory) {
     tables.push({
-      title: "Intake memory vs queued jobs (no worker running)",
-      header: ["queued jobs", "intake RSS", "intake peak RSS", "Redis used_memory"],
+      title: "Intake memory vs queued jobs (no worker running, intake warmed up first)",
+      header: [
+        "queued jobs",
+        "intake RSS",
+        "highest while filling",
+        "vs first",
+        "process peak RSS",
+        "Redis used_memory",
+      ],
       rows: r.queuedMemory.map((p) => [
         num(p.queuedJobs),
         mib(p.intakeRss),
+        mib(p.intakeSegmentPeakRss),
+        ratio(p.intakeSegmentPeakRss, r.queuedMemory![0]!.intakeSegmentPeakRss),
         mib(p.intakePeakRss),
         mib(p.redisUsedMemory),
       ]),

@@ -83,7 +83,7 @@ describe("Redis settings", () => {
       waitTimeoutMs: 2000,
     });
     // One hash slot per part: every script and MULTI of the store runs on one node.
-    expect([c.redisPrefix, c.bullPrefix]).toEqual(["{sync}", "{bull}"]);
+    expect([c.redisPrefix, c.bullPrefix]).toEqual(["{sync}", "{sync}bull"]);
     expect(describeRedis(c.redis)).toBe("Redis Cluster via 10.0.0.1:7000,10.0.0.2:7000");
     // Elsewhere the keys stay as they were: no migration for existing deployments.
     const plain = loadConfig({ ...base, REDIS_URL: "redis://h:6379", REDIS_PREFIX: "idp" });

@@ -4,7 +4,12 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { clusterPrefix, parseHostPorts, type RedisSettings } from "../store/redis_connection.ts";
+import {
+  bullPrefixFor,
+  clusterPrefix,
+  parseHostPorts,
+  type RedisSettings,
+} from "../store/redis_connection.ts";
 
 /** `cli`: operator commands; needs only Redis (IONOS credentials only for reconcile). */
 export type Role = "api" | "worker" | "all" | "cli";
@@ -131,7 +136,7 @@ export interface Config {
   /** Where Redis is: a URL or Sentinels, TLS, and how many replicas confirm an event. */
   redis: RedisSettings;
   redisPrefix: string;
-  /** BullMQ's key prefix: `bull`, or `{bull}` on a Cluster (one slot for its scripts). */
+  /** BullMQ's key prefix: `bull`, or `{sync}bull` on a Cluster (the store's slot: bullPrefixFor). */
   bullPrefix: string;
   ionos: {
     apiUrl: string;
@@ -260,7 +265,7 @@ export function loadConfig(env: Record<string, string | undefined>, role: Role =
     redis,
     // On a Cluster every key of the store shares one hash slot: see clusterPrefix.
     redisPrefix: clusterPrefix(redis, e.REDIS_PREFIX),
-    bullPrefix: clusterPrefix(redis, "bull"),
+    bullPrefix: bullPrefixFor(redis, e.REDIS_PREFIX),
     ionos: {
       apiUrl: e.IONOS_API_URL.replace(/\/+$/, ""),
       ...(auth ? { auth } : {}),

@@ -8,6 +8,7 @@
  */
 import type { Redis } from "ioredis";
 import type { Logger } from "../log.ts";
+import type { ScriptCall, TransactionScript } from "../queue/atomic_enqueue.ts";
 
 /** One minute of activity, summed over all processes. */
 export interface ActivityMinute {
@@ -46,6 +47,27 @@ export async function recordEvents(
   } catch (error) {
     logger?.warn("console activity not recorded", { error: (error as Error).message });
   }
+}
+
+const COUNT_EVENTS_SCRIPT: TransactionScript = {
+  name: "syncConsoleCountEvents",
+  lua: `redis.call('HINCRBY', KEYS[1], 'events', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1`,
+  numberOfKeys: 1,
+};
+
+/**
+ * {@linkcode recordEvents} as a script call for the intake's enqueue transaction
+ * (`IngestDeps.alsoInTransaction`): the count then costs no round trip of its own (issue 9).
+ */
+export function recordEventsCall(
+  prefix: string,
+  count: number,
+  now: number = Date.now(),
+): ScriptCall {
+  const key = activityKey(prefix, Math.floor(now / MINUTE_MS) * MINUTE_MS);
+  return { script: COUNT_EVENTS_SCRIPT, keys: [key], args: [count, KEEP_SECONDS] };
 }
 
 /**

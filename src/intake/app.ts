@@ -35,7 +35,14 @@ export interface AppOptions {
   unauthenticatedBudget?: ByteBudget;
   /** Deadline for reading a signed body. @default 10_000 */
   bodyReadTimeoutMs?: number;
+  /**
+   * How events are stored and enqueued. @default store and queue of these options, with
+   * `onIngested` and `eventLog`
+   */
+  ingest?: IngestDeps;
   onIngested?: IngestDeps["onIngested"];
+  /** Logs accepted events in the enqueue's transaction. */
+  eventLog?: IngestDeps["eventLog"];
   onRejected?: (reason: string) => void;
   readiness?: () => Record<string, unknown>;
   /**
@@ -75,7 +82,11 @@ export function createApp(options: AppOptions): Hono {
         ),
         bodyLimitBytes,
         logger,
-        ingest: { store: options.store, queue: options.queue, ...pick(options, "onIngested") },
+        ingest: options.ingest ?? {
+          store: options.store,
+          queue: options.queue,
+          ...pick(options, "onIngested", "eventLog"),
+        },
       }),
     );
   }

@@ -13,6 +13,7 @@ import type { IngestContext } from "../intake/ingest.ts";
 import type { ApplyResult, EntityKey } from "../store/wanted_state.ts";
 import { mappedFields } from "./mapped_fields.ts";
 import { type StoreKeys, storeKeys } from "../store/keys.ts";
+import type { ScriptCall, TransactionScript } from "../queue/atomic_enqueue.ts";
 import { LuaScript } from "../store/lua_script.ts";
 
 /** One logged event, as operators and replay see it. */
@@ -46,6 +47,11 @@ export interface AppendExtra {
   replayOf?: Map<string, string>;
   /** Entity -> sync job id. */
   jobs?: Record<string, string>;
+  /**
+   * Entity -> the key holding its sync job's id (`syncJobIdKey`), read when the entry is
+   * written; for an append in the enqueue's transaction, where the ids are not known yet.
+   */
+  jobIdKey?: (entity: EntityKey) => string;
 }
 
 export interface EventLogOptions {
@@ -73,7 +79,12 @@ export interface EventLogQuery {
 
 const ENTITY_INDEX_LENGTH = 200;
 
-const APPEND_SCRIPT = new LuaScript(`
+/**
+ * Appends entries. Each entry's `jobs` field is given (`j`), or read from the key that holds the
+ * id of the job syncing its entity (`dk`): run in the enqueue's transaction right after the
+ * adds, that is the id the add answered.
+ */
+const APPEND_LUA = `
 local stream, maxlen, minid = ARGV[1], ARGV[2], ARGV[3]
 local ttl, skipKnown = tonumber(ARGV[4]), ARGV[5] == '1'
 local entries = cjson.decode(ARGV[6])
@@ -83,17 +94,30 @@ for i, en in ipairs(entries) do
   if skipKnown and redis.call('EXISTS', byId) == 1 then
     ids[i] = ''
   else
-    local id = redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', unpack(en.f))
+    local jobs = en.j or '{}'
+    if en.dk then
+      local job = redis.call('GET', en.dk)
+      if job then jobs = cjson.encode({ [en.ent] = job }) end
+    end
+    local id = redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 'jobs', jobs, unpack(en.f))
     redis.call('SET', byId, id, 'EX', ttl)
     local byEntity = stream .. ':entity:' .. en.ent
-    redis.call('LPUSH', byEntity, id)
-    redis.call('LTRIM', byEntity, 0, ${ENTITY_INDEX_LENGTH - 1})
+    -- Trimmed only once it is too long: one command less per event for most entities.
+    if redis.call('LPUSH', byEntity, id) > ${ENTITY_INDEX_LENGTH} then
+      redis.call('LTRIM', byEntity, 0, ${ENTITY_INDEX_LENGTH - 1})
+    end
     redis.call('EXPIRE', byEntity, ttl)
     ids[i] = id
   end
 end
 redis.call('XTRIM', stream, 'MINID', '~', minid)
-return ids`);
+return ids`;
+const APPEND_SCRIPT = new LuaScript(APPEND_LUA);
+const APPEND_TX_SCRIPT: TransactionScript = {
+  name: "syncEventLogAppend",
+  lua: APPEND_LUA,
+  numberOfKeys: 1,
+};
 
 /** The entity an event is about. */
 export function eventEntity(event: SyncEvent): EntityKey {
@@ -152,41 +176,77 @@ export class EventLog {
     context: IngestContext,
     extra: AppendExtra = {},
   ): Promise<string[]> {
-    if (events.length === 0 || result.accepted === 0) return events.map(() => "");
+    const call = this.appendCall(events, result, context, extra);
+    if (!call) return events.map(() => "");
+    return await APPEND_SCRIPT.run(this.#redis, call.keys, call.args) as string[];
+  }
+
+  /**
+   * The append as one script call, to run in the enqueue's transaction right after the job
+   * adds (`enqueueSyncAtomically`), with `extra.jobIdKey` naming the job each entry caused.
+   *
+   * @returns undefined when there is nothing to log (no event accepted)
+   */
+  appendCall(
+    events: SyncEvent[],
+    result: ApplyResult,
+    context: IngestContext,
+    extra: AppendExtra = {},
+  ): ScriptCall | undefined {
+    if (events.length === 0 || result.accepted === 0) return undefined;
     const changed = new Set<string>(result.entities);
+    const replayOf = extra.replayOf ?? context.replayOf;
     const entries = events.map((event) => {
       const entity = eventEntity(event);
-      const entities = changed.has(entity) ? [entity] : [];
-      const job = entities.length ? extra.jobs?.[entity] : undefined;
-      const jobs: Record<string, string> = job ? { [entity]: job } : {};
-      const fields: Record<string, string> = {
-        e: event.id,
-        src: context.source,
-        type: event.type,
-        ent: entity,
+      const caused = changed.has(entity);
+      const fields: string[] = [
+        "e",
+        event.id,
+        "src",
+        context.source,
+        "type",
+        event.type,
+        "ent",
+        entity,
         // Without a time of its own, the event was ordered by the apply stamp (close to `now`).
-        t: event.time ? String(Date.parse(event.time)) : String(result.stamp),
-        tev: event.time ? "1" : "0",
-        ents: JSON.stringify(entities),
-        jobs: JSON.stringify(jobs),
-        p: JSON.stringify(mappedFields(event)),
+        "t",
+        event.time ? String(Date.parse(event.time)) : String(result.stamp),
+        "tev",
+        event.time ? "1" : "0",
+        "ents",
+        caused ? JSON.stringify([entity]) : "[]",
+        "p",
+        JSON.stringify(mappedFields(event)),
+      ];
+      if (context.requestId) fields.push("rq", context.requestId);
+      const rof = replayOf?.get(event.id);
+      if (rof) fields.push("rof", rof);
+      const entry: { e: string; ent: string; f: string[]; j?: string; dk?: string } = {
+        e: event.id,
+        ent: entity,
+        f: fields,
       };
-      if (context.requestId) fields.rq = context.requestId;
-      const replayOf = extra.replayOf?.get(event.id);
-      if (replayOf) fields.rof = replayOf;
-      return { e: event.id, ent: entity, f: Object.entries(fields).flat() };
+      if (caused && extra.jobIdKey) entry.dk = extra.jobIdKey(entity);
+      else {
+        const job = caused ? extra.jobs?.[entity] : undefined;
+        entry.j = JSON.stringify(job ? { [entity]: job } : {});
+      }
+      return entry;
     });
     // The apply stamp is Redis' own clock, read moments ago: no extra TIME round trip needed.
-    // KEYS[1] routes the call on a Cluster; the script's other keys share its hash slot.
-    const ids = await APPEND_SCRIPT.run(this.#redis, [this.key], [
-      this.key,
-      String(this.#maxEntries),
-      String(Math.max(0, result.stamp - this.#maxAgeMs)),
-      String(Math.ceil(this.#maxAgeMs / 1000)),
-      result.duplicates > 0 ? "1" : "0",
-      JSON.stringify(entries),
-    ]) as string[];
-    return ids;
+    return {
+      script: APPEND_TX_SCRIPT,
+      // KEYS[1] routes the call on a Cluster; the script's other keys share its hash slot.
+      keys: [this.key],
+      args: [
+        this.key,
+        String(this.#maxEntries),
+        String(Math.max(0, result.stamp - this.#maxAgeMs)),
+        String(Math.ceil(this.#maxAgeMs / 1000)),
+        result.duplicates > 0 ? "1" : "0",
+        JSON.stringify(entries),
+      ],
+    };
   }
 
   /** One entry by event id or log id; undefined when unknown or trimmed. */

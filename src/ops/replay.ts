@@ -104,22 +104,26 @@ export async function replayEvents(
     const batch = events.slice(i, i + BATCH);
     const context = {
       source: "replay" as const,
+      replayOf,
       ...(deps.requestId ? { requestId: deps.requestId } : {}),
     };
+    // The log names each replay with the event it repeats; a failure to log fails the replay.
+    let logFailure: unknown;
     await ingestEvents(
       {
         store: deps.store,
         queue: deps.queue,
+        eventLog: { log: deps.eventLog, onFailed: (error) => (logFailure = error) },
         onIngested: async (evs, applied, ctx, jobs) => {
           applied.entities.forEach((e) => entities.add(e));
           result.accepted += applied.accepted;
-          await deps.eventLog.append(evs, applied, ctx, { replayOf, jobs });
           await deps.onIngested?.(evs, applied, ctx, jobs);
         },
       },
       batch,
       context,
     );
+    if (logFailure) throw logFailure;
     onProgress?.(Math.min(i + BATCH, events.length), events.length);
   }
   result.entities = [...entities];

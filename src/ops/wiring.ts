@@ -9,7 +9,7 @@ import type { Redis } from "ioredis";
 import type { Config } from "../config/config.ts";
 import type { Mapping } from "../config/mapping.ts";
 import type { AppOptions } from "../intake/app.ts";
-import type { IngestDeps } from "../intake/ingest.ts";
+import type { IngestDeps, IngestEventLog } from "../intake/ingest.ts";
 import { adminDashboard } from "../intake/routes/admin_dashboard.ts";
 import { adminOpsApi } from "../intake/routes/admin_ops.ts";
 import { healthRoutes } from "../intake/routes/health.ts";
@@ -19,15 +19,20 @@ import type { Logger } from "../log.ts";
 import { registerQueueGauges } from "../metrics/queue_gauges.ts";
 import { metricsRoute } from "../metrics/route.ts";
 import { SyncMetrics } from "../metrics/sync_metrics.ts";
-import { IonosCallCounter, recordEvents, startActivityRecorder } from "../console/activity.ts";
+import {
+  IonosCallCounter,
+  recordEvents,
+  recordEventsCall,
+  startActivityRecorder,
+} from "../console/activity.ts";
 import { CONSOLE_PATH, operatorConsole } from "../console/app.tsx";
 import type { RateLimiter } from "../ionos/rate_limiter.ts";
 import type { SyncJobData } from "../queue/sync_queue.ts";
 import type { SyncRecords } from "../store/sync_records.ts";
-import type { WantedStateStore } from "../store/wanted_state.ts";
+import type { ApplyResult, WantedStateStore } from "../store/wanted_state.ts";
 import { AuditLog } from "./audit_log.ts";
 import { EventLog } from "./event_log.ts";
-import { eventLogHook } from "./ingest_hook.ts";
+import { eventLogIngest, isolatedHooks } from "./ingest_hook.ts";
 import { clockSkewWarning } from "./clock_skew_warning.ts";
 import { IonosHealth } from "./ionos_health.ts";
 import { reconcile } from "./reconcile/reconcile.ts";
@@ -80,11 +85,15 @@ export interface IntakeOpsOptions {
 
 /** What the intake adds to `createApp` options, and how to stop it. */
 export interface IntakeOps {
-  app: Pick<AppOptions, "onIngested" | "onRejected" | "readiness" | "adminMounts"> & {
+  app: Pick<AppOptions, "onIngested" | "eventLog" | "onRejected" | "readiness" | "adminMounts"> & {
     mounts: NonNullable<AppOptions["mounts"]>;
   };
   /** The hook to give every other ingest path (SCIM, adapters). */
   onIngested: NonNullable<AppOptions["onIngested"]>;
+  /** The event log to give every other ingest path; absent when logging is off. */
+  eventLog?: IngestEventLog;
+  /** Writes for every ingest path's enqueue transaction (the console's count). */
+  alsoInTransaction: NonNullable<IngestDeps["alsoInTransaction"]>;
   stop(): Promise<void>;
 }
 
@@ -100,20 +109,24 @@ export function intakeOps(options: IntakeOpsOptions): IntakeOps {
   const reconcileQueue = createReconcileQueue(redis, config.bullPrefix);
   reconcileQueue.on("error", (e) => logger.warn("reconcile queue error", { error: e.message }));
   const warnClockSkew = clockSkewWarning(logger);
-  const countOnly: NonNullable<IngestDeps["onIngested"]> = async (
-    events,
-    result,
-    context,
-    jobs,
-  ) => {
+  const countInProcess: NonNullable<IngestDeps["onIngested"]> = (events, result, context, jobs) => {
     obs.metrics.onIngested(events, result, context);
     warnClockSkew(events, result, context, jobs);
-    // The console's intake chart; before the answer, so Redis is settled when the client hears.
-    await recordEvents(redis, config.redisPrefix, result.accepted, logger);
   };
-  const onIngested = config.ops.eventLogMaxEntries > 0
-    ? eventLogHook(eventLog, logger, [countOnly])
-    : countOnly;
+  // Paths that enqueue on their own (admin replay) count for the console's chart here, before
+  // the answer, so Redis is settled when the client hears; ingest does it in its transaction.
+  const countOnly: NonNullable<IngestDeps["onIngested"]> = async (...args) => {
+    countInProcess(...args);
+    await recordEvents(redis, config.redisPrefix, args[1].accepted, logger);
+  };
+  const onIngested = isolatedHooks([countInProcess], logger);
+  const alsoInTransaction = (result: ApplyResult) => [
+    recordEventsCall(config.redisPrefix, result.accepted),
+  ];
+  // Appended in the enqueue's transaction: no round trip of its own (issue 9).
+  const logIngest = config.ops.eventLogMaxEntries > 0
+    ? eventLogIngest(eventLog, logger)
+    : undefined;
   registerQueueGauges(obs.metrics.registry, [queue, reconcileQueue], [{
     name: "ionos_sync_event_log_entries",
     help: "Entries in the event log (read from Redis).",
@@ -153,6 +166,7 @@ export function intakeOps(options: IntakeOpsOptions): IntakeOps {
   return {
     app: {
       onIngested,
+      ...(logIngest ? { eventLog: logIngest } : {}),
       onRejected: obs.metrics.onRejected,
       // Only a process that also runs workers calls IONOS; an api-only one has nothing to say.
       readiness: () => config.role === "all" ? { ionos: obs.ionosHealth.report() } : {},
@@ -164,6 +178,8 @@ export function intakeOps(options: IntakeOpsOptions): IntakeOps {
       ],
     },
     onIngested,
+    alsoInTransaction,
+    ...(logIngest ? { eventLog: logIngest } : {}),
     stop: () => reconcileQueue.close(),
   };
 }

@@ -65,13 +65,7 @@ export async function enqueueTargetSyncs(
   keys: readonly EntityKey[],
 ): Promise<void> {
   if (keys.length === 0) return;
-  await Promise.all(queues.map((queue) => {
-    const target = queue.name.slice("target-sync-".length) as QueuedTarget;
-    return queue.addBulk(keys.map((key) => {
-      const { kind, id } = parseEntityKey(key);
-      return { name: kind, data: { target, kind, id }, opts: targetJobOptions(target, key) };
-    }));
-  }));
+  await Promise.all(queues.map((queue) => queue.addBulk(keys.map((key) => targetJob(queue, key)))));
 }
 
 // The IONOS queue is handed around everywhere (intake, SCIM, outbox, reconcile, ops); attaching
@@ -81,6 +75,21 @@ const attached = new WeakMap<object, readonly Queue<TargetJobData>[]>();
 /** From now on, every `enqueueSync(ionosQueue, ...)` also enqueues on these target queues. */
 export function attachTargetQueues(ionosQueue: object, queues: readonly Queue<TargetJobData>[]) {
   attached.set(ionosQueue, queues);
+}
+
+/** The target queues attached to `ionosQueue` (none: empty). */
+export function attachedTargetQueues(ionosQueue: object): readonly Queue<TargetJobData>[] {
+  return attached.get(ionosQueue) ?? [];
+}
+
+/** The job data and options of `key`'s job on a target's queue. */
+export function targetJob(
+  queue: Queue<TargetJobData>,
+  key: EntityKey,
+): { name: string; data: TargetJobData; opts: JobsOptions } {
+  const target = queue.name.slice("target-sync-".length) as QueuedTarget;
+  const { kind, id } = parseEntityKey(key);
+  return { name: kind, data: { target, kind, id }, opts: targetJobOptions(target, key) };
 }
 
 /** Fans the entities out to the target queues attached to `ionosQueue` (none: nothing). */

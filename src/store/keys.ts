@@ -4,7 +4,7 @@
  * counts. BullMQ names its own (`bull:ionos-sync:*`), and the IONOS rate limiter
  * `{ionos:rl:<hash>}:*` (src/ionos/rate_limiter.ts). Lua scripts that derive keys inside (apply,
  * SCIM write, event log append) follow the same patterns as below.
- * On a Redis Cluster the prefixes are hash tags (`{sync}`, `{bull}`: see `clusterPrefix` in
+ * On a Redis Cluster the prefixes are hash tags (`{sync}`, and `{sync}bull` for BullMQ: see `clusterPrefix` and `bullPrefixFor` in
  * redis_connection.ts), so all keys of the store share one slot.
  */
 export interface StoreKeys {
@@ -25,6 +25,11 @@ export interface StoreKeys {
   seenDelivery(id: string): string;
   /** Sorted set of entity keys ("user:<id>") whose sync job may not have been enqueued yet. */
   outbox: string;
+  /**
+   * BullMQ's job counter as it stood before the intake's job adds, kept only within one
+   * transaction (set before the adds, read and deleted after them; see `outboxClearCalls`).
+   */
+  outboxAddMark: string;
   /** Hash: the IONOS twin of an IdP user or group (ionosId, origin, last result). */
   ionosUser(id: string): string;
   ionosGroup(id: string): string;
@@ -84,6 +89,7 @@ export function storeKeys(prefix: string): StoreKeys {
     seenEvent: (id) => `${prefix}:seen:${id}`,
     seenDelivery: (id) => `${prefix}:seen-delivery:${id}`,
     outbox: `${prefix}:outbox`,
+    outboxAddMark: `${prefix}:outbox:add-mark`,
     ionosUser: (id) => `${prefix}:ionos:user:${id}`,
     ionosGroup: (id) => `${prefix}:ionos:group:${id}`,
     managedUsers: `${prefix}:managed:users`,

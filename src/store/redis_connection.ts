@@ -167,6 +167,15 @@ export function clusterPrefix(settings: Pick<RedisSettings, "kind">, prefix: str
   return settings.kind === "cluster" ? `{${prefix}}` : prefix;
 }
 
+/**
+ * BullMQ's key prefix: `bull`, or on a Cluster `{<store prefix>}bull`, in the store's hash slot:
+ * the intake adds its jobs, clears the outbox and appends to the event log in one MULTI
+ * (src/queue/atomic_enqueue.ts), and a transaction must stay within one slot on a Cluster.
+ */
+export function bullPrefixFor(settings: Pick<RedisSettings, "kind">, storePrefix: string): string {
+  return settings.kind === "cluster" ? `{${storePrefix}}bull` : "bull";
+}
+
 /** Where Redis is, for messages: never a password. */
 export function describeRedis(settings: RedisSettings): string {
   if (settings.kind === "cluster") {

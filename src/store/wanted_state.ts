@@ -6,6 +6,7 @@
  */
 import type { Redis } from "ioredis";
 import { type ScimGroupData, type SyncEvent, userEmail } from "../events/event.ts";
+import type { ScriptCall, TransactionScript } from "../queue/atomic_enqueue.ts";
 import { type StoreKeys, storeKeys } from "./keys.ts";
 import { LuaScript } from "./lua_script.ts";
 import { type ReplicaAcks, waitForReplicas } from "./replica_acks.ts";
@@ -111,6 +112,39 @@ for i = 2, #ARGV do
   if score and tonumber(score) <= tonumber(ARGV[1]) then redis.call('ZREM', KEYS[1], ARGV[i]) end
 end
 return 0`);
+
+/** Before the job adds: remembers BullMQ's job counter (KEYS[1]) in the mark key (KEYS[2]). */
+const MARK_ADDS_SCRIPT: TransactionScript = {
+  name: "syncOutboxMarkAdds",
+  numberOfKeys: 2,
+  lua: `redis.call('SET', KEYS[2], redis.call('GET', KEYS[1]) or '0')
+return 1`,
+};
+
+/**
+ * After the job adds: clears the entities from the outbox (KEYS[1]) only if the job counter
+ * (KEYS[2]) moved by exactly ARGV[2] since the mark (KEYS[3]), that is if every add ran. Redis
+ * does not roll a transaction back, so an add that failed (OOM, NOSCRIPT) leaves its entity to
+ * the outbox sweep. Entries re-added after ARGV[1] (a newer change) stay for their own intake.
+ * Returns the number cleared, or -1 when the adds did not all run.
+ */
+const CLEAR_AFTER_ADDS_SCRIPT: TransactionScript = {
+  name: "syncOutboxClearAfterAdds",
+  numberOfKeys: 3,
+  lua: `local mark = redis.call('GET', KEYS[3])
+redis.call('DEL', KEYS[3])
+local before, counter = tonumber(mark or ''), tonumber(redis.call('GET', KEYS[2]) or '0')
+if not before or not counter or counter ~= before + tonumber(ARGV[2]) then return -1 end
+local stamp, cleared = tonumber(ARGV[1]), 0
+for i = 3, #ARGV do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if score and tonumber(score) <= stamp then
+    redis.call('ZREM', KEYS[1], ARGV[i])
+    cleared = cleared + 1
+  end
+end
+return cleared`,
+};
 
 /** Events in the compact shape the Lua script reads. */
 type NormalizedEvent =
@@ -332,5 +366,28 @@ export class WantedStateStore {
   async clearOutbox(entities: EntityKey[], stamp: number): Promise<void> {
     if (entities.length === 0) return;
     await CLEAR_OUTBOX_SCRIPT.run(this.#redis, [this.keys.outbox], [stamp, ...entities]);
+  }
+
+  /**
+   * The outbox clean-up as two script calls to run in the enqueue's transaction, around the
+   * adds of the entities' jobs (`enqueueSyncAtomically`): `before` notes BullMQ's job counter,
+   * `after` clears the entities (as `clearOutbox`) only if the counter then moved by exactly one
+   * per entity, so an entity whose add did not run stays for the outbox sweep.
+   *
+   * @param jobCounter BullMQ's job counter key (`jobCounterKey(queue)`)
+   */
+  outboxClearCalls(
+    entities: readonly EntityKey[],
+    stamp: number,
+    jobCounter: string,
+  ): { before: ScriptCall; after: ScriptCall } {
+    return {
+      before: { script: MARK_ADDS_SCRIPT, keys: [jobCounter, this.keys.outboxAddMark], args: [] },
+      after: {
+        script: CLEAR_AFTER_ADDS_SCRIPT,
+        keys: [this.keys.outbox, jobCounter, this.keys.outboxAddMark],
+        args: [stamp, entities.length, ...entities],
+      },
+    };
   }
 }

@@ -11,7 +11,7 @@ import {
   type SimulatorOptions,
   startIonosSimulator,
 } from "../../src/simulator/mod.ts";
-import { clusterPrefix } from "../../src/store/redis_connection.ts";
+import { bullPrefixFor, clusterPrefix } from "../../src/store/redis_connection.ts";
 import { type StoreKeys, storeKeys } from "../../src/store/keys.ts";
 import { startRedis, startRedisCluster, type TestRedis, type TestRedisCluster } from "./redis.ts";
 
@@ -46,7 +46,7 @@ export interface Harness {
   redis: TestRedis;
   /** The store's keys, as the service names them on this backend. */
   keys: StoreKeys;
-  /** BullMQ's key prefix on this backend (`bull`, `{bull}` on a cluster). */
+  /** BullMQ's key prefix on this backend (`bull`, `{sync}bull` on a cluster). */
   bullPrefix: string;
   sim: RunningSimulator;
   service?: Service;
@@ -118,7 +118,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const h: Harness = {
     redis,
     keys: storeKeys(clusterPrefix({ kind }, "sync")),
-    bullPrefix: clusterPrefix({ kind }, "bull"),
+    bullPrefix: bullPrefixFor({ kind }, "sync"),
     sim,
     url: "",
     logs,

@@ -1,7 +1,9 @@
 /** The SCIM API in-process against a real Redis: answers, store, and what reaches the wanted state. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Hono } from "hono";
+import { Redis } from "ioredis";
 import { silentLogger } from "../../src/log.ts";
+import { createSyncQueue } from "../../src/queue/sync_queue.ts";
 import { scimApp } from "../../src/scim/app.ts";
 import {
   ENTERPRISE_USER_SCHEMA,
@@ -557,10 +559,15 @@ describe("/Groups", () => {
 
 describe("SCIM when Redis fails", () => {
   it("journals a change whose ingest failed, answers 503, and ingests it on the next write", async () => {
-    // The queue refuses, as if Redis went away between storing and enqueueing.
-    const brokenQueue = {
-      addBulk: () => Promise.reject(new Error("connection lost")),
-    } as unknown as typeof t.queue;
+    // The queue refuses, as if Redis went away between storing and enqueueing: it has its own
+    // connection, closed before the request, that fails at once instead of queueing commands.
+    const queueClient = new Redis(t.redis.url, { enableOfflineQueue: false, lazyConnect: true });
+    queueClient.on("error", () => {});
+    await queueClient.connect();
+    const brokenQueue = createSyncQueue(queueClient);
+    brokenQueue.on("error", () => {});
+    await brokenQueue.waitUntilReady();
+    queueClient.disconnect();
     const broken = new Hono().route(
       "/scim/v2",
       scimApp({
@@ -578,6 +585,7 @@ describe("SCIM when Redis fails", () => {
     });
     expect(res.status).toBe(503);
     expect(res.headers.get("retry-after")).toBe("5");
+    await brokenQueue.close();
     expect((await t.store.pendingEvents()).map((e) => e.type)).toEqual(["user.created"]);
     // The next write through a healthy app ingests the journal first.
     await createUser("after.journal@example.com");
