@@ -30,15 +30,29 @@ function readValue(buf: Buffer, at: number): { end: number; head?: string } | un
   const type = String.fromCharCode(buf[at]!);
   const line = buf.toString("latin1", at + 1, lineEnd);
   let end = lineEnd + 2;
-  if (type === "+" || type === "-" || type === ":") return { end };
+  // RESP2 and RESP3 (ioredis 6 speaks RESP3 after HELLO 3): simple, blob and aggregate types.
+  if ("+-:_,#(".includes(type)) return { end };
   const n = Number(line);
-  if (type === "$") {
+  if (type === "$" || type === "!" || type === "=") {
     if (n < 0) return { end };
     return end + n + 2 <= buf.length ? { end: end + n + 2 } : undefined;
   }
-  if (type !== "*") throw new Error(`round-trip proxy: unexpected RESP type '${type}'`);
+  if (!"*~>%|".includes(type)) {
+    throw new Error(`round-trip proxy: unexpected RESP type '${type}'`);
+  }
+  // A map or an attribute holds n pairs; an attribute precedes the value it describes.
+  const count = type === "%" || type === "|" ? 2 * n : n;
   let head: string | undefined;
-  for (let i = 0; i < n; i++) {
+  if (type === "|") {
+    let at2 = end;
+    for (let i = 0; i < count; i++) {
+      const v = readValue(buf, at2);
+      if (!v) return undefined;
+      at2 = v.end;
+    }
+    return at2 < buf.length ? readValue(buf, at2) : undefined;
+  }
+  for (let i = 0; i < count; i++) {
     if (i === 0 && buf[end] === 0x24 /* $ */) {
       const bulkLineEnd = buf.indexOf(CRLF, end);
       if (bulkLineEnd < 0) return undefined;
