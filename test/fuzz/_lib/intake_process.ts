@@ -16,6 +16,24 @@ export interface IntakeProcess {
   probe: Redis;
 }
 
+/** The queues an intake opens; BullMQ writes each one's `meta` hash once, soon after start. */
+const QUEUE_META_KEYS = ["bull:ionos-sync:meta", "bull:ionos-reconcile:meta"];
+
+/**
+ * Waits for the writes an intake makes on its own at start-up (BullMQ 6 writes a queue's meta
+ * hash after the queue connects, which may be after /healthz answers), so that a snapshot taken
+ * next shows only what requests change.
+ */
+async function startupWritesSettled(probe: Redis, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await probe.exists(...QUEUE_META_KEYS)) < QUEUE_META_KEYS.length) {
+    if (Date.now() > deadline) {
+      throw new Error(`intake start-up: ${QUEUE_META_KEYS.join(", ")} not written in time`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /**
  * Registers `beforeAll`/`afterAll` hooks that start and stop an intake process with
  * `REDIS_URL`, `EVENTS_TOKEN` and `env`.
@@ -29,6 +47,7 @@ export function useIntakeProcess(env: Record<string, string>): IntakeProcess {
     target.proc = await spawnService("api", {
       env: { REDIS_URL: redis.url, EVENTS_TOKEN, ...env },
     });
+    await startupWritesSettled(target.probe);
   });
   afterAll(async () => {
     target.probe?.disconnect();
