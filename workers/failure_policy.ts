@@ -1,15 +1,22 @@
 /**
- * The one place that decides what a failed sync attempt means: retry later, or stop and leave
- * the job in the failed set with the IONOS message for an operator.
+ * The one place that decides what a failed sync attempt means: retry later, stop and leave the
+ * job in the failed set with the IONOS message for an operator, or give the worker slot back and
+ * wait for IONOS requests still running.
  */
 import { UnrecoverableError } from "bullmq";
-import { IonosApiError, IonosError } from "../src/ionos/errors.ts";
-import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
+import { IonosApiError, IonosError, IonosRequestFailedError } from "../src/ionos/errors.ts";
+import type { PendingRequest } from "../src/ionos/pending_writes.ts";
+import type { RequestCheck } from "../src/ionos/request_tracker.ts";
+import { AwaitingRequestsError, SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 
-export type FailureKind = "retry" | "permanent";
+export type FailureKind = "retry" | "permanent" | "wait";
 
-/** Retryable IONOS errors (429, 5xx, timeouts, lost connections) and unknown errors retry. */
+/**
+ * Retryable IONOS errors (429, 5xx, timeouts, lost connections) and unknown errors retry; a step
+ * that waits for its requests is no failure at all ("wait": no attempt is used up).
+ */
 export function classifyFailure(error: unknown): FailureKind {
+  if (error instanceof AwaitingRequestsError) return "wait";
   if (
     error instanceof IonosError || error instanceof SyncConflictError ||
     error instanceof WaitingForDependencyError
@@ -18,6 +25,56 @@ export function classifyFailure(error: unknown): FailureKind {
   }
   // Redis hiccups and the like: worth another attempt.
   return "retry";
+}
+
+/**
+ * Times in a row one job may see a request of its writes end FAILED before the job fails (and
+ * BullMQ retries it after a backoff). A FAILED request was not applied, so the step plans again
+ * and sends what is still missing; this was 3 sends per write when the client resent in-call.
+ */
+export const FAILED_REQUEST_ROUNDS = 3;
+
+/** What a job waiting on its requests does next, from what the request tracker knows now. */
+export type RequestsDecision =
+  /** Some still run: give the slot back and look again later. */
+  | { next: "wait" }
+  /** All ended. `failed` were not applied: the step plans again and sends them anew. */
+  | { next: "go on"; failed: PendingRequest[] }
+  /** Watching failed (timeout, poll refused), or too many FAILED rounds: a job failure. */
+  | { next: "fail"; error: unknown };
+
+/**
+ * Decides between waiting, going on, and failing the attempt.
+ *
+ * @param failedRounds FAILED rounds this job has already had.
+ * @example
+ * decideOnRequests([{ request, check: { state: "RUNNING" } }], 0); // { next: "wait" }
+ */
+export function decideOnRequests(
+  checks: { request: PendingRequest; check: RequestCheck }[],
+  failedRounds: number,
+): RequestsDecision {
+  const error = checks.find((c) => c.check.state === "ERROR");
+  if (error && error.check.state === "ERROR") return { next: "fail", error: error.check.error };
+  if (checks.some((c) => c.check.state !== "DONE" && c.check.state !== "FAILED")) {
+    return { next: "wait" };
+  }
+  const failedChecks = checks.filter((c) => c.check.state === "FAILED");
+  const failed = failedChecks.map((c) => c.request);
+  if (failed.length > 0 && failedRounds + 1 >= FAILED_REQUEST_ROUNDS) {
+    const { request, check } = failedChecks[0]!;
+    // The client scrubbed the message of the write's secrets, or left it out (checkRequest).
+    const message = check.state === "FAILED" ? check.message : undefined;
+    return {
+      next: "fail",
+      error: new IonosRequestFailedError(
+        request.id,
+        `${request.what} ended FAILED in ${FAILED_REQUEST_ROUNDS} rounds` +
+          (message ? `: ${message}` : ""),
+      ),
+    };
+  }
+  return { next: "go on", failed };
 }
 
 /** A short, secret-free description for the job's failed reason and the twin record. */

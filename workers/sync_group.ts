@@ -30,6 +30,7 @@ import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 import { classifyFailure } from "./failure_policy.ts";
 import { whileCreateSettles } from "./own_create.ts";
 import { releaseBindings } from "./release_bindings.ts";
+import { ownCreateOutcome, settleWrites } from "./request_steps.ts";
 
 /** Membership writes one group job keeps in flight at once. */
 const MEMBER_WRITES_IN_FLIGHT = 8;
@@ -46,7 +47,16 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
   // Memberships can arrive before their group: the group's own event enqueues us again.
   if (!wanted) return { result: "nothing wanted" };
   // A create whose answer was lost is ours whatever the IdP wants now (see withLostCreate).
-  const twin = await withLostCreate(ctx, id, await ctx.records.get("group", id));
+  let twin = await withLostCreate(ctx, id, await ctx.records.get("group", id));
+  // Our own create, sent by an earlier run that did not wait for it: DONE makes the group ours
+  // to write to; FAILED means it was never made, so it is linked or created again below.
+  const ownCreate = await ownCreateOutcome(ctx, "group", twin);
+  if (ownCreate === "FAILED") {
+    await ctx.records.forget("group", id, twin?.ionosId);
+    twin = undefined;
+  } else if (ownCreate === "DONE") {
+    twin = { ...twin, state: "synced" };
+  }
   await refreshAdministrators(ctx, wanted, twin);
 
   if (wanted.deleted) return await endGroup(ctx, wanted, twin, "deleted at the IdP");
@@ -73,6 +83,8 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
     settling = linked.ownCreateFound;
     linkedOwn = linked.ownPrivileges;
     changes.push(linked.change);
+    // IONOS refuses writes on a group whose create is not DONE: the next run goes on from here.
+    if (linked.createPending) settleWrites(ctx, "a new group is DONE before its members");
   }
 
   const ionosGroupId = group.id;
@@ -91,6 +103,11 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
     changes.push("removed privileges");
   }
   const diff = groupDiff(group.properties, desired);
+  // Removal wins: a member removed does not see privileges granted, and a member added does not
+  // see the ones being taken away; the job goes on once those writes are DONE, planning again.
+  if ((removed && diff.length > 0) || (reduced && (diff.length > 0 || members.add.length > 0))) {
+    settleWrites(ctx, "member removals and privileges taken away land before any grant");
+  }
   if (diff.length > 0 || (settling && !reduced && !removed)) {
     // Our own create found after a lost answer is written to even when nothing differs: the
     // write can only land once that create is DONE, which confirms it (see ./own_create.ts).
@@ -114,6 +131,7 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
     lastResult: result,
     lastError: "",
     pendingMembers: String(members.pending),
+    ...(twin?.request ? { request: "" } : {}),
   });
   return { result, ionosId: group.id, changes };
 }
@@ -179,6 +197,8 @@ async function endGroup(
   }
   if (groupRemoval(twin.origin) === "delete") {
     await whileCreateSettles(twin.state === "creating", () => ctx.ionos.deleteGroup(group.id));
+    // Gone before its name may be linked anew (the next run finds it gone).
+    settleWrites(ctx, "a delete lands before the name is released");
     await ctx.records.forget("group", wanted.id, group.id);
     await releaseBindings(ctx, "group", wanted.id);
     return { result: `deleted (${why})`, ionosId: group.id, changes: ["deleted"] };
@@ -189,6 +209,7 @@ async function endGroup(
     (u) =>
       whileCreateSettles(twin.state === "creating", () => ctx.ionos.removeGroupMember(group.id, u)),
   );
+  if (removed) settleWrites(ctx, "the removals land before the group is let go");
   const result = `${why}: adopted group kept, ${plural(removed, "managed member")} removed`;
   await releaseBindings(ctx, "group", wanted.id);
   if (wanted.deleted) {
@@ -233,6 +254,7 @@ async function linkOrCreateGroup(
     change: string;
     ownCreateFound: boolean;
     ownPrivileges?: string;
+    createPending?: boolean;
   }
 > {
   // A "creating" mark from before marks named their group means our own create went through
@@ -283,12 +305,22 @@ async function linkOrCreateGroup(
   }
   await ctx.records.set("group", wanted.id, { state: "creating", label: wanted.displayName });
   const group = await ctx.ionos.createGroup(desiredGroup(ctx.mapping, wanted.displayName));
+  // Sent without waiting (under a worker): the request is kept with the twin, which stays
+  // "creating" until it is DONE, so that no run, not even after a crash, writes to it sooner.
+  const request = ctx.writes?.requestFor(group.id);
   await ctx.records.set("group", wanted.id, {
     ionosId: group.id,
     origin: "created",
-    state: "synced",
+    state: request ? "creating" : "synced",
+    ...(request ? { request: request.id, requestDate: request.serverDate ?? "" } : {}),
   });
-  return { group, origin: "created", change: "created", ownCreateFound: false };
+  return {
+    group,
+    origin: "created",
+    change: "created",
+    ownCreateFound: false,
+    createPending: !!request,
+  };
 }
 
 /**

@@ -23,6 +23,7 @@ import type { SyncContext, SyncOutcome } from "./context.ts";
 import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 import { whileCreateSettles } from "./own_create.ts";
 import { releaseBindings } from "./release_bindings.ts";
+import { ownCreateOutcome, settleWrites } from "./request_steps.ts";
 import { generatePassword } from "./password.ts";
 
 /**
@@ -38,7 +39,16 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
   const wanted = await ctx.store.getUser(id);
   if (!wanted) return { result: "nothing wanted" };
   // A create whose answer was lost is ours whatever the IdP wants now (see withLostCreate).
-  const twin = await withLostCreate(ctx, id, await ctx.records.get("user", id));
+  let twin = await withLostCreate(ctx, id, await ctx.records.get("user", id));
+  // Our own create, sent by an earlier run that did not wait for it: DONE makes the account
+  // ours to use; FAILED means it was never made, so it is created again below.
+  const ownCreate = await ownCreateOutcome(ctx, "user", twin);
+  if (ownCreate === "FAILED") {
+    await ctx.records.forget("user", id, twin?.ionosId);
+    twin = undefined;
+  } else if (ownCreate === "DONE") {
+    twin = { ...twin, state: "synced" };
+  }
   if (wanted.deleted) return await removeUser(ctx, wanted, twin);
   const admin = await isAdministratorUser(ctx, id);
   const wantedEmail = normalizeEmail(wanted.email!);
@@ -49,7 +59,7 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
   }
   const changes: string[] = [];
   // Linked in this job, or found after a lost answer in an earlier one: its memberships wait.
-  let linked = twin?.state === "creating";
+  let linked = twin?.state === "creating" || ownCreate === "DONE";
   let settling = twin?.state === "creating";
   let origin = twin?.origin;
   let found: Awaited<ReturnType<typeof linkOrCreateUser>> | undefined;
@@ -82,12 +92,19 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
   };
   const reduced = accessReduction(current.properties, desired);
   const ionosId = current.id;
+  // IONOS refuses writes on an account whose create is not DONE: go on once it is.
+  if (found?.createPending && (reduced || userDiff(current.properties, desired).length > 0)) {
+    settleWrites(ctx, "a new account is DONE before it is written to");
+  }
   if (reduced) {
     const taken = userDiff(current.properties, reduced).join(", ");
     current = await whileCreateSettles(settling, () => ctx.ionos.updateUser(ionosId, reduced));
     changes.push(`removed access (${taken})`);
   }
   const diff = userDiff(current.properties, desired);
+  // Removal wins: the reduction is DONE before anything else is written. The job goes on once
+  // it is, planning again from the account as it then is (the reduction is then no change).
+  if (reduced && diff.length > 0) settleWrites(ctx, "an access reduction lands first, alone");
   if (diff.length > 0 || (settling && !reduced)) {
     // IONOS has no PATCH: send the full property set, as the official tools do. Our own create
     // found after a lost answer is written to even when nothing differs: the write can only
@@ -98,14 +115,20 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
   // The account now has its final address: no other email stays bound to this user.
   await releaseBindings(ctx, "user", id, [normalizeEmail(current.properties.email)]);
   const result = changes.length ? changes.join("; ") : "in sync";
+  // A create sent in this run and still running keeps the account "creating" (group jobs leave
+  // it out) until the worker has seen it DONE (see afterDone below).
+  const creating = found?.createPending === true;
+  const state = conflict ? "conflict" : "synced";
   await ctx.records.set("user", id, {
     ionosId: current.id,
     label: current.properties.email,
-    state: conflict ? "conflict" : "synced",
+    state: creating ? "creating" : state,
     lastSyncAt: new Date().toISOString(),
     lastResult: result,
     lastError: conflict ?? "",
+    ...(twin?.request && !creating ? { request: "" } : {}),
   });
+  let afterDone: SyncOutcome["afterDone"];
   if (linked) {
     // Memberships that waited for this user can now be applied; an adopted account may already
     // be in managed groups the IdP does not want it in, which those groups' jobs now remove.
@@ -114,10 +137,14 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
       const inIonos = await ctx.ionos.getUserGroups(current.id);
       for (const g of await ctx.records.ownersOf("group", inIonos.map((g) => g.id))) groups.add(g);
     }
-    await enqueueSync(ctx.queue, [...groups].map((g) => entityKey("group", g)));
+    const keys = [...groups].map((g) => entityKey("group", g));
+    // IONOS refuses members whose create is not DONE: the worker enqueues them once it is.
+    if (creating) {
+      afterDone = { record: { kind: "user", id, patch: { state, request: "" } }, enqueue: keys };
+    } else await enqueueSync(ctx.queue, keys);
   }
   if (conflict) throw new SyncConflictError(`${conflict} (the rest was applied: ${result})`);
-  return { result, ionosId: current.id, changes };
+  return { result, ionosId: current.id, changes, ...(afterDone ? { afterDone } : {}) };
 }
 
 /**
@@ -168,7 +195,14 @@ async function linkOrCreateUser(
   wanted: WantedUser,
   twin: TwinRecord | undefined,
   admin: boolean,
-): Promise<{ user: IonosUser; origin: "created" | "adopted"; adoptedOwnCreate: boolean }> {
+): Promise<
+  {
+    user: IonosUser;
+    origin: "created" | "adopted";
+    adoptedOwnCreate: boolean;
+    createPending?: boolean;
+  }
+> {
   const email = normalizeEmail(wanted.email!);
   const existing = await ctx.ionos.findUserByEmail(email);
   if (existing) {
@@ -201,13 +235,17 @@ async function linkOrCreateUser(
   await ctx.records.set("user", wanted.id, { state: "creating", label: email });
   const props = desiredUser(ctx.mapping, wanted, admin, undefined, email);
   const user = await ctx.ionos.createUser({ ...props, password: generatePassword() });
+  // Sent without waiting (under a worker): the request is kept with the twin, which stays
+  // "creating" until it is DONE, so that no run, not even after a crash, writes to it sooner.
+  const request = ctx.writes?.requestFor(user.id);
   await ctx.records.set("user", wanted.id, {
     ionosId: user.id,
     origin: "created",
-    state: "synced",
+    state: request ? "creating" : "synced",
+    ...(request ? { request: request.id, requestDate: request.serverDate ?? "" } : {}),
   });
   ctx.logger.info("created IONOS user", { idpId: wanted.id, ionosId: user.id });
-  return { user, origin: "created", adoptedOwnCreate: false };
+  return { user, origin: "created", adoptedOwnCreate: false, createPending: !!request };
 }
 
 /**
@@ -276,10 +314,14 @@ async function removeUser(
     // Our own unconfirmed create is written to even when already off (see ./own_create.ts).
     const write = off ?? (settling ? current.properties : undefined);
     if (write) await whileCreateSettles(settling, () => ctx.ionos.updateUser(current.id, write));
+    // The account is off before its email may be bound to someone else.
+    if (write) settleWrites(ctx, "a deactivation lands before the email is released");
     await done("deactivated (deleted at the IdP)", { state: "synced", lastError: "" });
     return { result: "deactivated", ionosId: current.id, changes: off ? ["deactivated"] : [] };
   }
   await whileCreateSettles(twin.state === "creating", () => ctx.ionos.deleteUser(current.id));
+  // Gone before its email may be bound to someone else (the next run finds it gone).
+  settleWrites(ctx, "a delete lands before the email is released");
   await ctx.records.forget("user", wanted.id, current.id);
   await releaseBindings(ctx, "user", wanted.id);
   ctx.logger.info("deleted IONOS user", { idpId: wanted.id, ionosId: current.id });

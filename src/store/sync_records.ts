@@ -25,6 +25,13 @@ export interface TwinRecord {
   ownPrivileges?: string;
   /** Groups only: members of this group still waiting for their IONOS user (count). */
   pendingMembers?: string;
+  /**
+   * The request of our own create while it runs (state "creating" with an `ionosId`): the next
+   * run of the job checks it before anything else (workers/request_steps.ts). "" once DONE.
+   */
+  request?: string;
+  /** The `Date` header of that create's answer, to find it in the requests listing. */
+  requestDate?: string;
 }
 
 type Kind = "user" | "group";
