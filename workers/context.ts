@@ -8,6 +8,7 @@ import type { AfterDone, SyncJobData } from "../src/queue/sync_queue.ts";
 import type { OwnerBindings } from "../src/store/owner_bindings.ts";
 import type { SyncRecords } from "../src/store/sync_records.ts";
 import type { WantedStateStore } from "../src/store/wanted_state.ts";
+import type { UserLookup } from "./user_lookup.ts";
 
 export interface SyncContext {
   store: WantedStateStore;
@@ -27,6 +28,8 @@ export interface SyncContext {
    * every write waits for DONE in the call, as ops paths and direct callers expect.
    */
   writes?: PendingWrites;
+  /** Email lookups shared by the jobs of this process (./user_lookup.ts); unset: one by one. */
+  userLookup?: UserLookup;
   /** Outcomes of requests an earlier run of this job waited for, by request id. */
   settledRequests?: ReadonlyMap<string, "DONE" | "FAILED">;
 }

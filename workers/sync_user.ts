@@ -5,6 +5,7 @@
  * account has one owner, and taking access away lands before anything else is tried.
  */
 import { isProtectedEmail, normalizeEmail } from "../src/config/mapping.ts";
+import { IonosApiError } from "../src/ionos/errors.ts";
 import type { IonosUser } from "../src/ionos/types.ts";
 import { enqueueSync } from "../src/queue/sync_queue.ts";
 import type { TwinRecord } from "../src/store/sync_records.ts";
@@ -204,7 +205,10 @@ async function linkOrCreateUser(
   }
 > {
   const email = normalizeEmail(wanted.email!);
-  const existing = await ctx.ionos.findUserByEmail(email);
+  const lookup = ctx.userLookup
+    ? await ctx.userLookup.find(email)
+    : { user: await ctx.ionos.findUserByEmail(email), fromListing: false };
+  const existing = lookup.user;
   if (existing) {
     if (isProtectedEmail(ctx.mapping, existing.properties.email)) {
       throw new SyncConflictError(protectedEmailConflict(ctx.mapping, existing.properties.email));
@@ -234,7 +238,13 @@ async function linkOrCreateUser(
   // account up by it, even if the IdP changed the email meanwhile.
   await ctx.records.set("user", wanted.id, { state: "creating", label: email });
   const props = desiredUser(ctx.mapping, wanted, admin, undefined, email);
-  const user = await ctx.ionos.createUser({ ...props, password: generatePassword() });
+  const user = await createUnlessListingWasStale(
+    ctx,
+    wanted.id,
+    email,
+    lookup.fromListing,
+    () => ctx.ionos.createUser({ ...props, password: generatePassword() }),
+  );
   // Sent without waiting (under a worker): the request is kept with the twin, which stays
   // "creating" until it is DONE, so that no run, not even after a crash, writes to it sooner.
   const request = ctx.writes?.requestFor(user.id);
@@ -246,6 +256,33 @@ async function linkOrCreateUser(
   });
   ctx.logger.info("created IONOS user", { idpId: wanted.id, ionosId: user.id });
   return { user, origin: "created", adoptedOwnCreate: false, createPending: !!request };
+}
+
+/**
+ * A create after a lookup answered from a shared listing (./user_lookup.ts): a 422 may mean an
+ * account with the email was made in IONOS after the listing, so the job waits and looks that
+ * email up on its own, instead of failing for good.
+ */
+async function createUnlessListingWasStale(
+  ctx: SyncContext,
+  idpId: string,
+  email: string,
+  fromListing: boolean,
+  create: () => Promise<IonosUser>,
+): Promise<IonosUser> {
+  try {
+    return await create();
+  } catch (error) {
+    if (!fromListing || !(error instanceof IonosApiError) || error.status !== 422) throw error;
+    ctx.userLookup?.distrust(email);
+    // Refused, so not made: the "creating" mark must not make the retry take an account found
+    // by this email for our own lost create (withLostCreate).
+    await ctx.records.set("user", idpId, { state: "failed" });
+    throw new WaitingForDependencyError(
+      `create refused after a lookup from a user listing; looking ${email} up again`,
+      { cause: error },
+    );
+  }
 }
 
 /**

@@ -11,6 +11,7 @@ import { describeFailure, toJobError } from "./failure_policy.ts";
 import { runStepJob } from "./request_steps.ts";
 import { syncGroup } from "./sync_group.ts";
 import { syncUser } from "./sync_user.ts";
+import { UserLookup } from "./user_lookup.ts";
 
 export interface SyncWorkerOptions {
   connection: ConnectionOptions;
@@ -102,9 +103,11 @@ export function createSyncWorker(
     stalledIntervalMs = 30_000,
     onJobDone,
   } = options;
+  // One per process: the user jobs' email lookups share listings during bulk loads.
+  const shared = { ...ctx, userLookup: ctx.userLookup ?? new UserLookup(ctx.ionos) };
   const worker = new Worker<SyncJobData, SyncOutcome>(
     SYNC_QUEUE_NAME,
-    (job, token) => runSyncJob(ctx, job, token, options),
+    (job, token) => runSyncJob(shared, job, token, options),
     {
       connection: options.connection,
       prefix,
