@@ -54,12 +54,16 @@ export function decideOnRequests(
   checks: { request: PendingRequest; check: RequestCheck }[],
   failedRounds: number,
 ): RequestsDecision {
-  const error = checks.find((c) => c.check.state === "ERROR");
+  // A request IONOS no longer knows (404; old requests are purged) has an unknown outcome: it is
+  // taken as FAILED, and the step plans again from what IONOS shows.
+  const unknown = (c: RequestCheck) =>
+    c.state === "ERROR" && c.error instanceof IonosApiError && c.error.status === 404;
+  const error = checks.find((c) => c.check.state === "ERROR" && !unknown(c.check));
   if (error && error.check.state === "ERROR") return { next: "fail", error: error.check.error };
-  if (checks.some((c) => c.check.state !== "DONE" && c.check.state !== "FAILED")) {
+  if (checks.some((c) => !["DONE", "FAILED", "ERROR"].includes(c.check.state))) {
     return { next: "wait" };
   }
-  const failedChecks = checks.filter((c) => c.check.state === "FAILED");
+  const failedChecks = checks.filter((c) => c.check.state === "FAILED" || unknown(c.check));
   const failed = failedChecks.map((c) => c.request);
   if (failed.length > 0 && failedRounds + 1 >= FAILED_REQUEST_ROUNDS) {
     const { request, check } = failedChecks[0]!;

@@ -49,14 +49,11 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
   // A create whose answer was lost is ours whatever the IdP wants now (see withLostCreate).
   let twin = await withLostCreate(ctx, id, await ctx.records.get("group", id));
   // Our own create, sent by an earlier run that did not wait for it: DONE makes the group ours
-  // to write to; FAILED means it was never made, so it is linked or created again below.
+  // to write to.
   const ownCreate = await ownCreateOutcome(ctx, "group", twin);
-  if (ownCreate === "FAILED") {
-    await ctx.records.forget("group", id, twin?.ionosId);
-    twin = undefined;
-  } else if (ownCreate === "DONE") {
-    twin = { ...twin, state: "synced" };
-  }
+  // FAILED needs nothing here: the twin stays "creating", the read below finds no group and
+  // the plan creates it again (or, should it exist after all, confirms it as a lost answer).
+  if (ownCreate === "DONE") twin = { ...twin, state: "synced" };
   await refreshAdministrators(ctx, wanted, twin);
 
   if (wanted.deleted) return await endGroup(ctx, wanted, twin, "deleted at the IdP");

@@ -42,14 +42,11 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
   // A create whose answer was lost is ours whatever the IdP wants now (see withLostCreate).
   let twin = await withLostCreate(ctx, id, await ctx.records.get("user", id));
   // Our own create, sent by an earlier run that did not wait for it: DONE makes the account
-  // ours to use; FAILED means it was never made, so it is created again below.
+  // ours to use.
   const ownCreate = await ownCreateOutcome(ctx, "user", twin);
-  if (ownCreate === "FAILED") {
-    await ctx.records.forget("user", id, twin?.ionosId);
-    twin = undefined;
-  } else if (ownCreate === "DONE") {
-    twin = { ...twin, state: "synced" };
-  }
+  // FAILED needs nothing here: the twin stays "creating", the read below finds no user and
+  // the plan creates it again (or, should it exist after all, confirms it as a lost answer).
+  if (ownCreate === "DONE") twin = { ...twin, state: "synced" };
   if (wanted.deleted) return await removeUser(ctx, wanted, twin);
   const admin = await isAdministratorUser(ctx, id);
   const wantedEmail = normalizeEmail(wanted.email!);

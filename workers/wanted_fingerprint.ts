@@ -4,7 +4,8 @@
  * de-duplication keeps a follow-up only for an active job, see src/queue/sync_queue.ts). The job
  * therefore compares this digest from before its run with the one at its end: if anything the
  * plan read has changed, it runs the step again instead of finishing, so no change is lost.
- * Only Redis is read, never IONOS.
+ * Reconcile's asks (IONOS drift, not a wanted-state change) count too, through the entity's
+ * nudge time (`SyncRecords.nudge`). Only Redis is read, never IONOS.
  */
 import type { SyncJobData } from "../src/queue/sync_queue.ts";
 import type { SyncContext } from "./context.ts";
@@ -22,7 +23,11 @@ export async function wantedFingerprint(
   kind: SyncJobData["kind"],
   id: string,
 ): Promise<string> {
-  const parts = kind === "user" ? await userParts(ctx, id) : await groupParts(ctx, id);
+  const [parts, nudged] = await Promise.all([
+    kind === "user" ? userParts(ctx, id) : groupParts(ctx, id),
+    ctx.records.nudgedAt(`${kind}:${id}`),
+  ]);
+  parts.push(nudged ?? null);
   const bytes = new TextEncoder().encode(JSON.stringify(parts));
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   return Array.from(digest.slice(0, 12), (b) => b.toString(16).padStart(2, "0")).join("");
@@ -44,10 +49,13 @@ async function groupParts(ctx: Stores, id: string): Promise<unknown[]> {
   const sorted = [...members].sort();
   const [users, twins] = await Promise.all([
     ctx.store.getUsers(sorted),
-    ctx.records.fieldsOf("user", sorted, ["ionosId", "state"]),
+    ctx.records.fieldsOf("user", sorted, ["ionosId", "state", "label"]),
   ]);
   return [
     group ?? null,
-    sorted.map((u, i) => [u, users.get(u)?.deleted, twins[i]?.ionosId, twins[i]?.state]),
+    sorted.map((u, i) => {
+      const twin = twins[i];
+      return [u, users.get(u)?.deleted, twin?.ionosId, twin?.state, twin?.label];
+    }),
   ];
 }

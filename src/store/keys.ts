@@ -37,6 +37,11 @@ export interface StoreKeys {
   held(kind: string, idpId: string): string;
   /** Set of IdP entities that lost a claim on the value, re-synced when it is released. */
   waiters(kind: string, value: string): string;
+  /**
+   * Hash: entity key ("user:<id>") -> time (ms) reconcile last asked for its sync. A job waiting
+   * for its IONOS requests reads it to notice such an ask (workers/wanted_fingerprint.ts).
+   */
+  nudges: string;
 }
 
 export function storeKeys(prefix: string): StoreKeys {
@@ -58,5 +63,6 @@ export function storeKeys(prefix: string): StoreKeys {
     owners: (kind) => `${prefix}:owners:${kind}`,
     held: (kind, id) => `${prefix}:held:${kind}:${id}`,
     waiters: (kind, value) => `${prefix}:waiters:${kind}:${value}`,
+    nudges: `${prefix}:nudges`,
   };
 }

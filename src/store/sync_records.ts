@@ -95,6 +95,22 @@ export class SyncRecords {
     return new Map(Object.entries(await this.#redis.hgetall(this.#index(kind))));
   }
 
+  /**
+   * Notes that these entities were asked to sync for a reason outside the wanted state (IONOS
+   * drift found by reconcile): a job that waits for its requests with its slot given back would
+   * otherwise not see the ask, which the queue folds into it (workers/wanted_fingerprint.ts).
+   */
+  async nudge(keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    const now = String(Date.now());
+    await this.#redis.hset(this.keys.nudges, Object.fromEntries(keys.map((k) => [k, now])));
+  }
+
+  /** When `key` was last nudged (ms as text), if ever. */
+  async nudgedAt(key: string): Promise<string | undefined> {
+    return await this.#redis.hget(this.keys.nudges, key) ?? undefined;
+  }
+
   /** Some fields of several records in one round trip (HMGET each); absent fields are left out. */
   async fieldsOf<F extends keyof TwinRecord>(
     kind: Kind,
