@@ -90,6 +90,31 @@ describe("a job waiting for a slow IONOS request", () => {
     expect(a.ionosId).toBe(h.sim.sim.state.userByEmail("crash.a@example.com")!.id);
   });
 
+  it("applies a change that lands while it waits delayed (the queue folds the add into it)", async () => {
+    h = await startHarness({ env: { WORKER_CONCURRENCY: "1" } });
+    h.sim.sim.setTiming(slow);
+    await h.postEvents(userEvent("user.created", "late-a", "late.a@example.com"));
+    await until("the job to wait delayed", async () => (await h!.stats()).jobs.delayed === 1);
+    // While the create runs, the IdP deactivates and renames the user. BullMQ de-duplicates
+    // this add into the delayed job, so that job must notice the change when it resumes.
+    const res = await h.postEvents(
+      userEvent("user.updated", "late-a", "late.a@example.com", {
+        active: false,
+        name: { givenName: "Later", familyName: "A" },
+      }),
+    );
+    expect(res.status).toBe(202);
+    expect((await h.stats()).jobs.waiting).toBe(0); // folded in, not queued on its own
+    h.sim.sim.setTiming(quick);
+    const stats = await h.drain(30_000);
+    expect(stats.jobs.failed).toBe(0);
+    expect(h.sim.sim.state.userByEmail("late.a@example.com")!.properties).toMatchObject({
+      active: false,
+      firstname: "Later",
+    });
+    expect(userCreates(h)).toHaveLength(1);
+  });
+
   it("keeps removal first: the rest of the update is sent only once the reduction is DONE", async () => {
     h = await startHarness({
       mapping: `administrators: ["ionos-admins"]\ngroups:\n  include: ["ionos-*"]\n`,
