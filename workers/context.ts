@@ -32,6 +32,8 @@ export interface SyncContext {
   userLookup?: UserLookup;
   /** Outcomes of requests an earlier run of this job waited for, by request id. */
   settledRequests?: ReadonlyMap<string, "DONE" | "FAILED">;
+  /** IONOS ids that a write of an earlier run of this job reached DONE on. */
+  doneWrites?: ReadonlySet<string>;
 }
 
 /** What a sync step did, kept as the job's return value and shown to operators. */

@@ -34,6 +34,23 @@ export function classifyFailure(error: unknown): FailureKind {
  */
 export const FAILED_REQUEST_ROUNDS = 3;
 
+/**
+ * Times one attempt may stop at a write that must land first and run its step again. A step
+ * plans from what IONOS shows, so each round has less to do; this bounds a step that, through a
+ * bug or a resource that keeps changing under it, would go round for ever spending the rate
+ * budget. The attempt then fails (and is retried after a backoff, up to the job's attempts).
+ */
+export const MAX_STEP_ROUNDS = 20;
+
+/** The failure for an attempt that went round too often, or `undefined`. */
+export function stepRoundsExceeded(rounds: number, entity: string): Error | undefined {
+  if (rounds <= MAX_STEP_ROUNDS) return undefined;
+  return new Error(
+    `${entity}: its writes had to land first ${MAX_STEP_ROUNDS} times in one attempt; ` +
+      `trying again later`,
+  );
+}
+
 /** What a job waiting on its requests does next, from what the request tracker knows now. */
 export type RequestsDecision =
   /** Some still run: give the slot back and look again later. */

@@ -33,7 +33,7 @@ import {
 import type { TwinRecord } from "../src/store/sync_records.ts";
 import type { SyncContext, SyncOutcome } from "./context.ts";
 import { AwaitingRequestsError } from "./errors.ts";
-import { classifyFailure, decideOnRequests } from "./failure_policy.ts";
+import { classifyFailure, decideOnRequests, stepRoundsExceeded } from "./failure_policy.ts";
 import { wantedFingerprint } from "./wanted_fingerprint.ts";
 
 /** One sync step: syncUser or syncGroup. */
@@ -83,6 +83,23 @@ export async function recordedRequestOutcome(
 }
 
 /**
+ * In a step: whether our own create of `twin` is known to have landed, so the twin is no longer
+ * "creating": its request was seen DONE, or a write of an earlier run of this job to it was (IONOS
+ * refuses writes on a resource whose create is not DONE, see ./own_create.ts).
+ * @throws {AwaitingRequestsError} when a worker runs the step and the create's outcome is not
+ *   known yet.
+ */
+export async function ownCreateConfirmed(
+  ctx: SyncContext,
+  kind: "user" | "group",
+  twin: TwinRecord | undefined,
+): Promise<boolean> {
+  if (twin?.state !== "creating" || !twin.ionosId) return false;
+  if (ctx.doneWrites?.has(twin.ionosId)) return true;
+  return await ownCreateOutcome(ctx, kind, twin) === "DONE";
+}
+
+/**
  * In a step: the outcome of our own create that an earlier run sent without waiting (the twin is
  * "creating" with an IONOS id and the request), or `undefined` when there is none.
  * @throws {AwaitingRequestsError} when a worker runs the step and the outcome is not known yet.
@@ -116,6 +133,7 @@ export async function runStepJob(
   const { recheckMs = 2000 } = options;
   const { kind, id, waiting } = job.data;
   const settled = new Map<string, "DONE" | "FAILED">();
+  const doneWrites = new Set<string>();
   let failedRounds = waiting?.failedRounds ?? 0;
   if (waiting) {
     const checks = waiting.requests.map((request) => ({
@@ -139,6 +157,7 @@ export async function runStepJob(
     }
     for (const { request, check } of checks) {
       settled.set(request.id, check.state === "DONE" ? "DONE" : "FAILED");
+      if (check.state === "DONE" && request.target) doneWrites.add(request.target);
     }
     if (
       waiting.then === "finish" && waiting.outcome && decision.failed.length === 0 &&
@@ -156,17 +175,26 @@ export async function runStepJob(
     ionos: ctx.ionos.deferring(writes),
     writes,
     settledRequests: settled,
+    doneWrites,
   };
   let outcome: SyncOutcome;
   try {
     outcome = await step(stepCtx, id);
-  } catch (error) {
+  } catch (thrown) {
+    let error = thrown;
     if (error instanceof AwaitingRequestsError && classifyFailure(error) === "wait") {
-      return await giveSlotBack(ctx, job, token, {
-        requests: error.requests,
-        then: "rerun",
-        failedRounds,
-      }, recheckMs);
+      const rounds = (waiting?.rounds ?? 0) + 1;
+      const tooMany = stepRoundsExceeded(rounds, `${kind}:${id}`);
+      if (!tooMany) {
+        return await giveSlotBack(ctx, job, token, {
+          requests: error.requests,
+          then: "rerun",
+          failedRounds,
+          rounds,
+        }, recheckMs);
+      }
+      error = tooMany;
+      await job.updateData({ kind, id });
     }
     // A failing step's writes are watched to their end before the failure goes up (the slot is
     // held: failures are rare), so the retry never plans while they still run.

@@ -30,7 +30,7 @@ import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 import { classifyFailure } from "./failure_policy.ts";
 import { whileCreateSettles } from "./own_create.ts";
 import { releaseBindings } from "./release_bindings.ts";
-import { ownCreateOutcome, settleWrites } from "./request_steps.ts";
+import { ownCreateConfirmed, settleWrites } from "./request_steps.ts";
 
 /** Membership writes one group job keeps in flight at once. */
 const MEMBER_WRITES_IN_FLIGHT = 8;
@@ -48,12 +48,12 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
   if (!wanted) return { result: "nothing wanted" };
   // A create whose answer was lost is ours whatever the IdP wants now (see withLostCreate).
   let twin = await withLostCreate(ctx, id, await ctx.records.get("group", id));
-  // Our own create, sent by an earlier run that did not wait for it: DONE makes the group ours
-  // to write to.
-  const ownCreate = await ownCreateOutcome(ctx, "group", twin);
-  // FAILED needs nothing here: the twin stays "creating", the read below finds no group and
-  // the plan creates it again (or, should it exist after all, confirms it as a lost answer).
-  if (ownCreate === "DONE") twin = { ...twin, state: "synced" };
+  // Our own create, sent by an earlier run that did not wait for it (or found after a lost
+  // answer): once known DONE, the group is ours to write to like any other.
+  // A FAILED one needs nothing here: the twin stays "creating", the read below finds no group
+  // and the plan creates it again (or, should it exist after all, confirms it as a lost answer).
+  const ownCreateDone = await ownCreateConfirmed(ctx, "group", twin);
+  if (ownCreateDone) twin = { ...twin, state: "synced" };
   await refreshAdministrators(ctx, wanted, twin);
 
   if (wanted.deleted) return await endGroup(ctx, wanted, twin, "deleted at the IdP");
@@ -118,7 +118,7 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
   if (added) changes.push(`added ${plural(added, "member")}`);
 
   // A name held since a create whose answer was lost is free now that the group is linked.
-  if (twin?.state === "creating") await releaseBindings(ctx, "group", id);
+  if (twin?.state === "creating" || ownCreateDone) await releaseBindings(ctx, "group", id);
   const result = changes.length ? changes.join("; ") : "in sync";
   await ctx.records.set("group", id, {
     ionosId: group.id,

@@ -24,7 +24,7 @@ import type { SyncContext, SyncOutcome } from "./context.ts";
 import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 import { whileCreateSettles } from "./own_create.ts";
 import { releaseBindings } from "./release_bindings.ts";
-import { ownCreateOutcome, settleWrites } from "./request_steps.ts";
+import { ownCreateConfirmed, settleWrites } from "./request_steps.ts";
 import { generatePassword } from "./password.ts";
 
 /**
@@ -41,12 +41,12 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
   if (!wanted) return { result: "nothing wanted" };
   // A create whose answer was lost is ours whatever the IdP wants now (see withLostCreate).
   let twin = await withLostCreate(ctx, id, await ctx.records.get("user", id));
-  // Our own create, sent by an earlier run that did not wait for it: DONE makes the account
-  // ours to use.
-  const ownCreate = await ownCreateOutcome(ctx, "user", twin);
-  // FAILED needs nothing here: the twin stays "creating", the read below finds no user and
-  // the plan creates it again (or, should it exist after all, confirms it as a lost answer).
-  if (ownCreate === "DONE") twin = { ...twin, state: "synced" };
+  // Our own create, sent by an earlier run that did not wait for it (or found after a lost
+  // answer): once known DONE, the account is ours to use like any other.
+  // A FAILED one needs nothing here: the twin stays "creating", the read below finds no user
+  // and the plan creates it again (or, should it exist after all, confirms it as a lost answer).
+  const ownCreateDone = await ownCreateConfirmed(ctx, "user", twin);
+  if (ownCreateDone) twin = { ...twin, state: "synced" };
   if (wanted.deleted) return await removeUser(ctx, wanted, twin);
   const admin = await isAdministratorUser(ctx, id);
   const wantedEmail = normalizeEmail(wanted.email!);
@@ -57,7 +57,7 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
   }
   const changes: string[] = [];
   // Linked in this job, or found after a lost answer in an earlier one: its memberships wait.
-  let linked = twin?.state === "creating" || ownCreate === "DONE";
+  let linked = twin?.state === "creating" || ownCreateDone;
   let settling = twin?.state === "creating";
   let origin = twin?.origin;
   let found: Awaited<ReturnType<typeof linkOrCreateUser>> | undefined;
@@ -349,7 +349,7 @@ async function removeUser(
     const write = off ?? (settling ? current.properties : undefined);
     if (write) await whileCreateSettles(settling, () => ctx.ionos.updateUser(current.id, write));
     // The account is off before its email may be bound to someone else.
-    if (write) settleWrites(ctx, "a deactivation lands before the email is released");
+    if (off) settleWrites(ctx, "a deactivation lands before the email is released");
     await done("deactivated (deleted at the IdP)", { state: "synced", lastError: "" });
     return { result: "deactivated", ionosId: current.id, changes: off ? ["deactivated"] : [] };
   }

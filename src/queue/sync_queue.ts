@@ -33,6 +33,8 @@ export interface WaitingStep {
   fingerprint?: string;
   /** Rounds in which a request of this job ended FAILED. */
   failedRounds: number;
+  /** Times this attempt stopped at a write that had to land first ("rerun"). */
+  rounds?: number;
 }
 
 /** What a step leaves to do once its writes are DONE (a new user's record and memberships). */
