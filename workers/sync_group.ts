@@ -111,6 +111,11 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
     group = await whileCreateSettles(settling, () => ctx.ionos.updateGroup(ionosGroupId, desired));
     changes.push(diff.length ? `updated ${diff.join(", ")}` : "confirmed own create");
   }
+  // Our own create after a lost answer is confirmed by a write reaching DONE: members go in
+  // after that (the next run knows it from that write, see ownCreateConfirmed).
+  if (settling && members.add.length > 0) {
+    settleWrites(ctx, "our own create is confirmed before members are added");
+  }
   const added = await writeMembers(
     members.add,
     (u) => whileCreateSettles(settling, () => addMember(ctx, ionosGroupId, u)),

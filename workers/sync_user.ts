@@ -113,9 +113,10 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
   // The account now has its final address: no other email stays bound to this user.
   await releaseBindings(ctx, "user", id, [normalizeEmail(current.properties.email)]);
   const result = changes.length ? changes.join("; ") : "in sync";
-  // A create sent in this run and still running keeps the account "creating" (group jobs leave
-  // it out) until the worker has seen it DONE (see afterDone below).
-  const creating = found?.createPending === true;
+  // A create sent in this run and still running, or our own create after a lost answer whose
+  // confirming write still runs, keeps the account "creating" (group jobs leave it out) until
+  // the worker has seen this run's writes DONE (see afterDone below).
+  const creating = found?.createPending === true || (settling && (ctx.writes?.size ?? 0) > 0);
   const state = conflict ? "conflict" : "synced";
   await ctx.records.set("user", id, {
     ionosId: current.id,
