@@ -4,7 +4,7 @@ import type { Mapping } from "../src/config/mapping.ts";
 import type { IonosClient } from "../src/ionos/client.ts";
 import type { PendingWrites } from "../src/ionos/pending_writes.ts";
 import type { Logger } from "../src/log.ts";
-import type { AfterDone, SyncJobData } from "../src/queue/sync_queue.ts";
+import type { AfterDone, InterruptedUpdate, SyncJobData } from "../src/queue/sync_queue.ts";
 import type { OwnerBindings } from "../src/store/owner_bindings.ts";
 import type { SyncRecords } from "../src/store/sync_records.ts";
 import type { WantedStateStore } from "../src/store/wanted_state.ts";
@@ -34,6 +34,8 @@ export interface SyncContext {
   settledRequests?: ReadonlyMap<string, "DONE" | "FAILED">;
   /** IONOS ids that a write of an earlier run of this job reached DONE on. */
   doneWrites?: ReadonlySet<string>;
+  /** The rest of an update the previous run stopped before (see `InterruptedUpdate`). */
+  interrupted?: InterruptedUpdate;
 }
 
 /** What a sync step did, kept as the job's return value and shown to operators. */

@@ -1,5 +1,6 @@
 /** Errors the sync steps raise themselves; `failure_policy.ts` reads `retryable`. */
 import type { PendingRequest } from "../src/ionos/pending_writes.ts";
+import type { InterruptedUpdate } from "../src/queue/sync_queue.ts";
 
 /** The step cannot go on yet because another entity's sync must finish first. */
 export class WaitingForDependencyError extends Error {
@@ -21,7 +22,11 @@ export class SyncConflictError extends Error {
 export class AwaitingRequestsError extends Error {
   override name = "AwaitingRequestsError";
   readonly retryable = true;
-  constructor(readonly requests: PendingRequest[], why: string) {
+  constructor(
+    readonly requests: PendingRequest[],
+    why: string,
+    readonly interrupted?: InterruptedUpdate,
+  ) {
     super(`waiting for ${requests.length} IONOS request(s): ${why}`);
   }
 }

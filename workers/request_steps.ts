@@ -27,6 +27,7 @@ import { type PendingRequest, PendingWrites } from "../src/ionos/pending_writes.
 import {
   type AfterDone,
   enqueueSync,
+  type InterruptedUpdate,
   type SyncJobData,
   type WaitingStep,
 } from "../src/queue/sync_queue.ts";
@@ -50,13 +51,13 @@ export interface StepJobOptions {
 
 /**
  * In a step: stop here until every write this run sent is DONE; the job then runs the step
- * again with its slot given back meanwhile. Without `ctx.writes` (no worker), writes have
+ * again with its slot given back meanwhile (`rest`: the part of the plan that run sends first). Without `ctx.writes` (no worker), writes have
  * already waited in the call and this does nothing.
  * @throws {AwaitingRequestsError} when writes are pending.
  */
-export function settleWrites(ctx: SyncContext, why: string): void {
+export function settleWrites(ctx: SyncContext, why: string, rest?: InterruptedUpdate): void {
   if (ctx.writes && ctx.writes.size > 0) {
-    throw new AwaitingRequestsError(ctx.writes.requests, why);
+    throw new AwaitingRequestsError(ctx.writes.requests, why, rest);
   }
 }
 
@@ -176,6 +177,9 @@ export async function runStepJob(
     writes,
     settledRequests: settled,
     doneWrites,
+    ...(waiting?.then === "rerun" && waiting.interrupted
+      ? { interrupted: waiting.interrupted }
+      : {}),
   };
   let outcome: SyncOutcome;
   try {
@@ -191,6 +195,7 @@ export async function runStepJob(
           then: "rerun",
           failedRounds,
           rounds,
+          ...(error.interrupted ? { interrupted: error.interrupted } : {}),
         }, recheckMs);
       }
       error = tooMany;

@@ -10,7 +10,7 @@
  */
 import { isProtectedEmail, matchesAny } from "../src/config/mapping.ts";
 import { IonosApiError } from "../src/ionos/errors.ts";
-import type { IonosGroup } from "../src/ionos/types.ts";
+import type { IonosGroup, IonosGroupProperties } from "../src/ionos/types.ts";
 import { enqueueSync } from "../src/queue/sync_queue.ts";
 import type { TwinRecord } from "../src/store/sync_records.ts";
 import { entityKey, type WantedGroup } from "../src/store/wanted_state.ts";
@@ -55,6 +55,7 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
   const ownCreateDone = await ownCreateConfirmed(ctx, "group", twin);
   if (ownCreateDone) twin = { ...twin, state: "synced" };
   await refreshAdministrators(ctx, wanted, twin);
+  await finishInterruptedUpdate(ctx, twin);
 
   if (wanted.deleted) return await endGroup(ctx, wanted, twin, "deleted at the IdP");
   if (!groupInScope(ctx.mapping, wanted.displayName)) {
@@ -103,7 +104,11 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
   // Removal wins: a member removed does not see privileges granted, and a member added does not
   // see the ones being taken away; the job goes on once those writes are DONE, planning again.
   if ((removed && diff.length > 0) || (reduced && (diff.length > 0 || members.add.length > 0))) {
-    settleWrites(ctx, "member removals and privileges taken away land before any grant");
+    settleWrites(
+      ctx,
+      "member removals and privileges taken away land before any grant",
+      diff.length > 0 ? { kind: "group", ionosId: ionosGroupId, properties: desired } : undefined,
+    );
   }
   if (diff.length > 0 || (settling && !reduced && !removed)) {
     // Our own create found after a lost answer is written to even when nothing differs: the
@@ -136,6 +141,26 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
     ...(twin?.request ? { request: "" } : {}),
   });
   return { result, ionosId: group.id, changes };
+}
+
+/**
+ * The previous run stopped after a reduction, before the rest of its update: that update goes
+ * out first (it was planned with the reduction, as one plan), and the step plans anew once it is
+ * DONE. A group gone meanwhile has nothing to finish.
+ */
+async function finishInterruptedUpdate(
+  ctx: SyncContext,
+  twin: TwinRecord | undefined,
+): Promise<void> {
+  const rest = ctx.interrupted;
+  if (rest?.kind !== "group" || !twin?.ionosId || twin.ionosId !== rest.ionosId) return;
+  try {
+    await ctx.ionos.updateGroup(rest.ionosId, rest.properties as IonosGroupProperties);
+  } catch (error) {
+    if (error instanceof IonosApiError && error.status === 404) return;
+    throw error;
+  }
+  settleWrites(ctx, "the update the previous run stopped before lands first");
 }
 
 /**

@@ -35,6 +35,20 @@ export interface WaitingStep {
   failedRounds: number;
   /** Times this attempt stopped at a write that had to land first ("rerun"). */
   rounds?: number;
+  /** The rest of an update the step stopped before ("rerun" only), sent first on resume. */
+  interrupted?: InterruptedUpdate;
+}
+
+/**
+ * A group update planned together with a reduction that had to land first: the run that
+ * resumes sends it before planning anew, so the group gets the privileges that plan named (as
+ * when the whole plan ran in one go), not a mix left by the reduction alone.
+ */
+export interface InterruptedUpdate {
+  kind: "group";
+  ionosId: string;
+  /** Name and every privilege flag (no secrets). */
+  properties: Record<string, unknown>;
 }
 
 /** What a step leaves to do once its writes are DONE (a new user's record and memberships). */
