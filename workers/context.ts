@@ -2,11 +2,13 @@
 import type { Queue } from "bullmq";
 import type { Mapping } from "../src/config/mapping.ts";
 import type { IonosClient } from "../src/ionos/client.ts";
+import type { PendingWrites } from "../src/ionos/pending_writes.ts";
 import type { Logger } from "../src/log.ts";
-import type { SyncJobData } from "../src/queue/sync_queue.ts";
+import type { AfterDone, InterruptedUpdate, SyncJobData } from "../src/queue/sync_queue.ts";
 import type { OwnerBindings } from "../src/store/owner_bindings.ts";
 import type { SyncRecords } from "../src/store/sync_records.ts";
 import type { WantedStateStore } from "../src/store/wanted_state.ts";
+import type { UserLookup } from "./user_lookup.ts";
 
 export interface SyncContext {
   store: WantedStateStore;
@@ -20,6 +22,20 @@ export interface SyncContext {
   /** For follow-up jobs (a new user's memberships, an admin group's members). */
   queue: Queue<SyncJobData>;
   logger: Logger;
+  /**
+   * Set by the worker for one run: `ionos` then answers writes at 202 and collects their
+   * requests here, and the job gives its slot back while they run (./request_steps.ts). Unset,
+   * every write waits for DONE in the call, as ops paths and direct callers expect.
+   */
+  writes?: PendingWrites;
+  /** Email lookups shared by the jobs of this process (./user_lookup.ts); unset: one by one. */
+  userLookup?: UserLookup;
+  /** Outcomes of requests an earlier run of this job waited for, by request id. */
+  settledRequests?: ReadonlyMap<string, "DONE" | "FAILED">;
+  /** IONOS ids that a write of an earlier run of this job reached DONE on. */
+  doneWrites?: ReadonlySet<string>;
+  /** The rest of an update the previous run stopped before (see `InterruptedUpdate`). */
+  interrupted?: InterruptedUpdate;
 }
 
 /** What a sync step did, kept as the job's return value and shown to operators. */
@@ -27,4 +43,6 @@ export interface SyncOutcome {
   result: string;
   ionosId?: string;
   changes?: string[];
+  /** Left for the worker to do once this run's writes are DONE (not shown to operators). */
+  afterDone?: AfterDone;
 }

@@ -1,4 +1,6 @@
 /** Errors the sync steps raise themselves; `failure_policy.ts` reads `retryable`. */
+import type { PendingRequest } from "../src/ionos/pending_writes.ts";
+import type { InterruptedUpdate } from "../src/queue/sync_queue.ts";
 
 /** The step cannot go on yet because another entity's sync must finish first. */
 export class WaitingForDependencyError extends Error {
@@ -10,4 +12,21 @@ export class WaitingForDependencyError extends Error {
 export class SyncConflictError extends Error {
   override name = "SyncConflictError";
   readonly retryable = false;
+}
+
+/**
+ * Not a failure: the step sent writes whose requests must be DONE before it may go on (a
+ * reduction before the rest, a create before its members). The worker gives the slot back and
+ * runs the step again once they are (workers/request_steps.ts).
+ */
+export class AwaitingRequestsError extends Error {
+  override name = "AwaitingRequestsError";
+  readonly retryable = true;
+  constructor(
+    readonly requests: PendingRequest[],
+    why: string,
+    readonly interrupted?: InterruptedUpdate,
+  ) {
+    super(`waiting for ${requests.length} IONOS request(s): ${why}`);
+  }
 }

@@ -10,7 +10,7 @@
  */
 import { isProtectedEmail, matchesAny } from "../src/config/mapping.ts";
 import { IonosApiError } from "../src/ionos/errors.ts";
-import type { IonosGroup } from "../src/ionos/types.ts";
+import type { IonosGroup, IonosGroupProperties } from "../src/ionos/types.ts";
 import { enqueueSync } from "../src/queue/sync_queue.ts";
 import type { TwinRecord } from "../src/store/sync_records.ts";
 import { entityKey, type WantedGroup } from "../src/store/wanted_state.ts";
@@ -30,6 +30,7 @@ import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 import { classifyFailure } from "./failure_policy.ts";
 import { whileCreateSettles } from "./own_create.ts";
 import { releaseBindings } from "./release_bindings.ts";
+import { ownCreateConfirmed, settleWrites } from "./request_steps.ts";
 import { syncShares } from "./sync_shares.ts";
 
 /** Membership writes one group job keeps in flight at once. */
@@ -47,8 +48,15 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
   // Memberships can arrive before their group: the group's own event enqueues us again.
   if (!wanted) return { result: "nothing wanted" };
   // A create whose answer was lost is ours whatever the IdP wants now (see withLostCreate).
-  const twin = await withLostCreate(ctx, id, await ctx.records.get("group", id));
+  let twin = await withLostCreate(ctx, id, await ctx.records.get("group", id));
+  // Our own create, sent by an earlier run that did not wait for it (or found after a lost
+  // answer): once known DONE, the group is ours to write to like any other.
+  // A FAILED one needs nothing here: the twin stays "creating", the read below finds no group
+  // and the plan creates it again (or, should it exist after all, confirms it as a lost answer).
+  const ownCreateDone = await ownCreateConfirmed(ctx, "group", twin);
+  if (ownCreateDone) twin = { ...twin, state: "synced" };
   await refreshAdministrators(ctx, wanted, twin);
+  await finishInterruptedUpdate(ctx, twin);
 
   if (wanted.deleted) return await endGroup(ctx, wanted, twin, "deleted at the IdP");
   if (!groupInScope(ctx.mapping, wanted.displayName)) {
@@ -74,6 +82,8 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
     settling = linked.ownCreateFound;
     linkedOwn = linked.ownPrivileges;
     changes.push(linked.change);
+    // IONOS refuses writes on a group whose create is not DONE: the next run goes on from here.
+    if (linked.createPending) settleWrites(ctx, "a new group is DONE before its members");
   }
 
   const ionosGroupId = group.id;
@@ -92,6 +102,15 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
     changes.push("removed privileges");
   }
   const diff = groupDiff(group.properties, desired);
+  // Removal wins: a member removed does not see privileges granted, and a member added does not
+  // see the ones being taken away; the job goes on once those writes are DONE, planning again.
+  if ((removed && diff.length > 0) || (reduced && (diff.length > 0 || members.add.length > 0))) {
+    settleWrites(
+      ctx,
+      "member removals and privileges taken away land before any grant",
+      diff.length > 0 ? { kind: "group", ionosId: ionosGroupId, properties: desired } : undefined,
+    );
+  }
   if (diff.length > 0 || (settling && !reduced && !removed)) {
     // Our own create found after a lost answer is written to even when nothing differs: the
     // write can only land once that create is DONE, which confirms it (see ./own_create.ts).
@@ -108,6 +127,11 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
     (w) => whileCreateSettles(settling, w),
   );
   changes.push(...shares.changes);
+  // Our own create after a lost answer is confirmed by a write reaching DONE: members go in
+  // after that (the next run knows it from that write, see ownCreateConfirmed).
+  if (settling && members.add.length > 0) {
+    settleWrites(ctx, "our own create is confirmed before members are added");
+  }
   const added = await writeMembers(
     members.add,
     (u) => whileCreateSettles(settling, () => addMember(ctx, ionosGroupId, u)),
@@ -115,7 +139,7 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
   if (added) changes.push(`added ${plural(added, "member")}`);
 
   // A name held since a create whose answer was lost is free now that the group is linked.
-  if (twin?.state === "creating") await releaseBindings(ctx, "group", id);
+  if (twin?.state === "creating" || ownCreateDone) await releaseBindings(ctx, "group", id);
   const result = changes.length ? changes.join("; ") : "in sync";
   await ctx.records.set("group", id, {
     ionosId: group.id,
@@ -125,12 +149,33 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
     lastResult: result,
     lastError: "",
     pendingMembers: String(members.pending),
+    ...(twin?.request ? { request: "" } : {}),
   });
   // The rest is synced; an unknown resource is for a person to fix in the mapping.
   if (shares.unknownResources) {
     throw new SyncConflictError(`${shares.unknownResources} (the rest was applied: ${result})`);
   }
   return { result, ionosId: group.id, changes };
+}
+
+/**
+ * The previous run stopped after a reduction, before the rest of its update: that update goes
+ * out first (it was planned with the reduction, as one plan), and the step plans anew once it is
+ * DONE. A group gone meanwhile has nothing to finish.
+ */
+async function finishInterruptedUpdate(
+  ctx: SyncContext,
+  twin: TwinRecord | undefined,
+): Promise<void> {
+  const rest = ctx.interrupted;
+  if (rest?.kind !== "group" || !twin?.ionosId || twin.ionosId !== rest.ionosId) return;
+  try {
+    await ctx.ionos.updateGroup(rest.ionosId, rest.properties as IonosGroupProperties);
+  } catch (error) {
+    if (error instanceof IonosApiError && error.status === 404) return;
+    throw error;
+  }
+  settleWrites(ctx, "the update the previous run stopped before lands first");
 }
 
 /**
@@ -194,6 +239,8 @@ async function endGroup(
   }
   if (groupRemoval(twin.origin) === "delete") {
     await whileCreateSettles(twin.state === "creating", () => ctx.ionos.deleteGroup(group.id));
+    // Gone before its name may be linked anew (the next run finds it gone).
+    settleWrites(ctx, "a delete lands before the name is released");
     await ctx.records.forget("group", wanted.id, group.id);
     await releaseBindings(ctx, "group", wanted.id);
     return { result: `deleted (${why})`, ionosId: group.id, changes: ["deleted"] };
@@ -204,6 +251,7 @@ async function endGroup(
     (u) =>
       whileCreateSettles(twin.state === "creating", () => ctx.ionos.removeGroupMember(group.id, u)),
   );
+  if (removed) settleWrites(ctx, "the removals land before the group is let go");
   // The shares the service set end with the group's access; hand-made ones stay.
   const shares = await syncShares(
     ctx,
@@ -213,6 +261,9 @@ async function endGroup(
     twin.managedShares,
     (w) => whileCreateSettles(twin.state === "creating", w),
   );
+  // Taken back before the group is let go: once its record is forgotten, nothing would know
+  // that a share which failed to go was ours.
+  settleWrites(ctx, "the shares the service set are taken back before the group is let go");
   const result = `${why}: adopted group kept, ${plural(removed, "managed member")} removed` +
     shares.changes.map((c) => `, ${c}`).join("");
   await releaseBindings(ctx, "group", wanted.id);
@@ -258,6 +309,7 @@ async function linkOrCreateGroup(
     change: string;
     ownCreateFound: boolean;
     ownPrivileges?: string;
+    createPending?: boolean;
   }
 > {
   // A "creating" mark from before marks named their group means our own create went through
@@ -308,12 +360,22 @@ async function linkOrCreateGroup(
   }
   await ctx.records.set("group", wanted.id, { state: "creating", label: wanted.displayName });
   const group = await ctx.ionos.createGroup(desiredGroup(ctx.mapping, wanted.displayName));
+  // Sent without waiting (under a worker): the request is kept with the twin, which stays
+  // "creating" until it is DONE, so that no run, not even after a crash, writes to it sooner.
+  const request = ctx.writes?.requestFor(group.id);
   await ctx.records.set("group", wanted.id, {
     ionosId: group.id,
     origin: "created",
-    state: "synced",
+    state: request ? "creating" : "synced",
+    ...(request ? { request: request.id, requestDate: request.serverDate ?? "" } : {}),
   });
-  return { group, origin: "created", change: "created", ownCreateFound: false };
+  return {
+    group,
+    origin: "created",
+    change: "created",
+    ownCreateFound: false,
+    createPending: !!request,
+  };
 }
 
 /**

@@ -8,6 +8,7 @@
  */
 import { groupShares } from "../src/config/mapping.ts";
 import type { SyncContext } from "./context.ts";
+import { settleWrites } from "./request_steps.ts";
 import {
   formatRecordedShares,
   parseRecordedShares,
@@ -75,8 +76,15 @@ export async function syncShares(
         ? ctx.ionos.addGroupShare(ionosGroupId, w.resource, w.flags!)
         : ctx.ionos.updateGroupShare(ionosGroupId, w.resource, w.flags!)
     );
-  // Removal wins: every reduction lands before any grant is tried.
+  // Removal wins: every reduction lands before any grant is tried. Under a worker, writes are
+  // sent without waiting (workers/request_steps.ts): the job stops here until the shares taken
+  // away are DONE, and plans again. Grants also wait for anything still running from this run
+  // (member removals, privileges taken away), so no member about to go sees a resource shared.
   for (const w of plan.reduce) await write(w);
+  if (plan.reduce.length > 0) {
+    settleWrites(ctx, "shares taken away land before anything is granted");
+  }
+  if (plan.grant.length > 0) settleWrites(ctx, "removals land before a resource is shared");
   for (const w of plan.grant) await write(w);
   await save(formatRecordedShares(plan.recordAfter));
 

@@ -5,6 +5,7 @@
  * account has one owner, and taking access away lands before anything else is tried.
  */
 import { isProtectedEmail, normalizeEmail } from "../src/config/mapping.ts";
+import { IonosApiError } from "../src/ionos/errors.ts";
 import type { IonosUser } from "../src/ionos/types.ts";
 import { enqueueSync } from "../src/queue/sync_queue.ts";
 import type { TwinRecord } from "../src/store/sync_records.ts";
@@ -23,6 +24,7 @@ import type { SyncContext, SyncOutcome } from "./context.ts";
 import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 import { whileCreateSettles } from "./own_create.ts";
 import { releaseBindings } from "./release_bindings.ts";
+import { ownCreateConfirmed, settleWrites } from "./request_steps.ts";
 import { generatePassword } from "./password.ts";
 import { account, syncS3Keys } from "./sync_s3_keys.ts";
 
@@ -39,7 +41,13 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
   const wanted = await ctx.store.getUser(id);
   if (!wanted) return { result: "nothing wanted" };
   // A create whose answer was lost is ours whatever the IdP wants now (see withLostCreate).
-  const twin = await withLostCreate(ctx, id, await ctx.records.get("user", id));
+  let twin = await withLostCreate(ctx, id, await ctx.records.get("user", id));
+  // Our own create, sent by an earlier run that did not wait for it (or found after a lost
+  // answer): once known DONE, the account is ours to use like any other.
+  // A FAILED one needs nothing here: the twin stays "creating", the read below finds no user
+  // and the plan creates it again (or, should it exist after all, confirms it as a lost answer).
+  const ownCreateDone = await ownCreateConfirmed(ctx, "user", twin);
+  if (ownCreateDone) twin = { ...twin, state: "synced" };
   if (wanted.deleted) return await removeUser(ctx, wanted, twin);
   const admin = await isAdministratorUser(ctx, id);
   const wantedEmail = normalizeEmail(wanted.email!);
@@ -50,7 +58,7 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
   }
   const changes: string[] = [];
   // Linked in this job, or found after a lost answer in an earlier one: its memberships wait.
-  let linked = twin?.state === "creating";
+  let linked = twin?.state === "creating" || ownCreateDone;
   let settling = twin?.state === "creating";
   let origin = twin?.origin;
   let found: Awaited<ReturnType<typeof linkOrCreateUser>> | undefined;
@@ -83,6 +91,10 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
   };
   const reduced = accessReduction(current.properties, desired);
   const ionosId = current.id;
+  // IONOS refuses writes on an account whose create is not DONE: go on once it is.
+  if (found?.createPending && (reduced || userDiff(current.properties, desired).length > 0)) {
+    settleWrites(ctx, "a new account is DONE before it is written to");
+  }
   if (reduced) {
     const taken = userDiff(current.properties, reduced).join(", ");
     current = await whileCreateSettles(settling, () => ctx.ionos.updateUser(ionosId, reduced));
@@ -110,6 +122,9 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
   const keysAfterUpdate = !desired.active && current.properties.active;
   if (!desired.active && !keysAfterUpdate) await closeKeys(current);
   const diff = userDiff(current.properties, desired);
+  // Removal wins: the reduction is DONE before anything else is written. The job goes on once
+  // it is, planning again from the account as it then is (the reduction is then no change).
+  if (reduced && diff.length > 0) settleWrites(ctx, "an access reduction lands first, alone");
   if (diff.length > 0 || (settling && !reduced)) {
     // IONOS has no PATCH: send the full property set, as the official tools do. Our own create
     // found after a lost answer is written to even when nothing differs: the write can only
@@ -125,14 +140,21 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
   // The account now has its final address: no other email stays bound to this user.
   await releaseBindings(ctx, "user", id, [normalizeEmail(current.properties.email)]);
   const result = changes.length ? changes.join("; ") : "in sync";
+  // A create sent in this run and still running, or our own create after a lost answer whose
+  // confirming write still runs, keeps the account "creating" (group jobs leave it out) until
+  // the worker has seen this run's writes DONE (see afterDone below).
+  const creating = found?.createPending === true || (settling && (ctx.writes?.size ?? 0) > 0);
+  const state = conflict ? "conflict" : "synced";
   await ctx.records.set("user", id, {
     ionosId: current.id,
     label: current.properties.email,
-    state: conflict ? "conflict" : "synced",
+    state: creating ? "creating" : state,
     lastSyncAt: new Date().toISOString(),
     lastResult: result,
     lastError: conflict ?? "",
+    ...(twin?.request && !creating ? { request: "" } : {}),
   });
+  let afterDone: SyncOutcome["afterDone"];
   if (linked) {
     // Memberships that waited for this user can now be applied; an adopted account may already
     // be in managed groups the IdP does not want it in, which those groups' jobs now remove.
@@ -141,10 +163,14 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
       const inIonos = await ctx.ionos.getUserGroups(current.id);
       for (const g of await ctx.records.ownersOf("group", inIonos.map((g) => g.id))) groups.add(g);
     }
-    await enqueueSync(ctx.queue, [...groups].map((g) => entityKey("group", g)));
+    const keys = [...groups].map((g) => entityKey("group", g));
+    // IONOS refuses members whose create is not DONE: the worker enqueues them once it is.
+    if (creating) {
+      afterDone = { record: { kind: "user", id, patch: { state, request: "" } }, enqueue: keys };
+    } else await enqueueSync(ctx.queue, keys);
   }
   if (conflict) throw new SyncConflictError(`${conflict} (the rest was applied: ${result})`);
-  return { result, ionosId: current.id, changes };
+  return { result, ionosId: current.id, changes, ...(afterDone ? { afterDone } : {}) };
 }
 
 /**
@@ -195,9 +221,19 @@ async function linkOrCreateUser(
   wanted: WantedUser,
   twin: TwinRecord | undefined,
   admin: boolean,
-): Promise<{ user: IonosUser; origin: "created" | "adopted"; adoptedOwnCreate: boolean }> {
+): Promise<
+  {
+    user: IonosUser;
+    origin: "created" | "adopted";
+    adoptedOwnCreate: boolean;
+    createPending?: boolean;
+  }
+> {
   const email = normalizeEmail(wanted.email!);
-  const existing = await ctx.ionos.findUserByEmail(email);
+  const lookup = ctx.userLookup
+    ? await ctx.userLookup.find(email)
+    : { user: await ctx.ionos.findUserByEmail(email), fromListing: false };
+  const existing = lookup.user;
   if (existing) {
     if (isProtectedEmail(ctx.mapping, existing.properties.email)) {
       throw new SyncConflictError(protectedEmailConflict(ctx.mapping, existing.properties.email));
@@ -227,14 +263,51 @@ async function linkOrCreateUser(
   // account up by it, even if the IdP changed the email meanwhile.
   await ctx.records.set("user", wanted.id, { state: "creating", label: email });
   const props = desiredUser(ctx.mapping, wanted, admin, undefined, email);
-  const user = await ctx.ionos.createUser({ ...props, password: generatePassword() });
+  const user = await createUnlessListingWasStale(
+    ctx,
+    wanted.id,
+    email,
+    lookup.fromListing,
+    () => ctx.ionos.createUser({ ...props, password: generatePassword() }),
+  );
+  // Sent without waiting (under a worker): the request is kept with the twin, which stays
+  // "creating" until it is DONE, so that no run, not even after a crash, writes to it sooner.
+  const request = ctx.writes?.requestFor(user.id);
   await ctx.records.set("user", wanted.id, {
     ionosId: user.id,
     origin: "created",
-    state: "synced",
+    state: request ? "creating" : "synced",
+    ...(request ? { request: request.id, requestDate: request.serverDate ?? "" } : {}),
   });
   ctx.logger.info("created IONOS user", { idpId: wanted.id, ionosId: user.id });
-  return { user, origin: "created", adoptedOwnCreate: false };
+  return { user, origin: "created", adoptedOwnCreate: false, createPending: !!request };
+}
+
+/**
+ * A create after a lookup answered from a shared listing (./user_lookup.ts): a 422 may mean an
+ * account with the email was made in IONOS after the listing, so the job waits and looks that
+ * email up on its own, instead of failing for good.
+ */
+async function createUnlessListingWasStale(
+  ctx: SyncContext,
+  idpId: string,
+  email: string,
+  fromListing: boolean,
+  create: () => Promise<IonosUser>,
+): Promise<IonosUser> {
+  try {
+    return await create();
+  } catch (error) {
+    if (!fromListing || !(error instanceof IonosApiError) || error.status !== 422) throw error;
+    ctx.userLookup?.distrust(email);
+    // Refused, so not made: the "creating" mark must not make the retry take an account found
+    // by this email for our own lost create (withLostCreate).
+    await ctx.records.set("user", idpId, { state: "failed" });
+    throw new WaitingForDependencyError(
+      `create refused after a lookup from a user listing; looking ${email} up again`,
+      { cause: error },
+    );
+  }
 }
 
 /**
@@ -312,6 +385,8 @@ async function removeUser(
       twin,
       (w) => whileCreateSettles(settling, w),
     );
+    // The account is off, and its keys closed, before its email may be bound to someone else.
+    settleWrites(ctx, "a deactivation and its keys land before the email is released");
     await done("deactivated (deleted at the IdP)", { state: "synced", lastError: "" });
     return {
       result: "deactivated",
@@ -320,6 +395,8 @@ async function removeUser(
     };
   }
   await whileCreateSettles(twin.state === "creating", () => ctx.ionos.deleteUser(current.id));
+  // Gone before its email may be bound to someone else (the next run finds it gone).
+  settleWrites(ctx, "a delete lands before the email is released");
   await ctx.records.forget("user", wanted.id, current.id);
   await releaseBindings(ctx, "user", wanted.id);
   ctx.logger.info("deleted IONOS user", { idpId: wanted.id, ionosId: current.id });

@@ -2,14 +2,16 @@
  * The BullMQ worker: takes sync jobs and runs the matching sync step. Retry vs permanent failure
  * is decided by `failure_policy.ts`; the last error is recorded where operators look.
  */
-import { type ConnectionOptions, type Job, Worker } from "bullmq";
+import { type ConnectionOptions, DelayedError, type Job, Worker } from "bullmq";
 import { SYNC_QUEUE_NAME, type SyncJobData } from "../src/queue/sync_queue.ts";
 import { telemetryOption } from "../src/queue/telemetry.ts";
 import type { SyncContext, SyncOutcome } from "./context.ts";
 import { SyncConflictError } from "./errors.ts";
 import { describeFailure, toJobError } from "./failure_policy.ts";
+import { runStepJob } from "./request_steps.ts";
 import { syncGroup } from "./sync_group.ts";
 import { syncUser } from "./sync_user.ts";
+import { UserLookup } from "./user_lookup.ts";
 
 export interface SyncWorkerOptions {
   connection: ConnectionOptions;
@@ -30,13 +32,19 @@ export interface SyncWorkerOptions {
   onConflict?: (kind: SyncJobData["kind"]) => void;
   /** Called when a job ends, for metrics. */
   onJobDone?: (job: Job<SyncJobData>, outcome: "completed" | "failed", ms: number) => void;
+  /**
+   * A job waiting for its IONOS requests gives its slot back and looks again after this long
+   * (sooner, when this process learns they ended). @default 2000
+   */
+  requestRecheckMs?: number;
 }
 
 /** Runs one sync job and records its failure where operators look. */
 async function runSyncJob(
   ctx: SyncContext,
   job: Job<SyncJobData>,
-  onConflict?: (kind: SyncJobData["kind"]) => void,
+  token: string | undefined,
+  options: Pick<SyncWorkerOptions, "onConflict" | "requestRecheckMs">,
 ): Promise<SyncOutcome> {
   const { kind, id } = job.data;
   const log = ctx.logger.child({
@@ -47,7 +55,9 @@ async function runSyncJob(
   const step = kind === "user" ? syncUser : syncGroup;
   const started = Date.now();
   try {
-    const outcome = await step({ ...ctx, logger: log }, id);
+    const outcome = await runStepJob({ ...ctx, logger: log }, job, token, step, {
+      ...(options.requestRecheckMs ? { recheckMs: options.requestRecheckMs } : {}),
+    });
     log.info("sync done", {
       result: outcome.result,
       ionosId: outcome.ionosId,
@@ -55,6 +65,8 @@ async function runSyncJob(
     });
     return outcome;
   } catch (error) {
+    // Waiting for IONOS with the slot given back: no failure, nothing to record.
+    if (error instanceof DelayedError) throw error;
     const reason = describeFailure(error);
     const jobError = toJobError(error);
     const final = jobError.name === "UnrecoverableError" ||
@@ -62,7 +74,7 @@ async function runSyncJob(
     // A conflict is reported as such (twin record, whois, SCIM extension, metrics): a person
     // has to resolve it, and the job says what was still applied.
     const conflict = error instanceof SyncConflictError;
-    if (conflict) onConflict?.(kind);
+    if (conflict) options.onConflict?.(kind);
     await ctx.records.set(kind, id, {
       lastError: reason,
       lastSyncAt: new Date().toISOString(),
@@ -91,9 +103,11 @@ export function createSyncWorker(
     stalledIntervalMs = 30_000,
     onJobDone,
   } = options;
+  // One per process: the user jobs' email lookups share listings during bulk loads.
+  const shared = { ...ctx, userLookup: ctx.userLookup ?? new UserLookup(ctx.ionos) };
   const worker = new Worker<SyncJobData, SyncOutcome>(
     SYNC_QUEUE_NAME,
-    (job) => runSyncJob(ctx, job, options.onConflict),
+    (job, token) => runSyncJob(shared, job, token, options),
     {
       connection: options.connection,
       prefix,

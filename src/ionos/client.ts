@@ -13,9 +13,11 @@
  */
 import { type Logger, silentLogger } from "../log.ts";
 import { IonosApiError, IonosError, IonosNetworkError, IonosRequestFailedError } from "./errors.ts";
+import type { PendingRequest, PendingWrites } from "./pending_writes.ts";
 import { LocalRateLimiter, type RateLimiter } from "./rate_limiter.ts";
 import {
   type IonosRequestItem,
+  type RequestCheck,
   type RequestListQuery,
   type RequestStatusSource,
   RequestTracker,
@@ -158,8 +160,14 @@ export class IonosClient implements RequestStatusSource {
   readonly #onCall: IonosClientOptions["onCall"];
   readonly #onRetry: IonosClientOptions["onRetry"];
   readonly #onRateLimitWait: IonosClientOptions["onRateLimitWait"];
+  readonly #options: IonosClientOptions;
+  /** Set on a {@linkcode deferring} view: writes are recorded there instead of awaited. */
+  #deferTo: PendingWrites | undefined;
+  /** Secrets of deferred writes by request id, to scrub a FAILED message (shared by views). */
+  #requestSecrets = new Map<string, string[]>();
 
   constructor(options: IonosClientOptions) {
+    this.#options = options;
     const {
       baseUrl,
       auth,
@@ -227,6 +235,46 @@ export class IonosClient implements RequestStatusSource {
     this.#onCall = options.onCall;
     this.#onRetry = options.onRetry;
     this.#onRateLimitWait = options.onRateLimitWait;
+  }
+
+  /**
+   * A view of this client whose writes answer as soon as IONOS accepted them (202) and record
+   * their request in `writes` instead of waiting for DONE; everything else (limiter, tracker,
+   * hooks) is shared. The request tracker starts watching each one at once. A request that ends
+   * FAILED is not sent again here: the job that checks it plans again (workers/request_steps.ts).
+   */
+  deferring(writes: PendingWrites): IonosClient {
+    const view = new IonosClient({
+      ...this.#options,
+      rateLimiter: this.#limiter,
+      requestTracker: this.#tracker,
+    });
+    view.#deferTo = writes;
+    view.#requestSecrets = this.#requestSecrets;
+    return view;
+  }
+
+  /**
+   * What the request tracker knows of a deferred write's request now (never waits). A FAILED
+   * message is scrubbed of the write's secrets, or left out when they are not known here.
+   */
+  checkRequest(request: PendingRequest): RequestCheck {
+    const check = this.#tracker.check(request.id, { serverDate: request.serverDate ?? null });
+    if (check.state === "ERROR" || check.message === undefined) return check;
+    const secrets = this.#requestSecrets.get(request.id);
+    if (!secrets && request.secretBody) return { state: check.state };
+    return { state: check.state, message: this.#scrub(check.message, secrets ?? []) };
+  }
+
+  /** Resolves once every one of `requests` has an outcome (after {@linkcode checkRequest}). */
+  requestsSettled(requests: PendingRequest[]): Promise<void> {
+    return this.#tracker.settled(requests.map((r) => r.id));
+  }
+
+  /** Drops the known outcomes of `requests` once a job has acted on them. */
+  forgetRequests(requests: PendingRequest[]): void {
+    this.#tracker.forget(requests.map((r) => r.id));
+    for (const r of requests) this.#requestSecrets.delete(r.id);
   }
 
   // ---- users ----
@@ -496,7 +544,7 @@ export class IonosClient implements RequestStatusSource {
     secrets: string[],
     serverDate?: string | null,
   ): Promise<IonosRequestStatus> {
-    const id = location.match(/\/requests\/([^/?#]+)/)?.[1] ?? location;
+    const id = requestIdOf(location);
     const status = await this.#tracker.wait(id, { serverDate: serverDate ?? null });
     if (status.metadata.status === "FAILED") {
       throw new IonosRequestFailedError(
@@ -595,6 +643,21 @@ export class IonosClient implements RequestStatusSource {
       const location = res.headers.get("location");
       if (!location) {
         this.#log.warn("ionos write without Location", { method: call.method, route: call.route });
+        return res;
+      }
+      if (this.#deferTo) {
+        const serverDate = res.headers.get("date");
+        const target = (res.body as { id?: unknown } | undefined)?.id;
+        const request: PendingRequest = {
+          id: requestIdOf(location),
+          what: `${call.method} ${call.route}`,
+          ...(serverDate ? { serverDate } : {}),
+          ...(typeof target === "string" ? { target } : {}),
+          ...(call.secrets?.length ? { secretBody: true } : {}),
+        };
+        if (call.secrets?.length) this.#requestSecrets.set(request.id, call.secrets);
+        this.#deferTo.add(request);
+        this.checkRequest(request); // starts watching it now
         return res;
       }
       try {
@@ -779,6 +842,11 @@ export interface ListOptions {
   depth?: 0 | 1;
   /** Extra query parameters such as `filter.email`. */
   query?: Query;
+}
+
+/** The request id in a `Location` header (URLs are never followed, see `waitForRequest`). */
+function requestIdOf(location: string): string {
+  return location.match(/\/requests\/([^/?#]+)/)?.[1] ?? location;
 }
 
 function base64(s: string): string {

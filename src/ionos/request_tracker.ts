@@ -77,6 +77,22 @@ export interface TrackOptions {
   serverDate?: string | null;
 }
 
+/**
+ * What {@linkcode RequestTracker.check} knows of a request now: a final state, a state still
+ * running, or `ERROR` when watching it failed (timed out, or a poll failed for good).
+ */
+export type RequestCheck =
+  | { state: IonosRequestState; message?: string }
+  | { state: "ERROR"; error: unknown };
+
+interface Watch {
+  settled: Promise<void>;
+  result?: RequestCheck;
+}
+
+/** Outcomes kept for {@linkcode RequestTracker.check}; the oldest go first beyond this. */
+const MAX_WATCHES = 50_000;
+
 interface Entry {
   id: string;
   /** Creation time in the server's clock, minus the margin for `filter.createdAfter`. */
@@ -121,6 +137,8 @@ export class RequestTracker {
   readonly #now: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #pending = new Map<string, Entry>();
+  /** Requests watched without a waiter (see `check`), with their outcome once known. */
+  readonly #watches = new Map<string, Watch>();
   #running = false;
   #listing = true;
   #lastPoll = -Infinity;
@@ -202,6 +220,51 @@ export class RequestTracker {
     if (!this.#running) void this.#loop();
     else if (now + this.#firstPollMs < this.#wakeAt) this.#wake?.(); // due before the plan
     return promise;
+  }
+
+  /**
+   * The state of request `id` as known now, without waiting: a job that must not hold its worker
+   * slot while the request runs asks again later. The first check starts watching the request
+   * (a write sent without waiting is checked at once, so its watch starts with the write); the
+   * outcome stays known until {@linkcode forget}.
+   */
+  check(id: string, options: TrackOptions = {}): RequestCheck {
+    let watch = this.#watches.get(id);
+    if (!watch) {
+      const w: Watch = {
+        settled: this.wait(id, options).then(
+          (s) =>
+            void (w.result = {
+              state: s.metadata.status,
+              ...(s.metadata.message ? { message: s.metadata.message } : {}),
+            }),
+          (error) => void (w.result = { state: "ERROR", error }),
+        ),
+      };
+      watch = w;
+      this.#watches.set(id, w);
+      this.#evict();
+    }
+    return watch.result ?? { state: this.#pending.get(id)?.last ?? "QUEUED" };
+  }
+
+  /** Resolves once every one of `ids` has an outcome ({@linkcode check} starts the watches). */
+  async settled(ids: string[]): Promise<void> {
+    await Promise.all(ids.map((id) => this.#watches.get(id)?.settled));
+  }
+
+  /** Drops the outcomes of `ids`: their job has read them for good. */
+  forget(ids: string[]): void {
+    for (const id of ids) if (this.#watches.get(id)?.result) this.#watches.delete(id);
+  }
+
+  /** Keeps the watch list bounded: outcomes nobody asked for again go first, oldest first. */
+  #evict(): void {
+    if (this.#watches.size <= MAX_WATCHES) return;
+    for (const [id, w] of this.#watches) {
+      if (this.#watches.size <= MAX_WATCHES) return;
+      if (w.result) this.#watches.delete(id);
+    }
   }
 
   /** A second waiter on the same id shares the first one's outcome. */

@@ -3,6 +3,8 @@
  * reads the entity's latest wanted state when the job runs, so jobs are idempotent.
  */
 import { type ConnectionOptions, type JobsOptions, Queue } from "bullmq";
+import type { PendingRequest } from "../ionos/pending_writes.ts";
+import type { TwinRecord } from "../store/sync_records.ts";
 import { type EntityKey, parseEntityKey } from "../store/wanted_state.ts";
 import { fanOutToTargets } from "./target_queue.ts";
 import { telemetryOption } from "./telemetry.ts";
@@ -12,6 +14,48 @@ export const SYNC_QUEUE_NAME = "ionos-sync";
 export interface SyncJobData {
   kind: "user" | "group";
   id: string;
+  /** Set while the job waits for its IONOS requests with its worker slot given back. */
+  waiting?: WaitingStep;
+}
+
+/**
+ * Where a job stands while IONOS runs its writes (workers/request_steps.ts): which requests, and
+ * what to do once they are DONE. Ids, dates and results only: never a request body.
+ */
+export interface WaitingStep {
+  requests: PendingRequest[];
+  /** "finish": the step ran to its end; "rerun": it stopped at a write that had to land first. */
+  then: "finish" | "rerun";
+  /** What the step did ("finish" only): the job's result once its requests are DONE. */
+  outcome?: { result: string; ionosId?: string; changes?: string[] };
+  /** Bookkeeping that may only happen once the requests are DONE ("finish" only). */
+  afterDone?: AfterDone;
+  /** Digest of the wanted state the step planned from (workers/wanted_fingerprint.ts). */
+  fingerprint?: string;
+  /** Rounds in which a request of this job ended FAILED. */
+  failedRounds: number;
+  /** Times this attempt stopped at a write that had to land first ("rerun"). */
+  rounds?: number;
+  /** The rest of an update the step stopped before ("rerun" only), sent first on resume. */
+  interrupted?: InterruptedUpdate;
+}
+
+/**
+ * A group update planned together with a reduction that had to land first: the run that
+ * resumes sends it before planning anew, so the group gets the privileges that plan named (as
+ * when the whole plan ran in one go), not a mix left by the reduction alone.
+ */
+export interface InterruptedUpdate {
+  kind: "group";
+  ionosId: string;
+  /** Name and every privilege flag (no secrets). */
+  properties: Record<string, unknown>;
+}
+
+/** What a step leaves to do once its writes are DONE (a new user's record and memberships). */
+export interface AfterDone {
+  record?: { kind: "user" | "group"; id: string; patch: TwinRecord };
+  enqueue?: EntityKey[];
 }
 
 export interface SyncQueueOptions {

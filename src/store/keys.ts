@@ -57,6 +57,11 @@ export interface StoreKeys {
   unknownEvents: string;
   /** The SCIM resource store's keys (src/scim/store.ts). */
   scim: ScimKeys;
+  /**
+   * Hash: entity key ("user:<id>") -> time (ms) reconcile last asked for its sync. A job waiting
+   * for its IONOS requests reads it to notice such an ask (workers/wanted_fingerprint.ts).
+   */
+  nudges: string;
 }
 
 /** Keys of the SCIM resource store; `type` is "User" or "Group". */
@@ -103,6 +108,7 @@ export function storeKeys(prefix: string): StoreKeys {
     auditLog: `${prefix}:auditlog`,
     unknownEvents: `${prefix}:stats:unknown-events`,
     scim: scimKeys(`${prefix}:scim`),
+    nudges: `${prefix}:nudges`,
   };
 }
 

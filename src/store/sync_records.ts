@@ -33,6 +33,13 @@ export interface TwinRecord {
   managedShares?: string;
   /** Users only: ids of the S3 keys the service turned off, the only ones it turns on again. */
   s3KeysOff?: string;
+  /**
+   * The request of our own create while it runs (state "creating" with an `ionosId`): the next
+   * run of the job checks it before anything else (workers/request_steps.ts). "" once DONE.
+   */
+  request?: string;
+  /** The `Date` header of that create's answer, to find it in the requests listing. */
+  requestDate?: string;
 }
 
 type Kind = "user" | "group";
@@ -94,6 +101,22 @@ export class SyncRecords {
   /** IONOS id -> IdP id of every managed twin of that kind. */
   async managed(kind: Kind): Promise<Map<string, string>> {
     return new Map(Object.entries(await this.#redis.hgetall(this.#index(kind))));
+  }
+
+  /**
+   * Notes that these entities were asked to sync for a reason outside the wanted state (IONOS
+   * drift found by reconcile): a job that waits for its requests with its slot given back would
+   * otherwise not see the ask, which the queue folds into it (workers/wanted_fingerprint.ts).
+   */
+  async nudge(keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    const now = String(Date.now());
+    await this.#redis.hset(this.keys.nudges, Object.fromEntries(keys.map((k) => [k, now])));
+  }
+
+  /** When `key` was last nudged (ms as text), if ever. */
+  async nudgedAt(key: string): Promise<string | undefined> {
+    return await this.#redis.hget(this.keys.nudges, key) ?? undefined;
   }
 
   /** Some fields of several records in one round trip (HMGET each); absent fields are left out. */

@@ -79,7 +79,11 @@ export async function reconcile(
   );
   const plan = computePlan(deps.mapping, wanted, ionos);
   const enqueued = dryRun ? [] : plan.entities;
-  if (!dryRun) await enqueueSync(deps.queue, enqueued);
+  if (!dryRun) {
+    // Before the add: a job of these entities waiting for its requests must see the ask.
+    await deps.records.nudge(enqueued);
+    await enqueueSync(deps.queue, enqueued);
+  }
   const report: ReconcileReport = {
     ...plan,
     dryRun,
