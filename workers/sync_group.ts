@@ -289,12 +289,28 @@ async function withLostCreate(
 ): Promise<TwinRecord | undefined> {
   if (!twin || twin.ionosId || twin.state !== "creating" || !twin.label) return twin;
   const managed = await ctx.records.managed("group");
+  // Names are not unique: a group that had the name before our create was sent (a pre-existing
+  // one another IdP group held then and has let go since, say) is never taken for ours.
+  const before = new Set((twin.namesakes ?? "").split(",").filter(Boolean));
+  const candidates: IonosGroup[] = [];
   for await (const g of ctx.ionos.iterateGroups({ depth: 1 })) {
-    if (managed.has(g.id) || g.properties.name !== twin.label) continue;
-    await ctx.records.set("group", idpId, { ionosId: g.id, origin: "created" });
-    return { ...twin, ionosId: g.id, origin: "created" };
+    if (managed.has(g.id) || g.properties.name !== twin.label || before.has(g.id)) continue;
+    candidates.push(g);
   }
-  return twin;
+  if (candidates.length > 1) {
+    // Ours and one made by hand since, and nothing to tell them apart: deleting or writing to
+    // the wrong one is worse than leaving ours for a person to remove.
+    throw new SyncConflictError(
+      `conflict: a create of IONOS group "${twin.label}" lost its answer and ` +
+        `${candidates.length} unmanaged groups of that name appeared since ` +
+        `(${candidates.map((g) => g.id).join(", ")}); delete the one the service made, or ` +
+        `rename the others`,
+    );
+  }
+  const own = candidates[0];
+  if (!own) return twin;
+  await ctx.records.set("group", idpId, { ionosId: own.id, origin: "created", namesakes: "" });
+  return { ...twin, ionosId: own.id, origin: "created" };
 }
 
 /** Adopts an unmanaged IONOS group with the same name (or our own lost create), or creates it. */
@@ -318,7 +334,11 @@ async function linkOrCreateGroup(
   // Group names are not unique in IONOS and cannot be filtered: page through them once.
   const managed = await ctx.records.managed("group");
   let adoptable: IonosGroup | undefined;
+  // Every group of the name now, managed or not: none of them can be our create after a lost
+  // answer (see withLostCreate).
+  const namesakes: string[] = [];
   for await (const g of ctx.ionos.iterateGroups({ depth: 1 })) {
+    if (g.properties.name === wanted.displayName) namesakes.push(g.id);
     if (managed.has(g.id)) continue;
     if (ownName !== undefined && g.properties.name === ownName) {
       // Stays "creating" until a job has written to it (see ./own_create.ts).
@@ -358,7 +378,11 @@ async function linkOrCreateGroup(
       ownPrivileges: own,
     };
   }
-  await ctx.records.set("group", wanted.id, { state: "creating", label: wanted.displayName });
+  await ctx.records.set("group", wanted.id, {
+    state: "creating",
+    label: wanted.displayName,
+    namesakes: namesakes.join(","),
+  });
   const group = await ctx.ionos.createGroup(desiredGroup(ctx.mapping, wanted.displayName));
   // Sent without waiting (under a worker): the request is kept with the twin, which stays
   // "creating" until it is DONE, so that no run, not even after a crash, writes to it sooner.
@@ -367,6 +391,7 @@ async function linkOrCreateGroup(
     ionosId: group.id,
     origin: "created",
     state: request ? "creating" : "synced",
+    namesakes: "",
     ...(request ? { request: request.id, requestDate: request.serverDate ?? "" } : {}),
   });
   return {

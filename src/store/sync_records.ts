@@ -31,6 +31,11 @@ export interface TwinRecord {
    * by hand that the mapping took over, with the flags it had).
    */
   managedShares?: string;
+  /**
+   * Groups only, while a create is sent: ids of the groups that had its name just before, never
+   * taken for our own create after a lost answer (names are not unique in IONOS). "" after.
+   */
+  namesakes?: string;
   /** Users only: ids of the S3 keys the service turned off, the only ones it turns on again. */
   s3KeysOff?: string;
   /**

@@ -17,6 +17,7 @@ import {
   issue8Mapping,
   send,
   snapshotUser,
+  twin,
   user,
 } from "./issue8_helpers.ts";
 
@@ -143,3 +144,39 @@ it(
   },
   90_000,
 );
+
+it("a lost group create is never confused with a pre-existing group of the same name let go meanwhile", async () => {
+  // Found by the model-based test (seed 14): g0 held the pre-existing "ionos-team" when g1's
+  // create of a second "ionos-team" lost its answer; g0 was deleted (the group it adopted is
+  // kept and let go), and g1's retry took that group for its own create, then deleted it.
+  h = await startHarness({
+    mapping: issue8Mapping(),
+    start: false,
+    // The retry comes well after g0's delete is synced.
+    env: { JOB_BACKOFF_MS: "3000" },
+  });
+  const preexisting = h.sim.sim.state.addGroup({ name: "ionos-team" });
+  await h.startService();
+  const t = clock();
+  await send(h, at(t(1), group("group.created", "ns-g0", "ionos-team")));
+  await h.drain();
+  expect((await twin(h, "group:ns-g0")).ionosId).toBe(preexisting.id);
+
+  h.sim.sim.setFaults({ lostAnswerRate: 1, methods: ["POST"], pathPrefix: "/um/groups" });
+  await send(h, at(t(2), group("group.created", "ns-g1", "ionos-team")));
+  await afterFault(h, "lostAnswer");
+  expect(ionosGroups(h, "ionos-team")).toHaveLength(2); // the create did happen
+  await send(h, at(t(3), deleted("group", "ns-g0")));
+  await h.drain();
+
+  expect(ionosGroups(h, "ionos-team").map((g) => g.id)).toContain(preexisting.id);
+  const own = (await twin(h, "group:ns-g1")).ionosId;
+  expect(own).toBeDefined();
+  expect(own).not.toBe(preexisting.id);
+
+  await send(h, at(t(4), deleted("group", "ns-g1")));
+  await h.drain();
+  // g1's own group is gone with it; the pre-existing one stays, as it was.
+  expect(ionosGroups(h, "ionos-team").map((g) => g.id)).toEqual([preexisting.id]);
+  expect(await failed(h)).toBe(0);
+});
