@@ -1,20 +1,28 @@
 /**
- * A Lua script run by its SHA-1 (EVALSHA), so the script text crosses the wire once per Redis
- * start instead of with every call. After a restart or SCRIPT FLUSH, Redis answers NOSCRIPT and
- * the call is repeated with the full text (EVAL), which caches it again.
+ * A Lua script run through ioredis' `defineCommand`: ioredis sends it by SHA-1 (EVALSHA), falls
+ * back to the full text (EVAL) on NOSCRIPT after a restart or SCRIPT FLUSH, and does the same
+ * inside pipelines and on a Cluster. This class only names the script after its text and
+ * defines it once per connection, so call sites keep one object per script.
  */
 import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
 
 type Arg = string | number;
+type DefinedCommand = (numberOfKeys: number, ...keysAndArgs: Arg[]) => Promise<unknown>;
+
+/** Script names defined on each connection (ioredis keeps the commands per client). */
+const defined = new WeakMap<object, Set<string>>();
 
 export class LuaScript {
   readonly source: string;
   readonly sha: string;
+  /** The command name on a connection: unique per script text. */
+  readonly name: string;
 
   constructor(source: string) {
     this.source = source;
     this.sha = createHash("sha1").update(source).digest("hex");
+    this.name = `syncLua_${this.sha}`;
   }
 
   /**
@@ -23,11 +31,14 @@ export class LuaScript {
    * await script.run(redis, ["k"]);
    */
   async run(redis: Redis, keys: readonly string[], args: readonly Arg[] = []): Promise<unknown> {
-    try {
-      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (!String(error).includes("NOSCRIPT")) throw error;
-      return await redis.eval(this.source, keys.length, ...keys, ...args);
+    let names = defined.get(redis);
+    if (!names) defined.set(redis, names = new Set());
+    if (!names.has(this.name)) {
+      // No numberOfKeys: each call passes its own key count first (scripts take varying keys).
+      redis.defineCommand(this.name, { lua: this.source });
+      names.add(this.name);
     }
+    const command = (redis as unknown as Record<string, DefinedCommand>)[this.name]!;
+    return await command.call(redis, keys.length, ...keys, ...args);
   }
 }
