@@ -27,7 +27,8 @@ import { SyncRecords } from "./store/sync_records.ts";
 import { WantedStateStore } from "./store/wanted_state.ts";
 import { startOutboxSweeper } from "../workers/outbox_sweeper.ts";
 import { createSyncWorker } from "../workers/sync_worker.ts";
-import { attachTargetQueues, attachTargetQueuesFor } from "./queue/target_queue.ts";
+import { attachTargetQueues, attachTargetQueuesFor, queuedTargets } from "./queue/target_queue.ts";
+import { TargetLinks } from "./targets/links.ts";
 import { startTargetWorkers } from "./targets/wiring.ts";
 
 export interface Service {
@@ -209,7 +210,16 @@ async function startParts(
       replicaAcks: { replicas: config.redis.waitReplicas, timeoutMs: config.redis.waitTimeoutMs },
     });
     const records = new SyncRecords(redis, { prefix });
-    const ops = intakeOps({ config, redis, queue, store, records, logger, obs });
+    const ops = intakeOps({
+      config,
+      redis,
+      queue,
+      store,
+      records,
+      logger,
+      obs,
+      targets: queuedTargets(mapping).map((t) => new TargetLinks(redis, t, { prefix })),
+    });
     // One budget for the whole process: every signature route reads from it.
     const unauthenticatedBudget = new ByteBudget(config.unauthenticatedBytes);
     const ingest = {

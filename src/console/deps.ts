@@ -9,6 +9,7 @@ import type { OpsDeps } from "../ops/jobs.ts";
 import type { ReconcileJobData } from "../ops/scheduler.ts";
 import type { SyncJobData } from "../queue/sync_queue.ts";
 import type { SyncRecords } from "../store/sync_records.ts";
+import type { TargetLinks } from "../targets/links.ts";
 import type { WantedStateStore } from "../store/wanted_state.ts";
 import type { ConsoleSession } from "./session.ts";
 
@@ -26,6 +27,8 @@ export interface ConsoleDeps {
   ionosHealth?: () => IonosHealthReport;
   /** ADMIN_DASHBOARD_READONLY: no button that changes anything, and such posts are refused. */
   readOnly: boolean;
+  /** The twin records of the other targets the mapping lists, shown on an account's page. */
+  targets?: readonly TargetLinks[];
   logger: Logger;
 }
 

@@ -30,6 +30,7 @@ import type { RateLimiter } from "../ionos/rate_limiter.ts";
 import type { SyncJobData } from "../queue/sync_queue.ts";
 import type { SyncRecords } from "../store/sync_records.ts";
 import type { ApplyResult, WantedStateStore } from "../store/wanted_state.ts";
+import type { TargetLinks } from "../targets/links.ts";
 import { AuditLog } from "./audit_log.ts";
 import { EventLog } from "./event_log.ts";
 import { eventLogIngest, isolatedHooks } from "./ingest_hook.ts";
@@ -81,6 +82,8 @@ export interface IntakeOpsOptions {
   records: SyncRecords;
   logger: Logger;
   obs: Observability;
+  /** The twin records of the other targets the mapping lists, shown by whois (issue 11). */
+  targets?: readonly TargetLinks[];
 }
 
 /** What the intake adds to `createApp` options, and how to stop it. */
@@ -103,7 +106,7 @@ export interface IntakeOps {
  * createApp({ ...base, ...ops.app, mounts: [...providerMounts, ...ops.app.mounts] });
  */
 export function intakeOps(options: IntakeOpsOptions): IntakeOps {
-  const { config, redis, queue, store, records, logger, obs } = options;
+  const { config, redis, queue, store, records, logger, obs, targets = [] } = options;
   const eventLog = eventLogFor(redis, config);
   const audit = new AuditLog(redis, { prefix: config.redisPrefix });
   const reconcileQueue = createReconcileQueue(redis, config.bullPrefix);
@@ -140,6 +143,7 @@ export function intakeOps(options: IntakeOpsOptions): IntakeOps {
     audit,
     reconcileQueue,
     onIngested: countOnly,
+    targets,
     logger,
   });
   const dashboard = adminDashboard({
@@ -160,6 +164,7 @@ export function intakeOps(options: IntakeOpsOptions): IntakeOps {
     // As for readiness: only a process that also runs workers knows how IONOS answers.
     ...(config.role === "all" ? { ionosHealth: () => obs.ionosHealth.report() } : {}),
     readOnly: config.ops.dashboardReadOnly,
+    targets,
     logger,
     ...(config.adminToken ? { adminToken: config.adminToken } : {}),
   });

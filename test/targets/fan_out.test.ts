@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main as cli } from "../../src/cli/main.ts";
-import { type Harness, startHarness, userEvent } from "../helpers/harness.ts";
+import { ADMIN_TOKEN, type Harness, startHarness, userEvent } from "../helpers/harness.ts";
 import { CONTABO_SIM_CREDENTIALS } from "../../src/targets/contabo/simulator/app.ts";
 import {
   type RunningContaboSimulator,
@@ -194,6 +194,18 @@ describe("fan-out to Contabo and Cloudflare", () => {
         origin: "created",
         state: "pending",
       },
+    });
+  });
+
+  it("the admin API's whois shows every target's twin as the CLI does", async () => {
+    const res = await fetch(`${h.url}/admin/api/whois/grace.hopper@example.com`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(res.status).toBe(200);
+    const report = await res.json();
+    expect(report.targets).toMatchObject({
+      contabo: { targetId: contaboUser("grace.hopper@example.com")!.userId, origin: "created" },
+      cloudflare: { targetId: cfMember("grace.hopper@example.com")!.id, state: "pending" },
     });
   });
 

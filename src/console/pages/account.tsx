@@ -110,6 +110,25 @@ export const AccountPage: FC<{ report: WhoisReport; csrf: string; readOnly: bool
             )
             : <p class="muted" data-testid="twin">No IONOS twin yet.</p>}
         </section>
+        {Object.entries(report.targets ?? {}).map(([target, link]) => (
+          <section class="card" key={target}>
+            <h2>{target} twin</h2>
+            <p data-testid={`twin-${target}`}>
+              <Badge value={link.state} /> <span class="mono">{link.targetId}</span>
+              <br />
+              <span class="muted">
+                {link.origin}
+                {link.lastSyncAt && (
+                  <>
+                    {" "}· last sync <When at={link.lastSyncAt} />
+                  </>
+                )}
+              </span>
+              {link.result && <div class="ok">{link.result}</div>}
+              {link.lastError && <div class="bad">{link.lastError}</div>}
+            </p>
+          </section>
+        ))}
       </div>
 
       <h2>Timeline</h2>

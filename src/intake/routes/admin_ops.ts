@@ -14,6 +14,7 @@ import type { Logger } from "../../log.ts";
 import type { AuditLog } from "../../ops/audit_log.ts";
 import { OpsError } from "../../ops/errors.ts";
 import type { EventLog } from "../../ops/event_log.ts";
+import type { TargetLinks } from "../../targets/links.ts";
 import {
   discardJob,
   listJobs,
@@ -46,6 +47,8 @@ export interface AdminOpsOptions {
   reconcileQueue: Queue<ReconcileJobData>;
   /** Metrics hook for replayed events (the event log is written by replay). */
   onIngested?: IngestDeps["onIngested"];
+  /** The twin records of the other targets the mapping lists, shown by whois. @default none */
+  targets?: readonly TargetLinks[];
   logger: Logger;
 }
 
@@ -351,7 +354,7 @@ export function adminOpsApi(options: AdminOpsOptions): OpenAPIHono<BlankEnv> {
     }),
     async (c) => {
       const report = await whois(
-        { store, records, queue, eventLog, audit },
+        { store, records, queue, eventLog, audit, targets: options.targets ?? [] },
         c.req.valid("param").query,
       );
       return c.json(report as unknown as z.infer<typeof S.WhoisReport>, 200);

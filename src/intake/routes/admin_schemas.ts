@@ -211,6 +211,9 @@ export const WhoisReport = z.object({
   }).optional().openapi({
     description: "Users: S3 key ids the sync turned off (and, read live, the keys; no secrets)",
   }),
+  targets: z.record(z.string(), z.record(z.string(), z.string())).optional().openapi({
+    description: "The twin record in each other target the mapping lists (contabo, cloudflare)",
+  }),
   events: z.array(EventEntry),
   jobs: z.array(JobSummary),
   audit: z.array(AuditEntry),
