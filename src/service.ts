@@ -258,6 +258,8 @@ async function startParts(
           bodyLimitBytes: config.bodyLimitBytes,
           unauthenticatedBudget,
           bodyReadTimeoutMs: config.bodyReadTimeoutMs,
+          // Refused webhooks are counted like refused `/events` requests.
+          ...(ops.app.onRejected ? { onRejected: ops.app.onRejected } : {}),
         }),
         ...ops.app.mounts,
       ],

@@ -30,6 +30,8 @@ export interface ProviderMountsOptions {
   unauthenticatedBudget?: ByteBudget;
   /** Deadline for reading a signed body. @default 10_000 */
   bodyReadTimeoutMs?: number;
+  /** Counts refused webhook requests by reason, as `createApp({ onRejected })` does for `/events`. */
+  onRejected?: (reason: string) => void;
 }
 
 /**
@@ -58,6 +60,7 @@ export function providerMounts(options: ProviderMountsOptions): { path: string; 
       ? { unauthenticatedBudget: options.unauthenticatedBudget }
       : {}),
     ...(options.bodyReadTimeoutMs ? { bodyReadTimeoutMs: options.bodyReadTimeoutMs } : {}),
+    ...(options.onRejected ? { onRejected: options.onRejected } : {}),
   };
   if (options.workosWebhookSecret) {
     mounts.push({ path: "/", app: workosRoute({ ...hooks, secret: options.workosWebhookSecret }) });

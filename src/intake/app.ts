@@ -43,6 +43,10 @@ export interface AppOptions {
   onIngested?: IngestDeps["onIngested"];
   /** Logs accepted events in the enqueue's transaction. */
   eventLog?: IngestDeps["eventLog"];
+  /**
+   * Counts refused requests of `/events` by reason; give the same hook to `providerMounts` so
+   * the provider webhooks are counted alike.
+   */
   onRejected?: (reason: string) => void;
   readiness?: () => Record<string, unknown>;
   /**
@@ -81,6 +85,7 @@ export function createApp(options: AppOptions): Hono {
           "bodyReadTimeoutMs",
         ),
         bodyLimitBytes,
+        redis: options.redis,
         logger,
         ingest: options.ingest ?? {
           store: options.store,

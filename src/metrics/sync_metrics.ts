@@ -57,7 +57,7 @@ export class SyncMetrics {
   readonly intakeRejections = this.registry.add(
     new Counter(
       `${METRIC_PREFIX}intake_rejections_total`,
-      "Requests the intake refused, by reason.",
+      "Requests POST /events and the /hooks/* webhooks refused, by reason.",
       ["reason"],
     ),
   );

@@ -1,5 +1,6 @@
 /** Bearer-token authentication of the SCIM API: `Authorization: Bearer <SCIM_TOKEN>`. */
 import type { MiddlewareHandler } from "hono";
+import { bearerToken } from "../intake/auth/bearer.ts";
 import { timingSafeEqual } from "../intake/auth/hmac.ts";
 import { ScimError } from "./errors.ts";
 
@@ -14,8 +15,8 @@ import { ScimError } from "./errors.ts";
 export function scimAuth(token: string): MiddlewareHandler {
   if (!token) throw new Error("scimAuth needs a token");
   return async function scimBearerAuth(c, next) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "");
-    if (!match?.[1] || !timingSafeEqual(match[1], token)) {
+    const presented = bearerToken(c.req.header("authorization"));
+    if (presented === undefined || !timingSafeEqual(presented, token)) {
       throw new ScimError(401, "missing or wrong bearer token");
     }
     await next();

@@ -170,6 +170,49 @@ describe("metrics", () => {
     expect(ready.ionos).toMatchObject({ status: "ok" });
   });
 
+  it("counts a refused /events request like a refused /hooks/workos one", async () => {
+    // A service of its own, so the counts start at nothing and the other tests' refusals stay out.
+    const hooks = await startHarness({
+      env: { WORKOS_WEBHOOK_SECRET: "workos-secret-0123456789" },
+    });
+    try {
+      const rejections = async (): Promise<Record<string, number>> => {
+        const text = await (await fetch(`${hooks.url}/metrics`)).text();
+        const counts = text.matchAll(
+          /^ionos_sync_intake_rejections_total\{reason="(\w+)"\} (\d+)$/gm,
+        );
+        return Object.fromEntries([...counts].map(([, reason, n]) => [reason, Number(n)]));
+      };
+      const post = async (path: string, headers: Record<string, string>, body: string) => {
+        const res = await fetch(`${hooks.url}${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...headers },
+          body,
+        });
+        await res.body?.cancel();
+        return res.status;
+      };
+      const event = JSON.stringify(userEvent("user.created", "met-2", "rex.refused@example.com"));
+      const forged = { "workos-signature": `t=${Date.now()}, v1=${"0".repeat(64)}` };
+      const tooLarge = "x".repeat(1024 * 1024 + 1);
+
+      expect(await rejections()).toEqual({});
+      expect(await post("/events", { authorization: "Bearer not-the-events-token" }, event))
+        .toBe(401);
+      expect(await rejections()).toEqual({ unauthorized: 1 });
+      expect(await post("/hooks/workos", forged, event)).toBe(401);
+      expect(await rejections()).toEqual({ unauthorized: 2 });
+
+      expect(await post("/events", {}, tooLarge)).toBe(413);
+      expect(await rejections()).toEqual({ unauthorized: 2, too_large: 1 });
+      expect(await post("/hooks/workos", forged, tooLarge)).toBe(413);
+      expect(await rejections()).toEqual({ unauthorized: 2, too_large: 2 });
+      expect((await hooks.stats()).jobs.waiting).toBe(0);
+    } finally {
+      await hooks.stop();
+    }
+  });
+
   it("asks for the metrics token when one is set", async () => {
     const app = metricsRoute({ registry: new Registry(), token: "metrics-token-0123456789" });
     expect((await app.request("/metrics")).status).toBe(401);

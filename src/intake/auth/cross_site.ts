@@ -7,6 +7,7 @@
  * which we never grant.
  */
 import type { MiddlewareHandler } from "hono";
+import { bearerToken } from "./bearer.ts";
 
 /** Methods that do not change state (RFC 9110, 9.2.1): never refused. */
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -17,7 +18,7 @@ const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
  */
 export function refuseCrossSite(): MiddlewareHandler {
   return async function refuseCrossSite(c, next) {
-    if (SAFE.has(c.req.method) || /^Bearer\s/i.test(c.req.header("authorization") ?? "")) {
+    if (SAFE.has(c.req.method) || bearerToken(c.req.header("authorization")) !== undefined) {
       return await next();
     }
     const reason = crossSiteReason(c.req.raw.headers, new URL(c.req.url));

@@ -1,4 +1,7 @@
-/** HMAC-SHA256 and constant-time comparison, shared by every signed-webhook verifier. */
+/**
+ * HMAC-SHA256 and constant-time comparison, for the WorkOS and Keycloak signatures and every
+ * token check. Standard Webhooks signatures are the `standardwebhooks` library's job.
+ */
 
 const encoder = new TextEncoder();
 
@@ -17,17 +20,6 @@ export async function hmacSha256(key: Uint8Array | string, data: string): Promis
 
 export const toHex = (bytes: Uint8Array) =>
   Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-
-export function toBase64(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s);
-}
-
-export function fromBase64(text: string): Uint8Array {
-  const s = atob(text);
-  return Uint8Array.from(s, (c) => c.charCodeAt(0));
-}
 
 /** Compares two strings in time that depends only on their lengths, not on where they differ. */
 export function timingSafeEqual(a: string, b: string): boolean {

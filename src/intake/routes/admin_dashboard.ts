@@ -11,6 +11,7 @@ import type { Queue } from "bullmq";
 import { Hono, type MiddlewareHandler } from "hono";
 import { serveStatic } from "hono/deno";
 import { refuseCrossSite } from "../auth/cross_site.ts";
+import { bearerToken } from "../auth/bearer.ts";
 import { timingSafeEqual } from "../auth/hmac.ts";
 
 export const DASHBOARD_PATH = "/admin/queues";
@@ -61,10 +62,11 @@ export function dashboardAuth(adminToken: string | undefined): MiddlewareHandler
   };
 }
 
+/** The admin token as presented: a bearer token, or the password of HTTP Basic. */
 function presentedToken(header: string | undefined): string | undefined {
   if (!header) return undefined;
-  const bearer = /^Bearer\s+(.+)$/i.exec(header);
-  if (bearer) return bearer[1];
+  const bearer = bearerToken(header);
+  if (bearer !== undefined) return bearer;
   const basic = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header);
   if (!basic) return undefined;
   try {
