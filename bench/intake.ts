@@ -4,8 +4,8 @@
  * bare Hono handler on the same runtime, and BullMQ `add` / `addBulk` on the same Redis.
  */
 import type { Redis } from "ioredis";
-import { spawnService } from "../test/chaos/_lib/service_process.ts";
-import { freePort } from "../test/helpers/redis.ts";
+import { spawnService } from "../test/_support/service_process.ts";
+import { freePort } from "../test/_support/redis.ts";
 import type { QueueConfig, QueueResult } from "./bullmq_baseline.ts";
 import { runScript, startScript } from "./lib/child.ts";
 import { measureCpu } from "./lib/cpu.ts";

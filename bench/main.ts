@@ -14,7 +14,7 @@
  * named), and replica-acks (the store write with and without REDIS_WAIT_REPLICAS: only when
  * named).
  */
-import { startRedis } from "../test/helpers/redis.ts";
+import { startRedis } from "../test/_support/redis.ts";
 import { benchIngestPath } from "./ingest_path.ts";
 import { benchIntake } from "./intake.ts";
 import { benchLimiter } from "./limiter.ts";

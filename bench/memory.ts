@@ -20,7 +20,7 @@
  */
 import type { Redis } from "ioredis";
 import { createSyncQueue } from "../src/queue/sync_queue.ts";
-import { spawnService } from "../test/chaos/_lib/service_process.ts";
+import { spawnService } from "../test/_support/service_process.ts";
 import { EVENTS_TOKEN } from "./intake.ts";
 import { BATCH_SIZE, userBatch } from "./lib/payloads.ts";
 import { mib } from "./lib/table.ts";

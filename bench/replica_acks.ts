@@ -7,7 +7,7 @@
  */
 import type { Redis } from "ioredis";
 import { WantedStateStore } from "../src/store/wanted_state.ts";
-import { startRedis } from "../test/helpers/redis.ts";
+import { startRedis } from "../test/_support/redis.ts";
 import { percentile } from "./lib/percentile.ts";
 
 export interface ReplicaAcksRun {

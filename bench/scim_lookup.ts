@@ -12,7 +12,7 @@
 import type { Redis } from "ioredis";
 import type { StoredDoc } from "../src/scim/store.ts";
 import { ScimStore } from "../src/scim/store.ts";
-import { spawnService } from "../test/chaos/_lib/service_process.ts";
+import { spawnService } from "../test/_support/service_process.ts";
 import { percentile } from "./lib/percentile.ts";
 import { mib, ms } from "./lib/table.ts";
 

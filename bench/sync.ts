@@ -18,8 +18,8 @@ import {
   type Directory,
   groupCreatedEvent,
   userCreatedEvent,
-} from "../test/chaos/_lib/directory.ts";
-import { spawnService } from "../test/chaos/_lib/service_process.ts";
+} from "../test/_support/directory.ts";
+import { spawnService } from "../test/_support/service_process.ts";
 import { EVENTS_TOKEN } from "./intake.ts";
 import { type CallKind, countCalls } from "./lib/ionos_calls.ts";
 

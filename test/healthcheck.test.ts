@@ -1,7 +1,7 @@
 /** The image's HEALTHCHECK script against real listeners (finding 2 of issue 10). */
 import { describe, expect, it } from "vitest";
 import { healthcheck } from "../src/healthcheck.ts";
-import { freePort } from "./helpers/redis.ts";
+import { freePort } from "./_support/redis.ts";
 
 function serve(status: number) {
   return Deno.serve(

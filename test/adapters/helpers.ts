@@ -7,7 +7,7 @@ import { workosRoute } from "../../src/adapters/workos/route.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createSyncQueue, type SyncJobData } from "../../src/queue/sync_queue.ts";
 import { WantedStateStore } from "../../src/store/wanted_state.ts";
-import { startRedis, type TestRedis } from "../helpers/redis.ts";
+import { startRedis, type TestRedis } from "../_support/redis.ts";
 
 export const WORKOS_SECRET = "workos-test-secret-0123456789";
 export const KEYCLOAK_SECRET = "keycloak-test-secret-0123456789";

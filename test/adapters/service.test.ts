@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signKeycloakPayload } from "../../src/adapters/keycloak/signature.ts";
 import { signWorkosPayload } from "../../src/adapters/workos/signature.ts";
-import { type Harness, SCIM_TOKEN, startHarness } from "../helpers/harness.ts";
+import { type Harness, SCIM_TOKEN, startHarness } from "../_support/harness.ts";
 import { KEYCLOAK_SECRET, WORKOS_SECRET } from "./helpers.ts";
 
 let h: Harness;

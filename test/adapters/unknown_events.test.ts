@@ -4,7 +4,7 @@ import {
   MAX_TYPES,
   readUnknownEventCounts,
 } from "../../src/adapters/unknown_events.ts";
-import { startRedis, type TestRedis } from "../helpers/redis.ts";
+import { startRedis, type TestRedis } from "../_support/redis.ts";
 
 let redis: TestRedis;
 beforeAll(async () => {

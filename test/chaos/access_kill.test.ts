@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Cluster, startCluster } from "./_lib/cluster.ts";
-import { directoryLoad } from "./_lib/directory.ts";
+import { directoryLoad } from "../_support/directory.ts";
 
 const R1 = "c4a05000-0000-4000-8000-000000000001";
 const R2 = "c4a05000-0000-4000-8000-000000000002";

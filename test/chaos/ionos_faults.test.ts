@@ -4,8 +4,8 @@
  * no duplicate users and no job given up on: none of these failures is the IdP's fault.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness } from "../helpers/harness.ts";
-import { appliedUserCreates, convergenceProblems, directoryLoad } from "./_lib/directory.ts";
+import { type Harness, startHarness } from "../_support/harness.ts";
+import { appliedUserCreates, convergenceProblems, directoryLoad } from "../_support/directory.ts";
 
 const FAULTS = { error5xxRate: 0.2, rate429: 0.1, lostAnswerRate: 0.05 };
 

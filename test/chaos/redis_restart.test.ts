@@ -4,8 +4,8 @@
  * delivers again; everything it answered 2xx must reach IONOS.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness } from "../helpers/harness.ts";
-import { appliedUserCreates, convergenceProblems, directoryLoad } from "./_lib/directory.ts";
+import { type Harness, startHarness } from "../_support/harness.ts";
+import { appliedUserCreates, convergenceProblems, directoryLoad } from "../_support/directory.ts";
 import { deliverUntilAccepted, newDeliveryLog } from "./_lib/idp.ts";
 
 let h: Harness;

@@ -18,9 +18,9 @@ import { createSyncQueue } from "../../src/queue/sync_queue.ts";
 import { type Service, startService } from "../../src/service.ts";
 import { type RunningSimulator, startIonosSimulator } from "../../src/simulator/mod.ts";
 import { WantedStateStore } from "../../src/store/wanted_state.ts";
-import { EVENTS_TOKEN, serviceEnv } from "../helpers/harness.ts";
-import { startSentinelGroup, type TestSentinelGroup } from "../helpers/redis.ts";
-import { appliedUserCreates, convergenceProblems, directoryLoad } from "./_lib/directory.ts";
+import { EVENTS_TOKEN, serviceEnv } from "../_support/harness.ts";
+import { startSentinelGroup, type TestSentinelGroup } from "../_support/redis.ts";
+import { appliedUserCreates, convergenceProblems, directoryLoad } from "../_support/directory.ts";
 import { deliverUntilAccepted, newDeliveryLog } from "./_lib/idp.ts";
 
 let group: TestSentinelGroup;

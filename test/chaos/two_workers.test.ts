@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Cluster, startCluster } from "./_lib/cluster.ts";
-import { appliedUserCreates, convergenceProblems, directoryLoad } from "./_lib/directory.ts";
+import { appliedUserCreates, convergenceProblems, directoryLoad } from "../_support/directory.ts";
 
 const RATE = 20;
 /** The shared limiter's burst (RedisRateLimiter's default). */

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Cluster, startCluster } from "./_lib/cluster.ts";
-import { appliedUserCreates, convergenceProblems, directoryLoad } from "./_lib/directory.ts";
+import { appliedUserCreates, convergenceProblems, directoryLoad } from "../_support/directory.ts";
 
 let c: Cluster;
 beforeAll(async () => {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
-import { type Harness, startHarness, userEvent } from "../helpers/harness.ts";
+import { type Harness, startHarness, userEvent } from "../_support/harness.ts";
 
 let h: Harness;
 let env: Record<string, string>;

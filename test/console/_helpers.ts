@@ -1,5 +1,5 @@
 /** Helpers for the console tests: sign in over plain HTTP, and read a page's CSRF token. */
-import { ADMIN_TOKEN } from "../helpers/harness.ts";
+import { ADMIN_TOKEN } from "../_support/harness.ts";
 
 /** Signs in with `token`; returns the response (not followed) and the cookie pair if set. */
 export async function signIn(

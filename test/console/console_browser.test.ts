@@ -15,8 +15,8 @@ import { loadConfig } from "../../src/config/config.ts";
 import { DEFAULT_MAPPING } from "../../src/config/mapping.ts";
 import { createLogger } from "../../src/log.ts";
 import { type Service, startService } from "../../src/service.ts";
-import { ADMIN_TOKEN, type Harness, startHarness, userEvent } from "../helpers/harness.ts";
-import { admin, waitFor } from "../ops/_helpers.ts";
+import { ADMIN_TOKEN, type Harness, startHarness, userEvent } from "../_support/harness.ts";
+import { admin, waitFor } from "../_support/admin.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const SHOTS = new URL("./screenshots/", import.meta.url).pathname;

@@ -10,8 +10,8 @@ import { DEFAULT_MAPPING } from "../../src/config/mapping.ts";
 import { createLogger } from "../../src/log.ts";
 import { AuditLog } from "../../src/ops/audit_log.ts";
 import { type Service, startService } from "../../src/service.ts";
-import { ADMIN_TOKEN, type Harness, startHarness, userEvent } from "../helpers/harness.ts";
-import { admin, waitFor } from "../ops/_helpers.ts";
+import { ADMIN_TOKEN, type Harness, startHarness, userEvent } from "../_support/harness.ts";
+import { admin, waitFor } from "../_support/admin.ts";
 import { csrfOf, page, post, signIn } from "./_helpers.ts";
 
 let h: Harness;

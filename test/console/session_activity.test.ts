@@ -13,7 +13,7 @@ import {
 } from "../../src/console/activity.ts";
 import { budgetScale } from "../../src/console/chart.tsx";
 import { SessionStore } from "../../src/console/session.ts";
-import { startRedis, type TestRedis } from "../helpers/redis.ts";
+import { startRedis, type TestRedis } from "../_support/redis.ts";
 
 let server: TestRedis;
 let redis: Redis;

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { freePort, startRedis, type TestRedis } from "../helpers/redis.ts";
+import { freePort, startRedis, type TestRedis } from "../_support/redis.ts";
 import { type RunningSimulator, startIonosSimulator } from "../../src/simulator/mod.ts";
 import { podman, podmanOk, whyNoEngine } from "./_lib/podman.ts";
 

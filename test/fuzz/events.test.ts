@@ -7,12 +7,12 @@
  */
 import { describe, expect, it } from "vitest";
 import { signStandardWebhook } from "../../src/intake/auth/standard_webhooks.ts";
-import { ADMIN_TOKEN, EVENTS_TOKEN, SCIM_TOKEN, WEBHOOK_SECRET } from "../helpers/harness.ts";
+import { ADMIN_TOKEN, EVENTS_TOKEN, SCIM_TOKEN, WEBHOOK_SECRET } from "../_support/harness.ts";
 import { type FuzzCase, oversizedBody } from "./_lib/cases.ts";
 import { eventsCases } from "./_lib/events_cases.ts";
 import { useIntakeProcess } from "./_lib/intake_process.ts";
 import { createRng, fuzzSeed } from "./_lib/random.ts";
-import { snapshotDiff, snapshotRedis } from "./_lib/redis_snapshot.ts";
+import { snapshotDiff, snapshotRedis } from "../_support/redis_snapshot.ts";
 import { isErrorBody, judgeReject, runCases, summary } from "./_lib/runner.ts";
 
 const SEED = fuzzSeed(5_2026);

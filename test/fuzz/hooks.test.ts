@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { hooksCases } from "./_lib/hooks_cases.ts";
 import { useIntakeProcess } from "./_lib/intake_process.ts";
 import { createRng, fuzzSeed } from "./_lib/random.ts";
-import { snapshotDiff, snapshotRedis } from "./_lib/redis_snapshot.ts";
+import { snapshotDiff, snapshotRedis } from "../_support/redis_snapshot.ts";
 import { isErrorBody, judgeReject, runCases, summary } from "./_lib/runner.ts";
 
 const SEED = fuzzSeed(3_2026);

@@ -5,11 +5,11 @@
  * refused but never fail with a 5xx; the process stays up with bounded memory.
  */
 import { describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, EVENTS_TOKEN, SCIM_TOKEN } from "../helpers/harness.ts";
+import { ADMIN_TOKEN, EVENTS_TOKEN, SCIM_TOKEN } from "../_support/harness.ts";
 import { scimCases } from "./_lib/scim_cases.ts";
 import { useIntakeProcess } from "./_lib/intake_process.ts";
 import { createRng, fuzzSeed } from "./_lib/random.ts";
-import { snapshotDiff, snapshotRedis } from "./_lib/redis_snapshot.ts";
+import { snapshotDiff, snapshotRedis } from "../_support/redis_snapshot.ts";
 import { judgeReject, runCases, summary } from "./_lib/runner.ts";
 
 const SEED = fuzzSeed(7_2026);

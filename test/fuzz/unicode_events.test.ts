@@ -9,8 +9,8 @@ import { loadConfig } from "../../src/config/config.ts";
 import { DEFAULT_MAPPING } from "../../src/config/mapping.ts";
 import { createLogger } from "../../src/log.ts";
 import { type Service, startService } from "../../src/service.ts";
-import { EVENTS_TOKEN } from "../helpers/harness.ts";
-import { startRedis, type TestRedis } from "../helpers/redis.ts";
+import { EVENTS_TOKEN } from "../_support/harness.ts";
+import { startRedis, type TestRedis } from "../_support/redis.ts";
 import { NASTY_STRINGS } from "./_lib/random.ts";
 
 let redis: TestRedis;

@@ -6,7 +6,7 @@ import {
   startHarness,
   userEvent,
   WEBHOOK_SECRET,
-} from "../helpers/harness.ts";
+} from "../_support/harness.ts";
 
 let h: Harness;
 beforeAll(async () => {

@@ -13,8 +13,8 @@ import { enqueueSyncAtomically, EnqueueTimeoutError } from "../../src/queue/atom
 import { WantedStateStore } from "../../src/store/wanted_state.ts";
 import { parseEventBatch } from "../../src/events/event.ts";
 import { sweepOutbox } from "../../workers/outbox_sweeper.ts";
-import { userEvent } from "../helpers/harness.ts";
-import { startRedis, type TestRedis } from "../helpers/redis.ts";
+import { userEvent } from "../_support/harness.ts";
+import { startRedis, type TestRedis } from "../_support/redis.ts";
 
 let redis: TestRedis;
 let client: Redis;

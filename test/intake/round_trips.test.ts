@@ -9,9 +9,9 @@ import { loadConfig } from "../../src/config/config.ts";
 import { DEFAULT_MAPPING } from "../../src/config/mapping.ts";
 import { silentLogger } from "../../src/log.ts";
 import { type Service, startService } from "../../src/service.ts";
-import { EVENTS_TOKEN, userEvent } from "../helpers/harness.ts";
-import { startRedis, type TestRedis } from "../helpers/redis.ts";
-import { type RoundTripProxy, startRoundTripProxy } from "../helpers/round_trip_proxy.ts";
+import { EVENTS_TOKEN, userEvent } from "../_support/harness.ts";
+import { startRedis, type TestRedis } from "../_support/redis.ts";
+import { type RoundTripProxy, startRoundTripProxy } from "../_support/round_trip_proxy.ts";
 
 let redis: TestRedis;
 let proxy: RoundTripProxy;

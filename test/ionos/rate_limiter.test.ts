@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRedis, type TestRedis } from "../helpers/redis.ts";
+import { startRedis, type TestRedis } from "../_support/redis.ts";
 import {
   LocalRateLimiter,
   type RateLimiter,

@@ -5,7 +5,7 @@
  * again once the connections are gone, and its workers must still sync.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, startRedis, type TestRedis } from "../helpers/redis.ts";
+import { freePort, startRedis, type TestRedis } from "../_support/redis.ts";
 import { type RunningSimulator, startIonosSimulator } from "../../src/simulator/mod.ts";
 
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;

@@ -3,7 +3,7 @@
  * orchestrator sees during start-up (findings 1, 2, 5 and 8 of issue 10).
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { freePort, startRedis, type TestRedis } from "../helpers/redis.ts";
+import { freePort, startRedis, type TestRedis } from "../_support/redis.ts";
 
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
 

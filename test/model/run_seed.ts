@@ -7,7 +7,7 @@ import type { Redis } from "ioredis";
 import { type Mapping, parseMapping } from "../../src/config/mapping.ts";
 import { IONOS_PRIVILEGES } from "../../src/ionos/types.ts";
 import type { IonosSimulator } from "../../src/simulator/mod.ts";
-import { type Harness, startHarness } from "../helpers/harness.ts";
+import { type Harness, startHarness } from "../_support/harness.ts";
 import {
   generateCase,
   historySpan,

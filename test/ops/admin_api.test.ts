@@ -12,7 +12,7 @@ import { Registry } from "../../src/metrics/registry.ts";
 import { metricsRoute } from "../../src/metrics/route.ts";
 import { createSyncQueue } from "../../src/queue/sync_queue.ts";
 import { startService } from "../../src/service.ts";
-import { ADMIN_TOKEN, type Harness, startHarness, userEvent } from "../helpers/harness.ts";
+import { ADMIN_TOKEN, type Harness, startHarness, userEvent } from "../_support/harness.ts";
 
 let h: Harness;
 beforeAll(async () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SyncEvent } from "../../src/events/event.ts";
 import { EventLog } from "../../src/ops/event_log.ts";
 import type { ApplyResult } from "../../src/store/wanted_state.ts";
-import { startRedis, type TestRedis } from "../helpers/redis.ts";
+import { startRedis, type TestRedis } from "../_support/redis.ts";
 
 let server: TestRedis;
 let redis: Redis;

@@ -4,8 +4,8 @@
  * the intake accepting.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness, userEvent } from "../helpers/harness.ts";
-import { admin, usersWithEmail, waitFor } from "./_helpers.ts";
+import { type Harness, startHarness, userEvent } from "../_support/harness.ts";
+import { admin, usersWithEmail, waitFor } from "../_support/admin.ts";
 
 let h: Harness;
 beforeAll(async () => {

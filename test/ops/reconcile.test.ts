@@ -11,8 +11,8 @@ import { reconcile, type ReconcileDeps } from "../../src/ops/reconcile/reconcile
 import { createSyncQueue } from "../../src/queue/sync_queue.ts";
 import { SyncRecords } from "../../src/store/sync_records.ts";
 import { WantedStateStore } from "../../src/store/wanted_state.ts";
-import { type Harness, startHarness, userEvent } from "../helpers/harness.ts";
-import { admin, usersWithEmail, waitFor } from "./_helpers.ts";
+import { type Harness, startHarness, userEvent } from "../_support/harness.ts";
+import { admin, usersWithEmail, waitFor } from "../_support/admin.ts";
 
 let h: Harness;
 let deps: ReconcileDeps;

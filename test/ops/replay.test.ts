@@ -3,8 +3,8 @@
  * range or one event converges, never overwrites newer state, and never duplicates IONOS users.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, SCIM_TOKEN, startHarness, userEvent } from "../helpers/harness.ts";
-import { admin, usersWithEmail, waitFor } from "./_helpers.ts";
+import { type Harness, SCIM_TOKEN, startHarness, userEvent } from "../_support/harness.ts";
+import { admin, usersWithEmail, waitFor } from "../_support/admin.ts";
 
 let h: Harness;
 beforeAll(async () => {

@@ -11,7 +11,7 @@ import { EventLog } from "../../src/ops/event_log.ts";
 import { sweepRetention } from "../../src/ops/retention.ts";
 import { createLogger } from "../../src/log.ts";
 import { WantedStateStore } from "../../src/store/wanted_state.ts";
-import { startRedis, type TestRedis } from "../helpers/redis.ts";
+import { startRedis, type TestRedis } from "../_support/redis.ts";
 
 const HOUR = 3_600_000;
 const logger = createLogger({ level: "silent" });

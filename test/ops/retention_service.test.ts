@@ -4,8 +4,8 @@
  * real service, no events sent at all.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness } from "../helpers/harness.ts";
-import { admin, waitFor } from "./_helpers.ts";
+import { type Harness, startHarness } from "../_support/harness.ts";
+import { admin, waitFor } from "../_support/admin.ts";
 
 let h: Harness;
 const logId = `${Date.now() - 3 * 3_600_000}-0`;

@@ -1,6 +1,6 @@
 /** A change that lands while its entity's job runs is applied afterwards, never dropped. */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type Harness, startHarness, userEvent } from "../helpers/harness.ts";
+import { type Harness, startHarness, userEvent } from "../_support/harness.ts";
 
 let h: Harness;
 beforeAll(async () => {

@@ -6,7 +6,7 @@
  * `lastError`) or anything else in Redis.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness, userEvent } from "../helpers/harness.ts";
+import { type Harness, startHarness, userEvent } from "../_support/harness.ts";
 
 let h: Harness;
 let proxy: Deno.HttpServer<Deno.NetAddr>;

@@ -3,7 +3,7 @@
  * create whose answer was lost never makes a second user.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { type Harness, startHarness, userEvent } from "../helpers/harness.ts";
+import { type Harness, startHarness, userEvent } from "../_support/harness.ts";
 
 let h: Harness | undefined;
 afterEach(async () => {

@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
-import { admin, waitFor } from "../ops/_helpers.ts";
-import { type Harness, startHarness, userEvent } from "../helpers/harness.ts";
+import { admin, waitFor } from "../_support/admin.ts";
+import { type Harness, startHarness, userEvent } from "../_support/harness.ts";
 
 const ev = (type: string, data: unknown) => ({ id: crypto.randomUUID(), type, data });
 

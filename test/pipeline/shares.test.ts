@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
-import { admin, waitFor } from "../ops/_helpers.ts";
-import { type Harness, startHarness, userEvent } from "../helpers/harness.ts";
+import { admin, waitFor } from "../_support/admin.ts";
+import { type Harness, startHarness, userEvent } from "../_support/harness.ts";
 
 const R_DC = "0a1b2c3d-0000-4000-8000-000000000001";
 const R_SNAP = "0a1b2c3d-0000-4000-8000-000000000002";

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSyncQueue } from "../../src/queue/sync_queue.ts";
-import { type Harness, REDIS_BACKENDS, startHarness, userEvent } from "../helpers/harness.ts";
+import { type Harness, REDIS_BACKENDS, startHarness, userEvent } from "../_support/harness.ts";
 
 const MAPPING = `
 onUserDeleted: delete

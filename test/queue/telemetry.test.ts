@@ -3,7 +3,7 @@
  * the HTTP ones. A tiny OTLP/JSON collector in this process receives what the child exports.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startRedis, type TestRedis } from "../helpers/redis.ts";
+import { startRedis, type TestRedis } from "../_support/redis.ts";
 
 let redis: TestRedis;
 beforeAll(async () => {

@@ -3,7 +3,7 @@
  * behaviour) replayed against the whole service, with the IONOS simulator behind it.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, SCIM_TOKEN, startHarness } from "../helpers/harness.ts";
+import { type Harness, SCIM_TOKEN, startHarness } from "../_support/harness.ts";
 import { type RecordedStep, replay } from "./replay.ts";
 
 const USER = "urn:ietf:params:scim:schemas:core:2.0:User";

@@ -11,7 +11,7 @@ import { scimApp } from "../../src/scim/app.ts";
 import { ScimStore } from "../../src/scim/store.ts";
 import { SyncRecords } from "../../src/store/sync_records.ts";
 import { WantedStateStore } from "../../src/store/wanted_state.ts";
-import { startRedis, type TestRedis } from "../helpers/redis.ts";
+import { startRedis, type TestRedis } from "../_support/redis.ts";
 
 export const TOKEN = "scim-test-token-0123456789";
 

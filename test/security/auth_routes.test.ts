@@ -13,9 +13,9 @@ import { loadConfig } from "../../src/config/config.ts";
 import { DEFAULT_MAPPING } from "../../src/config/mapping.ts";
 import { createLogger } from "../../src/log.ts";
 import { type Service, startService } from "../../src/service.ts";
-import { ADMIN_TOKEN, EVENTS_TOKEN, SCIM_TOKEN, WEBHOOK_SECRET } from "../helpers/harness.ts";
-import { startRedis, type TestRedis } from "../helpers/redis.ts";
-import { type RedisSnapshot, snapshotDiff, snapshotRedis } from "../fuzz/_lib/redis_snapshot.ts";
+import { ADMIN_TOKEN, EVENTS_TOKEN, SCIM_TOKEN, WEBHOOK_SECRET } from "../_support/harness.ts";
+import { startRedis, type TestRedis } from "../_support/redis.ts";
+import { type RedisSnapshot, snapshotDiff, snapshotRedis } from "../_support/redis_snapshot.ts";
 
 const SECRETS = {
   events: EVENTS_TOKEN,

@@ -4,7 +4,7 @@
  * token itself may come from another site. Real service, real Redis, real HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, type Harness, startHarness } from "../helpers/harness.ts";
+import { ADMIN_TOKEN, type Harness, startHarness } from "../_support/harness.ts";
 
 let h: Harness;
 beforeAll(async () => {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Hono } from "hono";
-import { type Harness, startHarness } from "../helpers/harness.ts";
+import { type Harness, startHarness } from "../_support/harness.ts";
 import { refusalLog } from "../../src/http/refusal_log.ts";
 import { createLogger } from "../../src/log.ts";
 

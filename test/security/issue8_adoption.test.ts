@@ -4,7 +4,7 @@
  * delete may do to them (`adopt.deleteAdopted`).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness } from "../helpers/harness.ts";
+import { type Harness, startHarness } from "../_support/harness.ts";
 import {
   deleted,
   failureReasons,

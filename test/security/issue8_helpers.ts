@@ -6,8 +6,8 @@
 import { expect } from "vitest";
 import type { IonosGroup } from "../../src/ionos/types.ts";
 import type { SimUser } from "../../src/simulator/mod.ts";
-import { type Harness, SCIM_TOKEN, userEvent } from "../helpers/harness.ts";
-import { admin } from "../ops/_helpers.ts";
+import { type Harness, SCIM_TOKEN, userEvent } from "../_support/harness.ts";
+import { admin } from "../_support/admin.ts";
 
 /** The mapping issue 8 was reproduced with; `extra` YAML is appended (e.g. an `adopt:` block). */
 export function issue8Mapping(extra = ""): string {

@@ -6,7 +6,7 @@
  * administrator demoted and deleted).
  */
 import { afterEach, expect, it } from "vitest";
-import { type Harness, startHarness } from "../helpers/harness.ts";
+import { type Harness, startHarness } from "../_support/harness.ts";
 import {
   at,
   clock,

@@ -8,7 +8,7 @@ import { parseMapping } from "../../src/config/mapping.ts";
 import { createLogger } from "../../src/log.ts";
 import { startService } from "../../src/service.ts";
 import type { SimUser } from "../../src/simulator/mod.ts";
-import { type Harness, startHarness } from "../helpers/harness.ts";
+import { type Harness, startHarness } from "../_support/harness.ts";
 import {
   deleted,
   failureReasons,

@@ -5,7 +5,7 @@
  * touches the owner's account. Through `/events` and through SCIM.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness } from "../helpers/harness.ts";
+import { type Harness, startHarness } from "../_support/harness.ts";
 import {
   deleted,
   failureReasons,

@@ -4,7 +4,7 @@
  * change older than the delete is ignored, and an entity re-created with the same id starts empty.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness } from "../helpers/harness.ts";
+import { type Harness, startHarness } from "../_support/harness.ts";
 import {
   at,
   clock,

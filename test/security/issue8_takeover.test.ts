@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SimUser } from "../../src/simulator/mod.ts";
-import { type Harness, startHarness } from "../helpers/harness.ts";
+import { type Harness, startHarness } from "../_support/harness.ts";
 import {
   deleted,
   failureReasons,

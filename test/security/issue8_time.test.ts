@@ -5,7 +5,7 @@
  * the future.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness } from "../helpers/harness.ts";
+import { type Harness, startHarness } from "../_support/harness.ts";
 import { at, group, ionosUser, issue8Mapping, members, send, user } from "./issue8_helpers.ts";
 
 const FUTURE = "2099-01-01T00:00:00Z";

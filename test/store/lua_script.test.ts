@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { LuaScript } from "../../src/store/lua_script.ts";
-import { startRedis, type TestRedis } from "../helpers/redis.ts";
+import { startRedis, type TestRedis } from "../_support/redis.ts";
 
 let redis: TestRedis;
 beforeAll(async () => {

@@ -6,14 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.ts";
 import { createRedis } from "../../src/store/redis_connection.ts";
-import { type Harness, startHarness, userEvent } from "../helpers/harness.ts";
+import { type Harness, startHarness, userEvent } from "../_support/harness.ts";
 import {
   makeTestTls,
   startRedis,
   type TestRedis,
   type TestTls,
   tlsUnavailable,
-} from "../helpers/redis.ts";
+} from "../_support/redis.ts";
 
 const skipReason = tlsUnavailable();
 if (skipReason) console.warn(`Redis TLS test skipped: ${skipReason}`);

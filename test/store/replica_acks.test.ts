@@ -4,8 +4,8 @@
  * again rather than trusting a write a failover could take away.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness, userEvent } from "../helpers/harness.ts";
-import { startRedis, type TestRedis } from "../helpers/redis.ts";
+import { type Harness, startHarness, userEvent } from "../_support/harness.ts";
+import { startRedis, type TestRedis } from "../_support/redis.ts";
 
 let h: Harness;
 let replica: TestRedis | undefined;

@@ -1,10 +1,10 @@
 /**
  * End to end: one IdP change goes to IONOS, Contabo and Cloudflare, each through its own queue
- * and worker, against the three simulators over HTTP and a real Redis (test/helpers/harness.ts).
+ * and worker, against the three simulators over HTTP and a real Redis (test/_support/harness.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main as cli } from "../../src/cli/main.ts";
-import { ADMIN_TOKEN, type Harness, startHarness, userEvent } from "../helpers/harness.ts";
+import { ADMIN_TOKEN, type Harness, startHarness, userEvent } from "../_support/harness.ts";
 import { CONTABO_SIM_CREDENTIALS } from "../../src/targets/contabo/simulator/app.ts";
 import {
   type RunningContaboSimulator,

@@ -20,7 +20,7 @@ import {
 } from "../../src/targets/contabo/simulator/server.ts";
 import { TargetLinks } from "../../src/targets/links.ts";
 import { createTargetWorker } from "../../workers/target_worker.ts";
-import { startRedis, type TestRedis } from "../helpers/redis.ts";
+import { startRedis, type TestRedis } from "../_support/redis.ts";
 
 let redis: TestRedis;
 let conn: Redis;

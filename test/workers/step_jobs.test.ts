@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { RequestTiming } from "../../src/simulator/mod.ts";
-import { type Harness, startHarness, userEvent } from "../helpers/harness.ts";
+import { type Harness, startHarness, userEvent } from "../_support/harness.ts";
 
 const SLOW_MS = 3000;
 const slow: RequestTiming = { duration: { kind: "fixed", ms: SLOW_MS }, failRate: 0 };

@@ -14,9 +14,9 @@ import {
   type SimulatorOptions,
   startIonosSimulator,
 } from "../../../src/simulator/mod.ts";
-import { EVENTS_TOKEN, serviceEnv } from "../../helpers/harness.ts";
-import { startRedis, type TestRedis } from "../../helpers/redis.ts";
-import { type ServiceProcess, spawnService } from "./service_process.ts";
+import { EVENTS_TOKEN, serviceEnv } from "../../_support/harness.ts";
+import { startRedis, type TestRedis } from "../../_support/redis.ts";
+import { type ServiceProcess, spawnService } from "../../_support/service_process.ts";
 
 export interface ClusterOptions {
   sim?: SimulatorOptions;

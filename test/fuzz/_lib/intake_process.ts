@@ -5,9 +5,9 @@
  */
 import { afterAll, beforeAll } from "vitest";
 import { Redis } from "ioredis";
-import { type ServiceProcess, spawnService } from "../../chaos/_lib/service_process.ts";
-import { EVENTS_TOKEN } from "../../helpers/harness.ts";
-import { startRedis, type TestRedis } from "../../helpers/redis.ts";
+import { type ServiceProcess, spawnService } from "../../_support/service_process.ts";
+import { EVENTS_TOKEN } from "../../_support/harness.ts";
+import { startRedis, type TestRedis } from "../../_support/redis.ts";
 
 export interface IntakeProcess {
   /** The intake process; set once `beforeAll` has run. */

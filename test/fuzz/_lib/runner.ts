@@ -2,7 +2,7 @@
  * Sends fuzz cases to a running service over HTTP, a few at a time, and judges every answer.
  * Samples the server process's memory as it goes.
  */
-import type { ProcessMemory, ServiceProcess } from "../../chaos/_lib/service_process.ts";
+import type { ProcessMemory, ServiceProcess } from "../../_support/service_process.ts";
 import type { FuzzCase } from "./cases.ts";
 
 /** Returns what is wrong with an answer, or undefined when it is right. */

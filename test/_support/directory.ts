@@ -1,8 +1,8 @@
 /**
- * An identity provider's directory for fault-injection tests: users and groups as events, and
- * the check that IONOS (the simulator) ended up holding exactly that, once.
+ * An identity provider's directory for fault-injection tests and the sync benchmark: users and
+ * groups as events, and the check that IONOS (the simulator) ended up holding exactly that, once.
  */
-import type { CallRecord, SimState } from "../../../src/simulator/mod.ts";
+import type { CallRecord, SimState } from "../../src/simulator/mod.ts";
 
 export interface DirUser {
   id: string;

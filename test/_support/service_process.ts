@@ -3,9 +3,9 @@
  * deployed, so a test or benchmark can SIGKILL it, count its log lines and read its memory.
  * No vitest import: the benchmarks use this file too.
  */
-import { freePort } from "../../helpers/redis.ts";
+import { freePort } from "./redis.ts";
 
-const MAIN = new URL("../../../src/main.ts", import.meta.url).pathname;
+const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
 /** Lines kept per process for failure messages; older ones are dropped. */
 const KEEP_LINES = 400;
 

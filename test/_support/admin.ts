@@ -1,5 +1,8 @@
-/** Small helpers for the operations tests: admin API calls and waiting for a condition. */
-import { ADMIN_TOKEN, type Harness } from "../helpers/harness.ts";
+/**
+ * Helpers for tests that drive a harness (ops, pipeline, console, security): admin API calls,
+ * waiting for a condition, and counting simulator users by email.
+ */
+import { ADMIN_TOKEN, type Harness } from "./harness.ts";
 
 /** Calls the admin API with the admin token; returns status and parsed body. */
 export async function admin<T = Record<string, unknown>>(
