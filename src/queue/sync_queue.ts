@@ -6,6 +6,7 @@ import { type ConnectionOptions, type JobsOptions, Queue } from "bullmq";
 import type { PendingRequest } from "../ionos/pending_writes.ts";
 import type { TwinRecord } from "../store/sync_records.ts";
 import { type EntityKey, parseEntityKey } from "../store/wanted_state.ts";
+import { syncJobDefaults } from "./job_defaults.ts";
 import { fanOutToTargets } from "./target_queue.ts";
 import { telemetryOption } from "./telemetry.ts";
 
@@ -78,14 +79,7 @@ export function createSyncQueue(
     connection,
     prefix,
     ...telemetryOption(tracing),
-    defaultJobOptions: {
-      attempts,
-      backoff: { type: "exponential", delay: backoffMs, jitter: 0.5 },
-      removeOnComplete: { age: 24 * 3600, count: 10_000 },
-      // Failed jobs stay until an operator retries or discards them, or RETENTION_HOURS pass
-      // (src/ops/retention.ts removes them then: their errors may name the user).
-      removeOnFail: false,
-    },
+    defaultJobOptions: syncJobDefaults(attempts, backoffMs),
   });
 }
 

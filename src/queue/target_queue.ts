@@ -8,6 +8,7 @@ import { type ConnectionOptions, type JobsOptions, Queue } from "bullmq";
 import type { Mapping } from "../config/mapping.ts";
 import { type EntityKey, parseEntityKey } from "../store/wanted_state.ts";
 import type { TargetName } from "../targets/target.ts";
+import { syncJobDefaults } from "./job_defaults.ts";
 import { telemetryOption } from "./telemetry.ts";
 
 /** Targets that run on these queues (IONOS has its own). */
@@ -45,12 +46,7 @@ export function createTargetQueue(
     connection,
     prefix,
     ...telemetryOption(tracing),
-    defaultJobOptions: {
-      attempts,
-      backoff: { type: "exponential", delay: backoffMs, jitter: 0.5 },
-      removeOnComplete: { age: 24 * 3600, count: 10_000 },
-      removeOnFail: false,
-    },
+    defaultJobOptions: syncJobDefaults(attempts, backoffMs),
   });
 }
 
