@@ -132,6 +132,7 @@ try {
   console.log(`  Intake:         ${base}/events        EVENTS_TOKEN=${env.EVENTS_TOKEN}`);
   console.log(`  SCIM 2.0:       ${base}/scim/v2       SCIM_TOKEN=${env.SCIM_TOKEN}`);
   console.log(`  Admin stats:    ${base}/admin/api/stats ADMIN_TOKEN=${env.ADMIN_TOKEN}`);
+  console.log(`  Console:        ${base}/admin               (sign in with ADMIN_TOKEN)`);
   console.log(`  Redis:          ${env.REDIS_URL}`);
   console.log(`${line}\n  Create a user:\n`);
   console.log(
