@@ -7,7 +7,7 @@ import type { SyncEvent } from "../events/event.ts";
 import type { EventLog } from "../ops/event_log.ts";
 import {
   enqueueSyncAtomically,
-  jobCounterKey,
+  jobCounterKeys,
   type ScriptCall,
   syncJobIdKey,
 } from "../queue/atomic_enqueue.ts";
@@ -94,7 +94,7 @@ export async function ingestEvents(
   const before: ScriptCall[] = [];
   const after: ScriptCall[] = [];
   if (result.entities.length) {
-    const clear = store.outboxClearCalls(result.entities, result.stamp, jobCounterKey(queue));
+    const clear = store.outboxClearCalls(result.entities, result.stamp, jobCounterKeys(queue));
     before.push(clear.before);
     after.push(clear.after);
   }

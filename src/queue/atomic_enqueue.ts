@@ -86,11 +86,12 @@ export function syncJobIdKey(queue: Queue<SyncJobData>, key: EntityKey): string 
 }
 
 /**
- * BullMQ's job counter: every add script increments it once before it writes anything else,
- * also when the add is de-duplicated, so it moves by exactly the number of adds that ran.
+ * BullMQ's job counters of every queue `enqueueSyncAtomically` adds to: IONOS's and each attached
+ * target's. Every add script increments its queue's counter once before it writes anything else,
+ * also when the add is de-duplicated, so their sum moves by exactly the number of adds that ran.
  */
-export function jobCounterKey(queue: Queue<SyncJobData>): string {
-  return queue.keys.id!;
+export function jobCounterKeys(queue: Queue<SyncJobData>): string[] {
+  return [queue, ...attachedTargetQueues(queue)].map((q) => q.keys.id!);
 }
 
 const defined = new WeakMap<object, Set<string>>();
@@ -111,7 +112,7 @@ function defineScripts(client: RedisClient, calls: readonly ScriptCall[]): void 
  * MULTI/EXEC with the `before` and `after` script calls: one round trip.
  *
  * Redis does not roll a transaction back: a command that fails leaves the others applied. A
- * script that must only take effect if the adds ran checks that itself (see `jobCounterKey`).
+ * script that must only take effect if the adds ran checks that itself (see `jobCounterKeys`).
  *
  * @throws the first add's error, once the transaction ran (the `after` calls ran too)
  * @example

@@ -113,28 +113,46 @@ for i = 2, #ARGV do
 end
 return 0`);
 
-/** Before the job adds: remembers BullMQ's job counter (KEYS[1]) in the mark key (KEYS[2]). */
-const MARK_ADDS_SCRIPT: TransactionScript = {
-  name: "syncOutboxMarkAdds",
-  numberOfKeys: 2,
-  lua: `redis.call('SET', KEYS[2], redis.call('GET', KEYS[1]) or '0')
-return 1`,
-};
+/** The mark script for `counters` job counters (the key count is fixed per defined script). */
+function markAddsScript(counters: number): TransactionScript {
+  return {
+    name: `syncOutboxMarkAllAdds${counters}`,
+    numberOfKeys: 1 + counters,
+    // KEYS[1] the mark, KEYS[2..] the job counters of every queue the adds go to.
+    lua: MARK_ADDS_LUA,
+  };
+}
+
+const MARK_ADDS_LUA = `local sum = 0
+for i = 2, #KEYS do sum = sum + (tonumber(redis.call('GET', KEYS[i]) or '0') or 0) end
+redis.call('SET', KEYS[1], sum)
+return 1`;
 
 /**
- * After the job adds: clears the entities from the outbox (KEYS[1]) only if the job counter
- * (KEYS[2]) moved by exactly ARGV[2] since the mark (KEYS[3]), that is if every add ran. Redis
- * does not roll a transaction back, so an add that failed (OOM, NOSCRIPT) leaves its entity to
- * the outbox sweep. Entries re-added after ARGV[1] (a newer change) stay for their own intake.
- * Returns the number cleared, or -1 when the adds did not all run.
+ * After the job adds: clears the entities from the outbox (KEYS[1]) only if the job counters
+ * (KEYS[3..], IONOS's and each other target's queue) together moved by exactly ARGV[2] since the
+ * mark (KEYS[2]), that is if every add ran. Redis does not roll a transaction back, so an add
+ * that failed (OOM, NOSCRIPT) leaves its entity to the outbox sweep, which enqueues it for every
+ * target again (adds are de-duplicated). Entries re-added after ARGV[1] (a newer change) stay
+ * for their own intake. Returns the number cleared, or -1 when the adds did not all run.
  */
-const CLEAR_AFTER_ADDS_SCRIPT: TransactionScript = {
-  name: "syncOutboxClearAfterAdds",
-  numberOfKeys: 3,
-  lua: `local mark = redis.call('GET', KEYS[3])
-redis.call('DEL', KEYS[3])
-local before, counter = tonumber(mark or ''), tonumber(redis.call('GET', KEYS[2]) or '0')
-if not before or not counter or counter ~= before + tonumber(ARGV[2]) then return -1 end
+function clearAfterAddsScript(counters: number): TransactionScript {
+  return {
+    name: `syncOutboxClearAfterAllAdds${counters}`,
+    numberOfKeys: 2 + counters,
+    lua: CLEAR_AFTER_ADDS_LUA,
+  };
+}
+
+const CLEAR_AFTER_ADDS_LUA = `local mark = redis.call('GET', KEYS[2])
+redis.call('DEL', KEYS[2])
+local before, counter = tonumber(mark or ''), 0
+for i = 3, #KEYS do
+  local value = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if not value then return -1 end
+  counter = counter + value
+end
+if not before or counter ~= before + tonumber(ARGV[2]) then return -1 end
 local stamp, cleared = tonumber(ARGV[1]), 0
 for i = 3, #ARGV do
   local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
@@ -143,8 +161,7 @@ for i = 3, #ARGV do
     cleared = cleared + 1
   end
 end
-return cleared`,
-};
+return cleared`;
 
 /** Events in the compact shape the Lua script reads. */
 type NormalizedEvent =
@@ -370,23 +387,27 @@ export class WantedStateStore {
 
   /**
    * The outbox clean-up as two script calls to run in the enqueue's transaction, around the
-   * adds of the entities' jobs (`enqueueSyncAtomically`): `before` notes BullMQ's job counter,
-   * `after` clears the entities (as `clearOutbox`) only if the counter then moved by exactly one
-   * per entity, so an entity whose add did not run stays for the outbox sweep.
+   * adds of the entities' jobs (`enqueueSyncAtomically`): `before` notes BullMQ's job counters,
+   * `after` clears the entities (as `clearOutbox`) only if the counters then moved by exactly one
+   * per entity and queue, so an entity whose add did not run, on any target, stays for the sweep.
    *
-   * @param jobCounter BullMQ's job counter key (`jobCounterKey(queue)`)
+   * @param jobCounters the job counter key of every queue the adds go to (`jobCounterKeys`)
    */
   outboxClearCalls(
     entities: readonly EntityKey[],
     stamp: number,
-    jobCounter: string,
+    jobCounters: readonly string[],
   ): { before: ScriptCall; after: ScriptCall } {
     return {
-      before: { script: MARK_ADDS_SCRIPT, keys: [jobCounter, this.keys.outboxAddMark], args: [] },
+      before: {
+        script: markAddsScript(jobCounters.length),
+        keys: [this.keys.outboxAddMark, ...jobCounters],
+        args: [],
+      },
       after: {
-        script: CLEAR_AFTER_ADDS_SCRIPT,
-        keys: [this.keys.outbox, jobCounter, this.keys.outboxAddMark],
-        args: [stamp, entities.length, ...entities],
+        script: clearAfterAddsScript(jobCounters.length),
+        keys: [this.keys.outbox, this.keys.outboxAddMark, ...jobCounters],
+        args: [stamp, entities.length * jobCounters.length, ...entities],
       },
     };
   }

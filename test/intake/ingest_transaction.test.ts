@@ -9,6 +9,7 @@ import type { Queue } from "bullmq";
 import { type IngestEventLog, ingestEvents } from "../../src/intake/ingest.ts";
 import { EventLog } from "../../src/ops/event_log.ts";
 import { createSyncQueue, type SyncJobData } from "../../src/queue/sync_queue.ts";
+import { attachTargetQueues, createTargetQueue } from "../../src/queue/target_queue.ts";
 import { enqueueSyncAtomically, EnqueueTimeoutError } from "../../src/queue/atomic_enqueue.ts";
 import { WantedStateStore } from "../../src/store/wanted_state.ts";
 import { parseEventBatch } from "../../src/events/event.ts";
@@ -61,6 +62,26 @@ describe("ingestEvents() transaction", () => {
     const jobId = await queue.getDeduplicationJobId("user:ob-1");
     expect((await queue.getJob(jobId!))?.data).toEqual({ kind: "user", id: "ob-1" });
     expect(await client.zcard("sync:outbox")).toBe(0);
+  });
+
+  it("leaves the entity in the outbox when only another target's add did not run", async () => {
+    const contabo = createTargetQueue(client, "contabo");
+    attachTargetQueues(queue, [contabo]);
+    try {
+      await client.set("bull:target-sync-contabo:id", "not-a-number");
+      await expect(ingestEvents({ store, queue, eventLog }, events("ob-t"), { source: "events" }))
+        .rejects.toThrow(/not an integer/);
+      // IONOS's add ran; the outbox keeps the entity all the same, for the sweep to fan out.
+      expect(await client.exists("bull:ionos-sync:de:user:ob-t")).toBe(1);
+      expect(await client.zscore("sync:outbox", "user:ob-t")).not.toBeNull();
+
+      await client.del("bull:target-sync-contabo:id");
+      expect(await sweepOutbox(store, queue, 0)).toBe(1);
+      expect(await contabo.getJobCounts("wait")).toEqual({ wait: 1 });
+    } finally {
+      attachTargetQueues(queue, []);
+      await contabo.close();
+    }
   });
 
   it("clears the outbox and names the job in the log when the adds ran", async () => {
