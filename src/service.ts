@@ -269,10 +269,12 @@ async function startParts(
     url = http.url;
     logger.info("intake listening", { url });
     intakeStops.splice(1, 0, async () => {
-      await ops.stop();
-      await queue.close();
-      for (const q of targetQueues) await q.close();
-      await ingestQueue.close();
+      // Each close bounded: BullMQ's close can wait for ever for a connection's 'end'
+      // (taskforcesh/bullmq#4656, seen here on a Redis Cluster); Redis is closed under it next.
+      await within(ops.stop(), FORCED_CLOSE_MS);
+      await within(queue.close(), FORCED_CLOSE_MS);
+      for (const q of targetQueues) await within(q.close(), FORCED_CLOSE_MS);
+      await within(ingestQueue.close(), FORCED_CLOSE_MS);
     });
   }
 
@@ -358,7 +360,13 @@ async function startParts(
     logger.info("workers started", { concurrency: config.workerConcurrency });
     workerStops.splice(1, 0, async () => {
       stopSweeper();
-      await stopOps();
+      // The reconcile queue and worker, bounded like the sync worker below (bullmq#4656). A
+      // reconcile cut short runs again from the start: it is planned anew each time.
+      if (await within(stopOps(), config.shutdownTimeoutMs) === "timeout") {
+        logger.warn("reconcile and ops did not stop in time", {
+          timeoutMs: config.shutdownTimeoutMs,
+        });
+      }
       // Let active jobs finish, but not forever: a stuck IONOS call must not block a deploy.
       const all = [worker, ...targetWorkers];
       if (
