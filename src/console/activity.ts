@@ -43,7 +43,7 @@ export async function recordEvents(
   if (count <= 0) return;
   const key = activityKey(prefix, Math.floor(now / MINUTE_MS) * MINUTE_MS);
   try {
-    await redis.multi().hincrby(key, "events", count).expire(key, KEEP_SECONDS).exec();
+    await redis.eval(COUNT_EVENTS_SCRIPT.lua, 1, key, count, KEEP_SECONDS);
   } catch (error) {
     logger?.warn("console activity not recorded", { error: (error as Error).message });
   }

@@ -38,6 +38,8 @@ export interface ReplayDeps {
   actor: string;
   /** Further ingest hooks (metrics); the event log is written by replay itself. */
   onIngested?: IngestDeps["onIngested"];
+  /** Writes for each batch's enqueue transaction (the console's count), as ingest has them. */
+  alsoInTransaction?: IngestDeps["alsoInTransaction"];
   requestId?: string;
 }
 
@@ -114,6 +116,7 @@ export async function replayEvents(
         store: deps.store,
         queue: deps.queue,
         eventLog: { log: deps.eventLog, onFailed: (error) => (logFailure = error) },
+        ...(deps.alsoInTransaction ? { alsoInTransaction: deps.alsoInTransaction } : {}),
         onIngested: async (evs, applied, ctx, jobs) => {
           applied.entities.forEach((e) => entities.add(e));
           result.accepted += applied.accepted;

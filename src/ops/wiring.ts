@@ -19,12 +19,7 @@ import type { Logger } from "../log.ts";
 import { registerQueueGauges } from "../metrics/queue_gauges.ts";
 import { metricsRoute } from "../metrics/route.ts";
 import { SyncMetrics } from "../metrics/sync_metrics.ts";
-import {
-  IonosCallCounter,
-  recordEvents,
-  recordEventsCall,
-  startActivityRecorder,
-} from "../console/activity.ts";
+import { IonosCallCounter, recordEventsCall, startActivityRecorder } from "../console/activity.ts";
 import { CONSOLE_PATH, operatorConsole } from "../console/app.tsx";
 import type { RateLimiter } from "../ionos/rate_limiter.ts";
 import type { SyncJobData } from "../queue/sync_queue.ts";
@@ -116,13 +111,9 @@ export function intakeOps(options: IntakeOpsOptions): IntakeOps {
     obs.metrics.onIngested(events, result, context);
     warnClockSkew(events, result, context, jobs);
   };
-  // Paths that enqueue on their own (admin replay) count for the console's chart here, before
-  // the answer, so Redis is settled when the client hears; ingest does it in its transaction.
-  const countOnly: NonNullable<IngestDeps["onIngested"]> = async (...args) => {
-    countInProcess(...args);
-    await recordEvents(redis, config.redisPrefix, args[1].accepted, logger);
-  };
   const onIngested = isolatedHooks([countInProcess], logger);
+  // The console's chart counts in every ingest path's enqueue transaction (replay too): no round
+  // trip of its own, and Redis is settled before the client hears.
   const alsoInTransaction = (result: ApplyResult) => [
     recordEventsCall(config.redisPrefix, result.accepted),
   ];
@@ -142,7 +133,8 @@ export function intakeOps(options: IntakeOpsOptions): IntakeOps {
     eventLog,
     audit,
     reconcileQueue,
-    onIngested: countOnly,
+    onIngested: countInProcess,
+    alsoInTransaction,
     targets,
     logger,
   });

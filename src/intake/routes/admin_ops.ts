@@ -47,6 +47,8 @@ export interface AdminOpsOptions {
   reconcileQueue: Queue<ReconcileJobData>;
   /** Metrics hook for replayed events (the event log is written by replay). */
   onIngested?: IngestDeps["onIngested"];
+  /** Writes for replay's enqueue transactions (the console's count). */
+  alsoInTransaction?: IngestDeps["alsoInTransaction"];
   /** The twin records of the other targets the mapping lists, shown by whois. @default none */
   targets?: readonly TargetLinks[];
   logger: Logger;
@@ -248,6 +250,7 @@ export function adminOpsApi(options: AdminOpsOptions): OpenAPIHono<BlankEnv> {
           eventLog,
           ...deps(c),
           ...(options.onIngested ? { onIngested: options.onIngested } : {}),
+          ...(options.alsoInTransaction ? { alsoInTransaction: options.alsoInTransaction } : {}),
           ...(requestId ? { requestId } : {}),
         },
         selection,
