@@ -48,14 +48,55 @@ export interface Logger {
 export interface LoggerOptions {
   /** @default "info" */
   level?: LogLevel;
-  /** Where lines go. @default console.log / console.error */
+  /** Where lines go. @default stdout (gathered per event-loop turn) / stderr */
   write?: (line: string, level: LogLevel) => void;
   /** Fields added to every line. */
   fields?: Record<string, unknown>;
 }
 
-const defaultWrite = (line: string, level: LogLevel) =>
-  level === "error" || level === "warn" ? console.error(line) : console.log(line);
+/** Debug and info lines not yet written to stdout (see `defaultWrite`). */
+let pending = "";
+let flushScheduled = false;
+const encoder = new TextEncoder();
+
+/** Writes the gathered stdout lines now, in one write. */
+export function flushLogs(): void {
+  flushScheduled = false;
+  if (!pending) return;
+  const bytes = encoder.encode(pending);
+  pending = "";
+  try {
+    for (let off = 0; off < bytes.length;) off += Deno.stdout.writeSync(bytes.subarray(off));
+  } catch {
+    // stdout closed (the reader went away): nothing else to do with a log line.
+  }
+}
+
+// Lines gathered in the last turn of the event loop are written before the process exits, also
+// when it dies of an uncaught error (these listeners do not handle the error, only flush).
+for (const event of ["unload", "error", "unhandledrejection"]) {
+  globalThis.addEventListener(event, flushLogs);
+}
+
+/**
+ * Debug and info lines go to stdout, gathered for one turn of the event loop and written
+ * together: under load the intake logs a line per request, and one write per line (what
+ * `console.log` does) was 3.5% of its CPU per single-event request (issue 9 profile). Warn and
+ * error lines go to stderr at once, after the gathered lines, so a crash's last words are not
+ * held back and the order is kept.
+ */
+const defaultWrite = (line: string, level: LogLevel) => {
+  if (level === "error" || level === "warn") {
+    flushLogs();
+    console.error(line);
+    return;
+  }
+  pending += line + "\n";
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setTimeout(flushLogs, 0);
+  }
+};
 
 /**
  * Creates a JSON logger.

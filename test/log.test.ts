@@ -41,3 +41,37 @@ describe("isTransientStoreError()", () => {
     expect(isTransientStoreError(error)).toBe(transient);
   });
 });
+
+describe("createLogger() default sink", () => {
+  // A child process, so the real stdout and the process's own exit are what is tested.
+  const run = async (ending: "return" | "exit" | "throw") => {
+    const src = new URL("../src/log.ts", import.meta.url).href;
+    const code = `import { createLogger } from ${JSON.stringify(src)};
+const log = createLogger();
+log.info("first");
+log.info("second");
+log.warn("third");
+log.info("fourth");
+if (${JSON.stringify(ending)} === "exit") Deno.exit(3);
+if (${JSON.stringify(ending)} === "throw") throw new Error("boom");`;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--ext=ts", code],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const lines = (bytes: Uint8Array) =>
+      new TextDecoder().decode(bytes).split("\n").filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l).msg);
+    return { code: out.code, stdout: lines(out.stdout), stderr: lines(out.stderr) };
+  };
+
+  it.each(["return", "exit", "throw"] as const)(
+    "writes every gathered info line to stdout when the process ends by %s",
+    async (ending) => {
+      const { code, stdout, stderr } = await run(ending);
+      expect(stdout).toEqual(["first", "second", "fourth"]);
+      expect(stderr).toEqual(["third"]);
+      expect(code).toBe({ return: 0, exit: 3, throw: 1 }[ending]);
+    },
+  );
+});

@@ -6,6 +6,7 @@ import type { Queue } from "bullmq";
 import type { SyncEvent } from "../events/event.ts";
 import type { EventLog } from "../ops/event_log.ts";
 import {
+  type AtomicEnqueueSteps,
   enqueueSyncAtomically,
   jobCounterKeys,
   type ScriptCall,
@@ -37,6 +38,11 @@ export interface IngestDeps {
    * per-command timeout (see `enqueueSyncAtomically`). @default no limit
    */
   enqueueTimeoutMs?: number;
+  /**
+   * The connection the enqueue transaction is sent on: one that defines no scripts of its own
+   * (see `AtomicEnqueueSteps.connection`). @default the queue's
+   */
+  transactionConnection?: AtomicEnqueueSteps["connection"];
   /**
    * More writes for the enqueue's transaction, after the adds (the console's per-minute count):
    * they cost no round trip of their own. A failure of one is ignored, like the log's.
@@ -107,6 +113,7 @@ export async function ingestEvents(
     before,
     after,
     ...(deps.enqueueTimeoutMs ? { timeoutMs: deps.enqueueTimeoutMs } : {}),
+    ...(deps.transactionConnection ? { connection: deps.transactionConnection } : {}),
   });
   const logReply = logCall ? enqueued.after[after.indexOf(logCall)] : undefined;
   if (logReply?.[0]) eventLog!.onFailed(logReply[0], events, context);

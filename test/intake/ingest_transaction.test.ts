@@ -46,12 +46,30 @@ const events = (id: string) => {
   return parsed.events;
 };
 
-describe("ingestEvents() transaction", () => {
+describe.each([
+  ["on the queue's connection", false],
+  ["on a connection of its own", true],
+])("ingestEvents() transaction %s", (_, own) => {
+  // The service sends ingest transactions on a connection of their own (no BullMQ scripts
+  // defined on it, see AtomicEnqueueSteps.connection); both ways keep the same guarantees.
+  let txClient: Redis;
+  beforeAll(() => {
+    txClient = redis.client();
+  });
+  afterAll(() => {
+    txClient.disconnect();
+  });
+  const deps = () => ({
+    store,
+    queue,
+    eventLog,
+    ...(own ? { transactionConnection: txClient } : {}),
+  });
   it("leaves the entity in the outbox when its add did not run, and the sweep enqueues it", async () => {
     // BullMQ's add starts with INCR of its job counter: a counter that is not a number makes
     // every add fail before it writes anything, after the store script has run.
     await client.set("bull:ionos-sync:id", "not-a-number");
-    await expect(ingestEvents({ store, queue, eventLog }, events("ob-1"), { source: "events" }))
+    await expect(ingestEvents(deps(), events("ob-1"), { source: "events" }))
       .rejects.toThrow(/not an integer/);
     expect(await client.zscore("sync:outbox", "user:ob-1")).not.toBeNull();
     expect(await client.exists("sync:outbox:add-mark")).toBe(0);
@@ -69,7 +87,7 @@ describe("ingestEvents() transaction", () => {
     attachTargetQueues(queue, [contabo]);
     try {
       await client.set("bull:target-sync-contabo:id", "not-a-number");
-      await expect(ingestEvents({ store, queue, eventLog }, events("ob-t"), { source: "events" }))
+      await expect(ingestEvents(deps(), events("ob-t"), { source: "events" }))
         .rejects.toThrow(/not an integer/);
       // IONOS's add ran; the outbox keeps the entity all the same, for the sweep to fan out.
       expect(await client.exists("bull:ionos-sync:de:user:ob-t")).toBe(1);
@@ -85,7 +103,7 @@ describe("ingestEvents() transaction", () => {
   });
 
   it("clears the outbox and names the job in the log when the adds ran", async () => {
-    await ingestEvents({ store, queue, eventLog }, events("ob-2"), { source: "events" });
+    await ingestEvents(deps(), events("ob-2"), { source: "events" });
     expect(await client.zcard("sync:outbox")).toBe(0);
     const [entry] = await eventLog.log.list({ entity: "user:ob-2" });
     expect(entry?.jobs).toEqual({ "user:ob-2": await queue.getDeduplicationJobId("user:ob-2") });
@@ -96,10 +114,10 @@ describe("ingestEvents() transaction", () => {
     // Another intake's change lands after ours stored (score in the future): its own clean-up
     // will clear it, not ours.
     const later = Date.now() + 60_000;
-    const deps = { store, queue, eventLog };
+    const base = deps();
     await ingestEvents(
       {
-        ...deps,
+        ...base,
         store: Object.assign(Object.create(store), {
           applyEvents: async (...args: Parameters<WantedStateStore["applyEvents"]>) => {
             const r = await store.applyEvents(...args);
@@ -116,7 +134,7 @@ describe("ingestEvents() transaction", () => {
 
   it("answers success when only the event-log append failed, with the outbox cleared", async () => {
     await client.set("sync:eventlog", "not a stream");
-    const result = await ingestEvents({ store, queue, eventLog }, events("ob-4"), {
+    const result = await ingestEvents(deps(), events("ob-4"), {
       source: "events",
     });
     expect(result).toEqual({ accepted: 1, duplicates: 0 });
@@ -131,12 +149,26 @@ describe("ingestEvents() transaction", () => {
     const pauser = redis.client();
     await pauser.call("CLIENT", "PAUSE", "800", "ALL");
     const started = Date.now();
-    await expect(enqueueSyncAtomically(queue, ["user:slow"], { timeoutMs: 150 }))
+    const connection = own ? { connection: txClient } : {};
+    await expect(enqueueSyncAtomically(queue, ["user:slow"], { timeoutMs: 150, ...connection }))
       .rejects.toBeInstanceOf(EnqueueTimeoutError);
     expect(Date.now() - started).toBeLessThan(700);
     // The transaction still runs once Redis answers, as with ioredis' own timeout: the caller
     // had a 503 and delivers again, a duplicate of a change that is stored and queued.
     await new Promise((r) => setTimeout(r, 900));
     expect(await queue.getDeduplicationJobId("user:slow")).toBeTruthy();
+  });
+});
+
+describe("ingestEvents() on a transaction connection of its own", () => {
+  it("defines only its own scripts on that connection, none of BullMQ's", async () => {
+    const txClient = redis.client();
+    const deps = { store, queue, eventLog, transactionConnection: txClient };
+    await ingestEvents(deps, events("ob-5"), { source: "events" });
+    expect(await queue.getDeduplicationJobId("user:ob-5")).toBeTruthy();
+    const defined = Object.keys((txClient as unknown as { scriptsSet: object }).scriptsSet);
+    expect(defined.length).toBeGreaterThan(0);
+    expect(defined.filter((name) => !name.startsWith("sync"))).toEqual([]);
+    txClient.disconnect();
   });
 });
