@@ -13,7 +13,7 @@ import { AuditLog } from "../ops/audit_log.ts";
 import { OpsError } from "../ops/errors.ts";
 import type { EventLog } from "../ops/event_log.ts";
 import { createReconcileQueue, type ReconcileJobData } from "../ops/scheduler.ts";
-import { eventLogFor } from "../ops/wiring.ts";
+import { eventLog as eventLogFor } from "../service/parts.ts";
 import { createSyncQueue, type SyncJobData } from "../queue/sync_queue.ts";
 import { createRedis, describeRedis } from "../store/redis_connection.ts";
 import { SyncRecords } from "../store/sync_records.ts";
