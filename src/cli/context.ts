@@ -8,10 +8,10 @@ import type { Redis } from "ioredis";
 import { type Config, loadConfig } from "../config/config.ts";
 import { loadMapping, type Mapping } from "../config/mapping.ts";
 import type { IonosClient } from "../ionos/client.ts";
-import type { AuditLog } from "../ops/audit_log.ts";
+import type { AuditLog } from "../ops/oplog/audit_log.ts";
 import { OpsError } from "../ops/errors.ts";
-import type { EventLog } from "../ops/event_log.ts";
-import type { ReconcileJobData } from "../ops/scheduler.ts";
+import type { EventLog } from "../ops/oplog/event_log.ts";
+import type { ReconcileJobData } from "../ops/queues/scheduler.ts";
 import { createSyncQueue, type SyncJobData } from "../queue/sync_queue.ts";
 import {
   auditLog,

@@ -9,7 +9,7 @@ import type { IonosClientOptions } from "../ionos/client.ts";
 import type { Logger } from "../log.ts";
 import { metricsRoute } from "../metrics/route.ts";
 import { SyncMetrics } from "../metrics/sync_metrics.ts";
-import { IonosHealth } from "../ops/ionos_health.ts";
+import { IonosHealth } from "../metrics/ionos_health.ts";
 
 /** Per-process observability state, shared by the intake and workers in role `all`. */
 export interface Observability {

@@ -12,8 +12,8 @@ import { healthRoutes } from "../intake/routes/health.ts";
 import type { Logger } from "../log.ts";
 import { registerQueueGauges } from "../metrics/queue_gauges.ts";
 import { reconcile } from "../ops/reconcile/reconcile.ts";
-import { startRetentionSweeper } from "../ops/retention.ts";
-import { startReconcileScheduler } from "../ops/scheduler.ts";
+import { startRetentionSweeper } from "../ops/oplog/retention.ts";
+import { startReconcileScheduler } from "../ops/queues/scheduler.ts";
 import { createSyncQueue } from "../queue/sync_queue.ts";
 import { attachTargetQueuesFor } from "../queue/target_queue.ts";
 import { OwnerBindings } from "../store/owner_bindings.ts";
@@ -118,7 +118,7 @@ export async function startWorkers(deps: WorkersDeps): Promise<void> {
       return report;
     },
   });
-  // Personal data goes when its time is up, with or without traffic (src/ops/retention.ts).
+  // Personal data goes when its time is up, with or without traffic (src/ops/oplog/retention.ts).
   // Reconcile jobs are swept too: their reports name the users that drifted.
   const reconcileQueue = reconcileQueueFor(redis, config, logger);
   const stopRetention = startRetentionSweeper({

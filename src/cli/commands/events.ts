@@ -1,9 +1,9 @@
 /** `events list|show|replay`: read the event log and run events through the intake again. */
 import { attachTargetQueuesFor } from "../../queue/target_queue.ts";
 import { syncQueueOptions } from "../../service/parts.ts";
-import type { EventLogEntry } from "../../ops/event_log.ts";
-import { replayEvents, type ReplaySelection } from "../../ops/replay.ts";
-import { parseTime } from "../../ops/time.ts";
+import type { EventLogEntry } from "../../ops/oplog/event_log.ts";
+import { replayEvents, type ReplaySelection } from "../../ops/queues/replay.ts";
+import { parseTime } from "../../ops/oplog/time.ts";
 import { type Command, positiveInt, str, UsageError } from "../command.ts";
 import { EXIT, formatFields, formatTable } from "../output.ts";
 
