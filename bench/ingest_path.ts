@@ -10,7 +10,7 @@ import process from "node:process";
 import { Redis } from "ioredis";
 import { parseEventBatch, type SyncEvent } from "../src/events/event.ts";
 import { ingestEvents } from "../src/intake/ingest.ts";
-import { EventLog } from "../src/ops/event_log.ts";
+import { EventLog } from "../src/ops/oplog/event_log.ts";
 import { createSyncQueue, enqueueSync } from "../src/queue/sync_queue.ts";
 import { WantedStateStore } from "../src/store/wanted_state.ts";
 

@@ -7,17 +7,25 @@ import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { type Config, loadConfig } from "../config/config.ts";
 import { loadMapping, type Mapping } from "../config/mapping.ts";
-import { IonosClient } from "../ionos/client.ts";
-import { rateLimiterKey, RedisRateLimiter } from "../ionos/rate_limiter.ts";
-import { AuditLog } from "../ops/audit_log.ts";
+import type { IonosClient } from "../ionos/client.ts";
+import type { AuditLog } from "../ops/oplog/audit_log.ts";
 import { OpsError } from "../ops/errors.ts";
-import type { EventLog } from "../ops/event_log.ts";
-import { createReconcileQueue, type ReconcileJobData } from "../ops/scheduler.ts";
-import { eventLogFor } from "../ops/wiring.ts";
+import type { EventLog } from "../ops/oplog/event_log.ts";
+import type { ReconcileJobData } from "../ops/queues/scheduler.ts";
 import { createSyncQueue, type SyncJobData } from "../queue/sync_queue.ts";
-import { createRedis, describeRedis } from "../store/redis_connection.ts";
-import { SyncRecords } from "../store/sync_records.ts";
-import { WantedStateStore } from "../store/wanted_state.ts";
+import {
+  auditLog,
+  commandRedis,
+  eventLog,
+  ionosClient,
+  reconcileQueue as reconcileQueueFor,
+  syncQueueOptions,
+  syncRecords,
+  wantedStateStore,
+} from "../service/parts.ts";
+import { describeRedis } from "../store/redis_connection.ts";
+import type { SyncRecords } from "../store/sync_records.ts";
+import type { WantedStateStore } from "../store/wanted_state.ts";
 
 /** Also what the operator actions take as their deps (`OpsDeps`, `ReplayDeps`). */
 export interface CliContext {
@@ -41,19 +49,16 @@ export interface CliContext {
  * Opens Redis (failing fast when it is unreachable) and the stores.
  *
  * @throws {ConfigError} for a bad environment
+ * @throws {MappingError} for a bad SYNC_CONFIG file
  * @throws {OpsError} unavailable when Redis does not answer
  */
 export async function openContext(env: Record<string, string | undefined>): Promise<CliContext> {
   const config = loadConfig(env, "cli");
-  const prefix = config.redisPrefix;
-  const redis = createRedis(config.redis, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 2,
-    connectTimeout: 5_000,
-    // An operator command should fail in seconds, not wait for Redis forever.
-    retryStrategy: (attempt) => (attempt > 3 ? null : attempt * 200),
-    sentinelRetryStrategy: (attempt) => (attempt > 3 ? null : attempt * 200),
-  });
+  // Read before anything opens: the store needs its administrators (a replayed membership in
+  // such a group must re-sync the user, as through the intake), and a bad file is a
+  // configuration problem like a bad environment.
+  const mapping = await loadMapping(config.syncConfigPath);
+  const redis = commandRedis(config.redis);
   let lastError: Error | undefined;
   redis.on("error", (e: Error) => lastError = e); // reported once, below
   try {
@@ -66,55 +71,32 @@ export async function openContext(env: Record<string, string | undefined>): Prom
       `cannot reach Redis at ${describeRedis(config.redis)}: ${why}`,
     );
   }
-  const queue = createSyncQueue(redis, {
-    prefix: config.bullPrefix,
-    attempts: config.jobAttempts,
-    backoffMs: config.jobBackoffMs,
-  });
-  const reconcileQueue = createReconcileQueue(redis, config.bullPrefix);
-  let client: IonosClient | undefined;
-  let mapping: Mapping | undefined;
+  const queue = createSyncQueue(redis, syncQueueOptions(config));
+  const reconcileQueue = reconcileQueueFor(redis, config);
+  let client: Promise<IonosClient> | undefined;
   return {
     config,
     redis,
     queue,
     reconcileQueue,
-    store: new WantedStateStore(redis, {
-      prefix,
-      dedupeTtlSeconds: config.dedupeTtlSeconds,
-      maxClockSkewMs: config.maxEventClockSkewMs,
-    }),
-    records: new SyncRecords(redis, { prefix }),
-    eventLog: eventLogFor(redis, config),
-    audit: new AuditLog(redis, { prefix }),
+    store: wantedStateStore(redis, config, mapping),
+    records: syncRecords(redis, config),
+    eventLog: eventLog(redis, config),
+    audit: auditLog(redis, config),
     actor: `cli:${env.USER ?? env.USERNAME ?? "unknown"}`,
     async ionos() {
-      const auth = config.ionos.auth;
-      if (!auth) {
+      if (!config.ionos.auth) {
         throw new OpsError(
           "invalid",
           "IONOS_TOKEN (or IONOS_USERNAME + IONOS_PASSWORD) is needed for this command",
         );
       }
-      client ??= new IonosClient({
-        baseUrl: config.ionos.apiUrl,
-        auth,
-        // The same budget as the workers: a reconcile must not starve them into 429s.
-        rateLimiter: new RedisRateLimiter({
-          redis,
-          key: await rateLimiterKey(config.ionos.apiUrl, auth),
-          requestsPerSecond: config.ionos.rateLimitPerSecond,
-        }),
-        maxAttempts: config.ionos.maxAttempts,
-        timeoutMs: config.ionos.timeoutMs,
-        requestTimeoutMs: config.ionos.requestTimeoutMs,
-        ...(config.ionos.contractNumber ? { contractNumber: config.ionos.contractNumber } : {}),
-      });
-      return client;
+      // The same client and limiter as the workers: a reconcile must not starve them into 429s.
+      client ??= ionosClient(redis, config).then(({ client }) => client);
+      return await client;
     },
-    async mapping() {
-      mapping ??= await loadMapping(config.syncConfigPath);
-      return mapping;
+    mapping() {
+      return Promise.resolve(mapping);
     },
     async close() {
       await Promise.allSettled([queue.close(), reconcileQueue.close()]);

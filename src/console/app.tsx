@@ -10,8 +10,8 @@ import type { Child } from "hono/jsx";
 import { refuseCrossSite } from "../intake/auth/cross_site.ts";
 import { timingSafeEqual } from "../intake/auth/hmac.ts";
 import { OpsError } from "../ops/errors.ts";
-import { discardJob, pauseProcessing, resumeProcessing, retryFailed } from "../ops/jobs.ts";
-import { requestReconcile } from "../ops/scheduler.ts";
+import { discardJob, pauseProcessing, resumeProcessing, retryFailed } from "../ops/queues/jobs.ts";
+import { requestReconcile } from "../ops/queues/scheduler.ts";
 import { whois } from "../ops/whois.ts";
 import {
   clearSessionCookie,

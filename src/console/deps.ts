@@ -2,11 +2,11 @@
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "../log.ts";
-import type { AuditLog } from "../ops/audit_log.ts";
-import type { EventLog } from "../ops/event_log.ts";
-import type { IonosHealthReport } from "../ops/ionos_health.ts";
-import type { OpsDeps } from "../ops/jobs.ts";
-import type { ReconcileJobData } from "../ops/scheduler.ts";
+import type { AuditLog } from "../ops/oplog/audit_log.ts";
+import type { EventLog } from "../ops/oplog/event_log.ts";
+import type { IonosHealthReport } from "../metrics/ionos_health.ts";
+import type { OpsDeps } from "../ops/queues/jobs.ts";
+import type { ReconcileJobData } from "../ops/queues/scheduler.ts";
 import type { SyncJobData } from "../queue/sync_queue.ts";
 import type { SyncRecords } from "../store/sync_records.ts";
 import type { TargetLinks } from "../targets/links.ts";
@@ -32,7 +32,7 @@ export interface ConsoleDeps {
   logger: Logger;
 }
 
-/** Deps for src/ops/jobs.ts, naming the console session as the actor in the audit log. */
+/** Deps for src/ops/queues/jobs.ts, naming the console session as the actor in the audit log. */
 export function opsDeps(deps: ConsoleDeps, session: ConsoleSession): OpsDeps {
   return { queue: deps.queue, audit: deps.audit, actor: consoleActor(session) };
 }

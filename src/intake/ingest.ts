@@ -4,7 +4,7 @@
  */
 import type { Queue } from "bullmq";
 import type { SyncEvent } from "../events/event.ts";
-import type { EventLog } from "../ops/event_log.ts";
+import type { EventLog } from "../ops/oplog/event_log.ts";
 import {
   type AtomicEnqueueSteps,
   enqueueSyncAtomically,

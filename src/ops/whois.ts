@@ -16,10 +16,10 @@ import {
   type WantedStateStore,
   type WantedUser,
 } from "../store/wanted_state.ts";
-import type { AuditEntry, AuditLog } from "./audit_log.ts";
+import type { AuditEntry, AuditLog } from "./oplog/audit_log.ts";
 import { OpsError } from "./errors.ts";
-import type { EventLog, EventLogEntry } from "./event_log.ts";
-import { iterateJobs, jobEntity, type JobSummary, summarizeJob } from "./jobs.ts";
+import type { EventLog, EventLogEntry } from "./oplog/event_log.ts";
+import { iterateJobs, jobEntity, type JobSummary, summarizeJob } from "./queues/jobs.ts";
 import { parseRecordedKeys, parseRecordedShares } from "../../workers/access_decisions.ts";
 
 export interface WhoisDeps {

@@ -11,7 +11,7 @@ export function syncJobDefaults(attempts: number, backoffMs: number): JobsOption
     backoff: { type: "exponential", delay: backoffMs, jitter: 0.5 },
     removeOnComplete: { age: 24 * 3600, count: 10_000 },
     // Failed jobs stay until an operator retries or discards them, or RETENTION_HOURS pass
-    // (src/ops/retention.ts removes them then: their errors may name the user).
+    // (src/ops/oplog/retention.ts removes them then: their errors may name the user).
     removeOnFail: false,
   };
 }

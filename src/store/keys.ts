@@ -45,13 +45,13 @@ export interface StoreKeys {
   held(kind: string, idpId: string): string;
   /** Set of IdP entities that lost a claim on the value, re-synced when it is released. */
   waiters(kind: string, value: string): string;
-  /** Stream of accepted events (src/ops/event_log.ts). */
+  /** Stream of accepted events (src/ops/oplog/event_log.ts). */
   eventLog: string;
   /** An event id -> its event log entry id. */
   eventLogById(eventId: string): string;
   /** List of the newest event log entry ids of one entity ("user:<id>"). */
   eventLogByEntity(entity: string): string;
-  /** Stream of operator actions (src/ops/audit_log.ts). */
+  /** Stream of operator actions (src/ops/oplog/audit_log.ts). */
   auditLog: string;
   /** Hash `<source>:<type>` -> count of events acknowledged but not acted on. */
   unknownEvents: string;

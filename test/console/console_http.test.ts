@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.ts";
 import { DEFAULT_MAPPING } from "../../src/config/mapping.ts";
 import { createLogger } from "../../src/log.ts";
-import { AuditLog } from "../../src/ops/audit_log.ts";
+import { AuditLog } from "../../src/ops/oplog/audit_log.ts";
 import { type Service, startService } from "../../src/service.ts";
 import { ADMIN_TOKEN, type Harness, startHarness, userEvent } from "../_support/harness.ts";
 import { admin, waitFor } from "../_support/admin.ts";

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Redis } from "ioredis";
 import type { Queue } from "bullmq";
 import { type IngestEventLog, ingestEvents } from "../../src/intake/ingest.ts";
-import { EventLog } from "../../src/ops/event_log.ts";
+import { EventLog } from "../../src/ops/oplog/event_log.ts";
 import { createSyncQueue, type SyncJobData } from "../../src/queue/sync_queue.ts";
 import { attachTargetQueues, createTargetQueue } from "../../src/queue/target_queue.ts";
 import { enqueueSyncAtomically, EnqueueTimeoutError } from "../../src/queue/atomic_enqueue.ts";

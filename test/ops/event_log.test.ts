@@ -2,7 +2,7 @@
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SyncEvent } from "../../src/events/event.ts";
-import { EventLog } from "../../src/ops/event_log.ts";
+import { EventLog } from "../../src/ops/oplog/event_log.ts";
 import type { ApplyResult } from "../../src/store/wanted_state.ts";
 import { startRedis, type TestRedis } from "../_support/redis.ts";
 

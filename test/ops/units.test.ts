@@ -2,11 +2,11 @@
 import { describe, expect, it } from "vitest";
 import { formatTable } from "../../src/cli/output.ts";
 import { Counter, Gauge, Histogram, Registry } from "../../src/metrics/registry.ts";
-import { IonosHealth } from "../../src/ops/ionos_health.ts";
-import { mappedFields } from "../../src/ops/mapped_fields.ts";
+import { IonosHealth } from "../../src/metrics/ionos_health.ts";
+import { mappedFields } from "../../src/ops/oplog/mapped_fields.ts";
 import { normalizeEvent } from "../../src/store/wanted_state.ts";
 import type { SyncEvent } from "../../src/events/event.ts";
-import { parseTime } from "../../src/ops/time.ts";
+import { parseTime } from "../../src/ops/oplog/time.ts";
 
 describe("Registry", () => {
   it("renders counters, gauges and histograms in the text format", async () => {

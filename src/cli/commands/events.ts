@@ -1,8 +1,9 @@
 /** `events list|show|replay`: read the event log and run events through the intake again. */
 import { attachTargetQueuesFor } from "../../queue/target_queue.ts";
-import type { EventLogEntry } from "../../ops/event_log.ts";
-import { replayEvents, type ReplaySelection } from "../../ops/replay.ts";
-import { parseTime } from "../../ops/time.ts";
+import { syncQueueOptions } from "../../service/parts.ts";
+import type { EventLogEntry } from "../../ops/oplog/event_log.ts";
+import { replayEvents, type ReplaySelection } from "../../ops/queues/replay.ts";
+import { parseTime } from "../../ops/oplog/time.ts";
 import { type Command, positiveInt, str, UsageError } from "../command.ts";
 import { EXIT, formatFields, formatTable } from "../output.ts";
 
@@ -110,10 +111,13 @@ examples:
       ...(str(v.source) ? { source: str(v.source)! } : {}),
     };
     // Replayed events go to every target the mapping lists, as through the intake (issue 11).
-    const targetQueues = attachTargetQueuesFor(ctx.queue, ctx.redis, await ctx.mapping(), {
-      attempts: ctx.config.jobAttempts,
-      backoffMs: ctx.config.jobBackoffMs,
-    });
+    // Same options as the IONOS queue: on a Cluster the prefix keeps them in the store's slot.
+    const targetQueues = attachTargetQueuesFor(
+      ctx.queue,
+      ctx.redis,
+      await ctx.mapping(),
+      syncQueueOptions(ctx.config),
+    );
     const progress = out.progress();
     const result = await replayEvents(ctx, selection, {
       dryRun: v["dry-run"] === true,

@@ -7,7 +7,7 @@ import {
   retryFailed,
   type RetrySelection,
   showJob,
-} from "../../ops/jobs.ts";
+} from "../../ops/queues/jobs.ts";
 import { type Command, oneOf, positiveInt, str, UsageError } from "../command.ts";
 import { EXIT, formatFields, formatTable } from "../output.ts";
 

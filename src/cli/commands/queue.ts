@@ -1,6 +1,6 @@
 /** `pause`, `resume`, `status`: the queue as a whole. */
-import { pauseProcessing, resumeProcessing } from "../../ops/jobs.ts";
-import { readStatus } from "../../ops/status.ts";
+import { pauseProcessing, resumeProcessing } from "../../ops/queues/jobs.ts";
+import { readStatus } from "../../ops/queues/status.ts";
 import { type Command, str } from "../command.ts";
 import { EXIT, formatFields } from "../output.ts";
 

@@ -4,9 +4,9 @@
  * from `whois` (src/ops/whois.ts). A failed job has its retry button right there.
  */
 import type { FC } from "hono/jsx";
-import type { JobSummary } from "../../ops/jobs.ts";
+import type { JobSummary } from "../../ops/queues/jobs.ts";
 import type { EventSummary, WhoisReport } from "../../ops/whois.ts";
-import type { AuditEntry } from "../../ops/audit_log.ts";
+import type { AuditEntry } from "../../ops/oplog/audit_log.ts";
 import type { WantedGroup, WantedUser } from "../../store/wanted_state.ts";
 import { Badge, Csrf, When } from "../layout.tsx";
 import { wantedText } from "./accounts.tsx";

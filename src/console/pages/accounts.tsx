@@ -5,7 +5,7 @@
  */
 import type { FC } from "hono/jsx";
 import { OpsError } from "../../ops/errors.ts";
-import { iterateJobs, jobEntity } from "../../ops/jobs.ts";
+import { iterateJobs, jobEntity } from "../../ops/queues/jobs.ts";
 import { whois } from "../../ops/whois.ts";
 import type { TwinRecord } from "../../store/sync_records.ts";
 import type { EntityKey, WantedGroup, WantedUser } from "../../store/wanted_state.ts";

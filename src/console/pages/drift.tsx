@@ -1,12 +1,12 @@
 /**
  * Drift: the newest reconcile dry-run plan (what a sync of every account would change in
  * IONOS), a button to check again and one that applies it. Both start reconcile runs on the
- * workers (src/ops/scheduler.ts), as the admin API does: applying is a `fix` run, which
+ * workers (src/ops/queues/scheduler.ts), as the admin API does: applying is a `fix` run, which
  * computes the plan afresh and enqueues a normal sync job per entity in it.
  */
 import type { Job } from "bullmq";
 import type { FC } from "hono/jsx";
-import type { ReconcileJobData, ReconcileJobResult } from "../../ops/scheduler.ts";
+import type { ReconcileJobData, ReconcileJobResult } from "../../ops/queues/scheduler.ts";
 import type { ConsoleDeps } from "../deps.ts";
 import { Badge, Csrf, When } from "../layout.tsx";
 

@@ -1,9 +1,9 @@
 /**
  * Failures: every failed sync job with its last error; retry one or all, or discard one with a
- * reason, which goes to the audit log (src/ops/jobs.ts `discardJob`).
+ * reason, which goes to the audit log (src/ops/queues/jobs.ts `discardJob`).
  */
 import type { FC } from "hono/jsx";
-import { type JobSummary, listJobs } from "../../ops/jobs.ts";
+import { type JobSummary, listJobs } from "../../ops/queues/jobs.ts";
 import type { ConsoleDeps } from "../deps.ts";
 import { Csrf, When } from "../layout.tsx";
 

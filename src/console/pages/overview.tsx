@@ -3,9 +3,9 @@
  * last hour, and the newest failed jobs.
  */
 import type { FC } from "hono/jsx";
-import { type JobSummary, listJobs } from "../../ops/jobs.ts";
-import type { IonosHealthReport } from "../../ops/ionos_health.ts";
-import { readStatus, type Status } from "../../ops/status.ts";
+import { type JobSummary, listJobs } from "../../ops/queues/jobs.ts";
+import type { IonosHealthReport } from "../../metrics/ionos_health.ts";
+import { readStatus, type Status } from "../../ops/queues/status.ts";
 import { type ActivityMinute, readActivity } from "../activity.ts";
 import { BudgetChart, budgetUsed, IntakeChart } from "../chart.tsx";
 import type { ConsoleDeps } from "../deps.ts";

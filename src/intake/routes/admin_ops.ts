@@ -11,9 +11,9 @@ import type { Queue } from "bullmq";
 import type { BlankEnv } from "hono/types";
 import type { IngestDeps } from "../ingest.ts";
 import type { Logger } from "../../log.ts";
-import type { AuditLog } from "../../ops/audit_log.ts";
+import type { AuditLog } from "../../ops/oplog/audit_log.ts";
 import { OpsError } from "../../ops/errors.ts";
-import type { EventLog } from "../../ops/event_log.ts";
+import type { EventLog } from "../../ops/oplog/event_log.ts";
 import type { TargetLinks } from "../../targets/links.ts";
 import {
   discardJob,
@@ -23,15 +23,15 @@ import {
   retryFailed,
   type RetrySelection,
   showJob,
-} from "../../ops/jobs.ts";
-import { replayEvents, type ReplaySelection } from "../../ops/replay.ts";
+} from "../../ops/queues/jobs.ts";
+import { replayEvents, type ReplaySelection } from "../../ops/queues/replay.ts";
 import {
   type ReconcileJobData,
   type ReconcileJobResult,
   requestReconcile,
-} from "../../ops/scheduler.ts";
-import { readStatus } from "../../ops/status.ts";
-import { parseTime } from "../../ops/time.ts";
+} from "../../ops/queues/scheduler.ts";
+import { readStatus } from "../../ops/queues/status.ts";
+import { parseTime } from "../../ops/oplog/time.ts";
 import { whois } from "../../ops/whois.ts";
 import type { SyncJobData } from "../../queue/sync_queue.ts";
 import type { SyncRecords } from "../../store/sync_records.ts";

@@ -4,7 +4,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { PLAN_ACTIONS } from "../../ops/reconcile/plan.ts";
-import { JOB_STATES } from "../../ops/jobs.ts";
+import { JOB_STATES } from "../../ops/queues/jobs.ts";
 
 export const ErrorBody = z.object({
   error: z.string().openapi({ example: "not_found" }),

@@ -9,7 +9,7 @@ import type { IonosClient } from "../../ionos/client.ts";
 import { enqueueSync, type SyncJobData } from "../../queue/sync_queue.ts";
 import type { SyncRecords } from "../../store/sync_records.ts";
 import type { EntityKey, WantedStateStore } from "../../store/wanted_state.ts";
-import type { AuditLog } from "../audit_log.ts";
+import type { AuditLog } from "../oplog/audit_log.ts";
 import { adoptableGroup, computePlan, type Plan } from "./plan.ts";
 import {
   type AccessReads,

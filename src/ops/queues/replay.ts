@@ -8,13 +8,13 @@
  * creates a second IONOS user.
  */
 import type { Queue } from "bullmq";
-import { SyncEvent } from "../events/event.ts";
-import { type IngestDeps, ingestEvents } from "../intake/ingest.ts";
-import type { SyncJobData } from "../queue/sync_queue.ts";
-import type { EntityKey, WantedStateStore } from "../store/wanted_state.ts";
-import type { AuditLog } from "./audit_log.ts";
-import { OpsError } from "./errors.ts";
-import type { EventLog, EventLogEntry } from "./event_log.ts";
+import { SyncEvent } from "../../events/event.ts";
+import { type IngestDeps, ingestEvents } from "../../intake/ingest.ts";
+import type { SyncJobData } from "../../queue/sync_queue.ts";
+import type { EntityKey, WantedStateStore } from "../../store/wanted_state.ts";
+import type { AuditLog } from "../oplog/audit_log.ts";
+import { OpsError } from "../errors.ts";
+import type { EventLog, EventLogEntry } from "../oplog/event_log.ts";
 
 /** Which logged events to replay: one by id, or a receive-time range and/or one entity. */
 export type ReplaySelection =

@@ -3,7 +3,7 @@
  * `onCall` hook), so readiness costs no requests from the shared rate limit.
  */
 import type { IonosCallInfo } from "../ionos/client.ts";
-import { isHealthyAnswer } from "../metrics/sync_metrics.ts";
+import { isHealthyAnswer } from "./sync_metrics.ts";
 
 export interface IonosHealthOptions {
   /** An answer within this window counts as recent. @default 300_000 (5 minutes) */

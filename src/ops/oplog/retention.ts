@@ -13,9 +13,9 @@
  */
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import type { Logger } from "../log.ts";
-import { storeKeys } from "../store/keys.ts";
-import { LuaScript } from "../store/lua_script.ts";
+import type { Logger } from "../../log.ts";
+import { storeKeys } from "../../store/keys.ts";
+import { LuaScript } from "../../store/lua_script.ts";
 import type { AuditLog } from "./audit_log.ts";
 import type { EventLog } from "./event_log.ts";
 

@@ -3,8 +3,8 @@
  * whatever its source, is logged with the sync job it produced, so an operator can follow a
  * change from the request id to the job id to the IONOS call in the worker's log lines.
  */
-import type { IngestDeps, IngestEventLog } from "../intake/ingest.ts";
-import type { Logger } from "../log.ts";
+import type { IngestDeps, IngestEventLog } from "../../intake/ingest.ts";
+import type { Logger } from "../../log.ts";
 import type { EventLog } from "./event_log.ts";
 
 /**

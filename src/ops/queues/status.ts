@@ -1,9 +1,9 @@
 /** One look at the whole system for `status` (CLI) and `GET /admin/api/status`. */
 import type { Queue } from "bullmq";
-import { readStats, type Stats } from "../intake/routes/admin_stats.ts";
-import type { SyncJobData } from "../queue/sync_queue.ts";
-import type { SyncRecords } from "../store/sync_records.ts";
-import type { EventLog } from "./event_log.ts";
+import { readStats, type Stats } from "../../intake/routes/admin_stats.ts";
+import type { SyncJobData } from "../../queue/sync_queue.ts";
+import type { SyncRecords } from "../../store/sync_records.ts";
+import type { EventLog } from "../oplog/event_log.ts";
 import { RECONCILE_SCHEDULER_ID, type ReconcileJobData } from "./scheduler.ts";
 
 export interface Status extends Stats {

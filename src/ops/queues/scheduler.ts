@@ -6,8 +6,8 @@
  * waits; two runs overlapping would only enqueue the same idempotent sync jobs twice.
  */
 import { type ConnectionOptions, Queue, Worker } from "bullmq";
-import type { Logger } from "../log.ts";
-import type { ReconcileReport } from "./reconcile/reconcile.ts";
+import type { Logger } from "../../log.ts";
+import type { ReconcileReport } from "../reconcile/reconcile.ts";
 
 export const RECONCILE_QUEUE_NAME = "ionos-reconcile";
 /** The id of the reconcile job scheduler in BullMQ. */

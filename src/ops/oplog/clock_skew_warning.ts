@@ -3,8 +3,8 @@
  * clock instead; see src/store/apply_events.lua). A misconfigured or hostile source could send
  * many, so the warning is logged at most once per interval per source, with the count since.
  */
-import type { IngestDeps } from "../intake/ingest.ts";
-import type { Logger } from "../log.ts";
+import type { IngestDeps } from "../../intake/ingest.ts";
+import type { Logger } from "../../log.ts";
 
 export interface ClockSkewWarningOptions {
   /** Least time between two warnings for one source. @default 60_000 */

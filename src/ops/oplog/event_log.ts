@@ -8,13 +8,13 @@
  * - `<prefix>:eventlog:entity:<entity>`  list of the entity's last 200 log ids, newest first
  */
 import type { Redis } from "ioredis";
-import type { SyncEvent } from "../events/event.ts";
-import type { IngestContext } from "../intake/ingest.ts";
-import type { ApplyResult, EntityKey } from "../store/wanted_state.ts";
+import type { SyncEvent } from "../../events/event.ts";
+import type { IngestContext } from "../../intake/ingest.ts";
+import type { ApplyResult, EntityKey } from "../../store/wanted_state.ts";
 import { mappedFields } from "./mapped_fields.ts";
-import { type StoreKeys, storeKeys } from "../store/keys.ts";
-import type { ScriptCall, TransactionScript } from "../queue/atomic_enqueue.ts";
-import { LuaScript } from "../store/lua_script.ts";
+import { type StoreKeys, storeKeys } from "../../store/keys.ts";
+import type { ScriptCall, TransactionScript } from "../../queue/atomic_enqueue.ts";
+import { LuaScript } from "../../store/lua_script.ts";
 
 /** One logged event, as operators and replay see it. */
 export interface EventLogEntry {

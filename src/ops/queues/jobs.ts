@@ -8,10 +8,10 @@
  * entity's failed jobs, recording them in the audit log.
  */
 import type { Job, Queue } from "bullmq";
-import { type SyncJobData, syncJobOptions } from "../queue/sync_queue.ts";
-import { type EntityKey, entityKey } from "../store/wanted_state.ts";
-import type { AuditLog } from "./audit_log.ts";
-import { OpsError } from "./errors.ts";
+import { type SyncJobData, syncJobOptions } from "../../queue/sync_queue.ts";
+import { type EntityKey, entityKey } from "../../store/wanted_state.ts";
+import type { AuditLog } from "../oplog/audit_log.ts";
+import { OpsError } from "../errors.ts";
 
 export const JOB_STATES = [
   "waiting",

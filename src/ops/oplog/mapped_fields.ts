@@ -5,7 +5,7 @@
  * The fields are those `normalizeEvent` (src/store/wanted_state.ts) and `userEmail` read, so a
  * replay of a logged event changes the wanted state exactly as the original did.
  */
-import type { SyncEvent } from "../events/event.ts";
+import type { SyncEvent } from "../../events/event.ts";
 
 type Obj = Record<string, unknown>;
 

@@ -4,7 +4,7 @@
  * error survive here after the job itself is gone.
  */
 import type { Redis } from "ioredis";
-import { storeKeys } from "../store/keys.ts";
+import { storeKeys } from "../../store/keys.ts";
 
 export type AuditAction =
   | "retry"

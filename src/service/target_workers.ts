@@ -1,7 +1,7 @@
 /**
  * Starts the workers of the targets the mapping lists beside IONOS: per target a client with its
  * own Redis-shared rate limiter, its links and its worker, on the queue that
- * `attachTargetQueuesFor()` (src/queue/target_queue.ts) made. Called from src/service.ts.
+ * `attachTargetQueuesFor()` (src/queue/target_queue.ts) made. Called from ./workers.ts.
  */
 import type { Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
@@ -14,9 +14,9 @@ import type { WantedStateStore } from "../store/wanted_state.ts";
 import { syncCloudflareGroup, syncCloudflareUser } from "../../workers/sync_cloudflare.ts";
 import { syncContaboGroup, syncContaboUser } from "../../workers/sync_contabo.ts";
 import { createTargetWorker, type TargetWorkerOptions } from "../../workers/target_worker.ts";
-import { CloudflareClient } from "./cloudflare/client.ts";
-import { ContaboClient } from "./contabo/client.ts";
-import { TargetLinks } from "./links.ts";
+import { CloudflareClient } from "../targets/cloudflare/client.ts";
+import { ContaboClient } from "../targets/contabo/client.ts";
+import { TargetLinks } from "../targets/links.ts";
 
 /** Everything a worker role needs to run the target workers. */
 export interface TargetWorkersDeps {
