@@ -19,7 +19,7 @@ import { registerQueueGauges } from "../metrics/queue_gauges.ts";
 import { clockSkewWarning } from "../ops/oplog/clock_skew_warning.ts";
 import { eventLogIngest, isolatedHooks } from "../ops/oplog/ingest_hook.ts";
 import { createSyncQueue } from "../queue/sync_queue.ts";
-import { attachTargetQueues, attachTargetQueuesFor, queuedTargets } from "../queue/target_queue.ts";
+import { attachTargetQueuesFor, queuedTargets } from "../queue/target_queue.ts";
 import type { ApplyResult } from "../store/wanted_state.ts";
 import { TargetLinks } from "../targets/links.ts";
 import { bindEarly, FORCED_CLOSE_MS, inOrder, type Stop, waitReady, within } from "./lifecycle.ts";
@@ -66,11 +66,6 @@ export async function startIntake(deps: IntakeDeps): Promise<{ app: Hono; url: s
   queue.on("error", (e) => logger.warn("queue error", { error: e.message }));
   // Issue 11: every enqueue also goes to the other targets the mapping lists.
   const targetQueues = attachTargetQueuesFor(queue, redis, mapping, queueOptions);
-  // The queue every ingest path enqueues on; the other (admin, metrics, dashboard) reads.
-  const ingestQueue = createSyncQueue(ingestRedis, queueOptions);
-  ingestQueue.on("error", (e) => logger.warn("queue error", { error: e.message }));
-  // Issue 11: every enqueue also goes to the other targets the mapping lists, from either queue.
-  attachTargetQueues(ingestQueue, targetQueues);
   const store = wantedStateStore(redis, config, mapping);
   const records = syncRecords(redis, config);
   // The twin records of the other targets the mapping lists, shown by whois (issue 11).
@@ -142,7 +137,10 @@ export async function startIntake(deps: IntakeDeps): Promise<{ app: Hono; url: s
   const unauthenticatedBudget = new ByteBudget(config.unauthenticatedBytes);
   const ingest = {
     store,
-    queue: ingestQueue,
+    queue,
+    // Ingest transactions go on their own connection: no per-command timer (one timer bounds the
+    // transaction), and no BullMQ scripts defined on it to copy into each MULTI.
+    transactionConnection: ingestRedis,
     enqueueTimeoutMs: INTAKE_REDIS_TIMEOUT_MS,
     onIngested,
     alsoInTransaction,
@@ -198,7 +196,6 @@ export async function startIntake(deps: IntakeDeps): Promise<{ app: Hono; url: s
     await within(reconcileQueue.close(), FORCED_CLOSE_MS);
     await within(queue.close(), FORCED_CLOSE_MS);
     for (const q of targetQueues) await within(q.close(), FORCED_CLOSE_MS);
-    await within(ingestQueue.close(), FORCED_CLOSE_MS);
   });
   return { app, url: http.url };
 }
