@@ -355,6 +355,7 @@ async function startParts(
       logger,
       obs,
       rateLimiter,
+      targetQueues,
     });
     if (http) http.setHandler(workerHttpApp({ config, redis, queue, logger, obs }).fetch);
     logger.info("workers started", { concurrency: config.workerConcurrency });

@@ -23,6 +23,7 @@ import { IonosCallCounter, recordEventsCall, startActivityRecorder } from "../co
 import { CONSOLE_PATH, operatorConsole } from "../console/app.tsx";
 import type { RateLimiter } from "../ionos/rate_limiter.ts";
 import type { SyncJobData } from "../queue/sync_queue.ts";
+import { queuedTargets, type TargetJobData } from "../queue/target_queue.ts";
 import type { SyncRecords } from "../store/sync_records.ts";
 import type { ApplyResult, WantedStateStore } from "../store/wanted_state.ts";
 import type { TargetLinks } from "../targets/links.ts";
@@ -32,6 +33,7 @@ import { eventLogIngest, isolatedHooks } from "./ingest_hook.ts";
 import { clockSkewWarning } from "./clock_skew_warning.ts";
 import { IonosHealth } from "./ionos_health.ts";
 import { reconcile } from "./reconcile/reconcile.ts";
+import { targetReconciler } from "./reconcile/target_runner.ts";
 import { startRetentionSweeper } from "./retention.ts";
 import { createReconcileQueue, startReconcileScheduler } from "./scheduler.ts";
 
@@ -208,6 +210,8 @@ export interface WorkerOpsOptions {
   obs: Observability;
   /** The shared IONOS limiter: its rate goes to the console's budget chart. */
   rateLimiter?: RateLimiter;
+  /** The other targets' queues, where their reconcile repairs go (issue 11). @default none */
+  targetQueues?: readonly Queue<TargetJobData>[];
 }
 
 /**
@@ -218,18 +222,31 @@ export interface WorkerOpsOptions {
 export async function workerOps(options: WorkerOpsOptions): Promise<() => Promise<void>> {
   const { config, redis, queue, store, records, mapping, ionos, logger, obs } = options;
   const audit = new AuditLog(redis, { prefix: config.redisPrefix });
+  // Issue 11: each other target is reconciled with its own client, onto its own queue.
+  const reconcileTarget = targetReconciler({
+    config,
+    mapping,
+    redis,
+    store,
+    records,
+    audit,
+    queues: options.targetQueues ?? [],
+  });
   const stopScheduler = await startReconcileScheduler({
     connection: redis,
     prefix: config.bullPrefix,
     intervalMinutes: config.ops.reconcileIntervalMinutes,
     mode: config.ops.reconcileMode,
+    targets: ["ionos", ...queuedTargets(mapping)],
     logger,
-    run: async ({ dryRun }) => {
-      const report = await reconcile(
-        { store, records, ionos, mapping, queue, audit, actor: "scheduler" },
-        { dryRun },
-      );
-      obs.metrics.onReconciled(report.counts);
+    run: async ({ dryRun, target }) => {
+      const report = target === "ionos"
+        ? await reconcile(
+          { store, records, ionos, mapping, queue, audit, actor: "scheduler" },
+          { dryRun },
+        )
+        : await reconcileTarget(target, { dryRun, actor: "scheduler" });
+      obs.metrics.onReconciled(report.counts, target);
       return report;
     },
   });
