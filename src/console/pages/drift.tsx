@@ -110,11 +110,14 @@ export const DriftPage: FC<{ data: DriftData; csrf: string; readOnly: boolean }>
     <>
       {data.targets.length > 1 && (
         <nav class="inline" data-testid="drift-targets">
-          {data.targets.map((t) =>
-            t === data.target
-              ? <strong>{CLOUD_NAMES[t]}</strong>
-              : <a href={`/admin/drift?target=${t}`}>{CLOUD_NAMES[t]}</a>
-          ).flatMap((el, i) => (i === 0 ? [el] : [" · ", el]))}
+          {data.targets.map((t, i) => (
+            <span key={t}>
+              {i > 0 && " · "}
+              {t === data.target
+                ? <strong>{CLOUD_NAMES[t]}</strong>
+                : <a href={`/admin/drift?target=${t}`}>{CLOUD_NAMES[t]}</a>}
+            </span>
+          ))}
         </nav>
       )}
       <p>

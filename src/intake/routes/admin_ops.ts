@@ -343,9 +343,11 @@ export function adminOpsApi(options: AdminOpsOptions): OpenAPIHono<BlankEnv> {
     }),
     async (c) => {
       const { id } = c.req.valid("param");
+      // State first: a job read after it shows "completed" has its result (read the other way
+      // round, a run finishing in between answered "completed" with no result).
+      const state = await reconcileQueue.getJobState(id);
       const job = await reconcileQueue.getJob(id);
-      if (!job) throw new OpsError("not_found", `no reconcile run ${id}`);
-      const state = await job.getState();
+      if (!job || state === "unknown") throw new OpsError("not_found", `no reconcile run ${id}`);
       const result = job.returnvalue as ReconcileJobResult | null;
       return c.json({
         jobId: id,

@@ -85,8 +85,11 @@ export function planContaboDrift(
       adopted.add(current!.userId);
       items.push(item("adopt", `unmanaged Contabo user ${current!.userId} has this email`));
     }
+    // Each update is told against the user as the one before it left it (access first).
+    let now = current;
     for (const change of plan.changes) {
-      items.push(...describe(change, current, gone, user === undefined || user.deleted, item));
+      items.push(...describe(change, now, gone, user === undefined || user.deleted, item));
+      if (change.op === "update" && now) now = { ...now, ...change.patch };
     }
   }
   for (const u of contabo.users.values()) {
