@@ -7,6 +7,9 @@ import { enqueueTargetSyncs } from "../src/queue/target_queue.ts";
 import type { CloudflareMember, CloudflareUserGroup } from "../src/targets/cloudflare/api.ts";
 import type { CloudflareClient } from "../src/targets/cloudflare/client.ts";
 import {
+  cloudflareGroupAdopts,
+  cloudflareGroupEligible,
+  cloudflareMemberAdopts,
   desiredCloudflareGroup,
   planCloudflareGroup,
   planCloudflareMember,
@@ -50,8 +53,8 @@ export async function syncCloudflareUser(
     throw new SyncConflictError(plan.conflict);
   }
   let linked = false;
-  if (current && !origin && !plan.note && wantsCloudflareMember(wanted)) {
-    await links.link("user", idpId, current.id, "adopted");
+  if (cloudflareMemberAdopts({ wanted, current, origin }, plan)) {
+    await links.link("user", idpId, current!.id, "adopted");
     linked = true;
   }
   const done: string[] = [];
@@ -110,8 +113,8 @@ export async function syncCloudflareGroup(
     await links.record("group", idpId, { state: "conflict", result: "conflict" });
     throw new SyncConflictError(plan.conflict);
   }
-  if (current && !origin && desired.kind === "present") {
-    await links.link("group", idpId, current.id, "adopted");
+  if (cloudflareGroupAdopts({ desired, current, origin }, plan)) {
+    await links.link("group", idpId, current!.id, "adopted");
     origin = "adopted";
   }
   const done: string[] = [];
@@ -137,7 +140,7 @@ export async function syncCloudflareGroup(
     // group keeps only the members the sync does not manage.
     const memberIds = desired.kind === "present" ? await store.getMembers(idpId) : [];
     const users = await store.getUsers(memberIds);
-    const eligible = memberIds.filter((id) => wantsCloudflareMember(users.get(id)));
+    const eligible = cloudflareGroupEligible(desired, memberIds, users);
     const wantedIds = [...(await links.targetIds("user", eligible)).values()];
     const [now, managed] = await Promise.all([
       client.listGroupMembers(groupId),

@@ -6,7 +6,11 @@
 import { enqueueTargetSyncs } from "../src/queue/target_queue.ts";
 import type { ContaboUser } from "../src/targets/contabo/api.ts";
 import type { ContaboClient } from "../src/targets/contabo/client.ts";
-import { planContaboUser } from "../src/targets/contabo/decisions.ts";
+import {
+  contaboAdopts,
+  contaboLooksUpByEmail,
+  planContaboUser,
+} from "../src/targets/contabo/decisions.ts";
 import { SyncConflictError } from "./errors.ts";
 import { groupNamesOf, type TargetOutcome, type TargetSyncContext } from "./target_context.ts";
 
@@ -33,8 +37,8 @@ export async function syncContaboUser(
       origin = undefined;
     }
   }
-  if (!current && wanted?.email && !wanted.deleted) {
-    current = await client.findUserByEmail(wanted.email);
+  if (!current && contaboLooksUpByEmail(wanted)) {
+    current = await client.findUserByEmail(wanted!.email!);
     origin = undefined;
   }
   const plan = planContaboUser({
@@ -49,9 +53,9 @@ export async function syncContaboUser(
     await links.record("user", idpId, { state: "conflict", result: "conflict" });
     throw new SyncConflictError(plan.conflict);
   }
-  if (current && !origin && !plan.note && wanted && !wanted.deleted) {
+  if (contaboAdopts({ wanted, current, origin }, plan)) {
     // Found by email and the rules allow it: from now on the sync manages this user.
-    await links.link("user", idpId, current.userId, "adopted");
+    await links.link("user", idpId, current!.userId, "adopted");
   }
   const done: string[] = [];
   let targetId = current?.userId;

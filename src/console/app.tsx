@@ -27,7 +27,7 @@ import { flashFrom, withFlash } from "./flash.ts";
 import { Layout, type NavId } from "./layout.tsx";
 import { AccountPage } from "./pages/account.tsx";
 import { AccountsPage, loadAccounts } from "./pages/accounts.tsx";
-import { DriftPage, loadDrift } from "./pages/drift.tsx";
+import { DriftPage, driftTarget, loadDrift } from "./pages/drift.tsx";
 import { FailuresPage, loadFailures } from "./pages/failures.tsx";
 import { loadOverview, OverviewPage } from "./pages/overview.tsx";
 import { SignInPage } from "./pages/sign_in.tsx";
@@ -191,7 +191,7 @@ export function operatorConsole(options: OperatorConsoleOptions): Hono {
     );
   });
   app.get("/drift", csp, signedIn, async (c) => {
-    const data = await loadDrift(deps);
+    const data = await loadDrift(deps, driftTarget(deps, c.req.query("target")));
     return page(
       c,
       "Drift",
@@ -236,20 +236,21 @@ export function operatorConsole(options: OperatorConsoleOptions): Hono {
     await resumeProcessing(opsDeps(deps, c.get("session")));
     return c.redirect(withFlash("/admin", "resumed"), 303);
   });
-  app.post("/drift/check", ...mutation, async (c) => {
-    const jobId = await requestReconcile(deps.reconcileQueue, {
-      mode: "report",
-      requestedBy: consoleActor(c.get("session")),
-    });
-    return c.redirect(withFlash("/admin/drift", "drift-check", jobId), 303);
-  });
-  app.post("/drift/apply", ...mutation, async (c) => {
-    const jobId = await requestReconcile(deps.reconcileQueue, {
-      mode: "fix",
-      requestedBy: consoleActor(c.get("session")),
-    });
-    return c.redirect(withFlash("/admin/drift", "drift-apply", jobId), 303);
-  });
+  // Each target has its own runs; the form names a target other than IONOS (drift.tsx).
+  const startDrift =
+    (mode: "report" | "fix", flash: "drift-check" | "drift-apply") =>
+    async (c: Context<ConsoleEnv>) => {
+      const target = driftTarget(deps, (await form(c))("target"));
+      const jobId = await requestReconcile(deps.reconcileQueue, {
+        mode,
+        requestedBy: consoleActor(c.get("session")),
+        ...(target === "ionos" ? {} : { target }),
+      });
+      const page = target === "ionos" ? "/admin/drift" : `/admin/drift?target=${target}`;
+      return c.redirect(withFlash(page, flash, jobId), 303);
+    };
+  app.post("/drift/check", ...mutation, startDrift("report", "drift-check"));
+  app.post("/drift/apply", ...mutation, startDrift("fix", "drift-apply"));
   // Typed for `createApp({ mounts })`, whose routers know no session variable.
   return new Hono().route("/", app as unknown as Hono);
 }

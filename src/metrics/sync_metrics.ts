@@ -114,8 +114,8 @@ export class SyncMetrics {
   readonly reconcileDrift = this.registry.add(
     new Gauge(
       `${METRIC_PREFIX}reconcile_drift`,
-      "Planned changes found by the last reconcile run in this process, by action.",
-      ["action"],
+      "Planned changes found by the last reconcile run of each target in this process, by action.",
+      ["action", "target"],
     ),
   );
 
@@ -164,10 +164,14 @@ export class SyncMetrics {
     this.jobDuration.observe({ kind: job.data.kind, outcome }, ms / 1000);
   };
 
-  /** Records the counts of a reconcile plan. */
-  readonly onReconciled = (counts: Record<string, number>): void => {
-    this.reconcileDrift.reset();
-    for (const [action, n] of Object.entries(counts)) this.reconcileDrift.set({ action }, n);
+  /**
+   * Records the counts of a target's reconcile plan. Every action is in `counts`, zero or not,
+   * so each run overwrites its target's series and leaves the other targets' as they were.
+   */
+  readonly onReconciled = (counts: Record<string, number>, target = "ionos"): void => {
+    for (const [action, n] of Object.entries(counts)) {
+      this.reconcileDrift.set({ action, target }, n);
+    }
   };
 }
 

@@ -12,10 +12,11 @@ import { healthRoutes } from "../intake/routes/health.ts";
 import type { Logger } from "../log.ts";
 import { registerQueueGauges } from "../metrics/queue_gauges.ts";
 import { reconcile } from "../ops/reconcile/reconcile.ts";
+import { targetReconciler } from "../ops/reconcile/target_runner.ts";
 import { startRetentionSweeper } from "../ops/oplog/retention.ts";
 import { startReconcileScheduler } from "../ops/queues/scheduler.ts";
 import { createSyncQueue } from "../queue/sync_queue.ts";
-import { attachTargetQueuesFor } from "../queue/target_queue.ts";
+import { attachTargetQueuesFor, queuedTargets } from "../queue/target_queue.ts";
 import { OwnerBindings } from "../store/owner_bindings.ts";
 import { startOutboxSweeper } from "../../workers/outbox_sweeper.ts";
 import { createSyncWorker } from "../../workers/sync_worker.ts";
@@ -103,18 +104,31 @@ export async function startWorkers(deps: WorkersDeps): Promise<void> {
 
   // --- operations (issue 4): scheduled reconcile, retention, the console's activity ---
   const audit = auditLog(redis, config);
+  // Issue 11: each other target is reconciled with its own client, onto its own queue.
+  const reconcileTarget = targetReconciler({
+    config,
+    mapping,
+    redis,
+    store,
+    records,
+    audit,
+    queues: targetQueues,
+  });
   const stopScheduler = await startReconcileScheduler({
     connection: redis,
     prefix: config.bullPrefix,
     intervalMinutes: config.ops.reconcileIntervalMinutes,
     mode: config.ops.reconcileMode,
+    targets: ["ionos", ...queuedTargets(mapping)],
     logger,
-    run: async ({ dryRun }) => {
-      const report = await reconcile(
-        { store, records, ionos, mapping, queue, audit, actor: "scheduler" },
-        { dryRun },
-      );
-      obs.metrics.onReconciled(report.counts);
+    run: async ({ dryRun, target }) => {
+      const report = target === "ionos"
+        ? await reconcile(
+          { store, records, ionos, mapping, queue, audit, actor: "scheduler" },
+          { dryRun },
+        )
+        : await reconcileTarget(target, { dryRun, actor: "scheduler" });
+      obs.metrics.onReconciled(report.counts, target);
       return report;
     },
   });

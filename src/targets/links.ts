@@ -58,6 +58,35 @@ export class TargetLinks {
     return out;
   }
 
+  /**
+   * Several twins at once, pipelined: IdP id -> target id and origin, for the linked ones
+   * (reconcile reads every wanted entity's twin this way).
+   */
+  async twins(
+    kind: EntityKind,
+    idpIds: readonly string[],
+  ): Promise<Map<string, Required<Pick<TargetLink, "targetId" | "origin">>>> {
+    const out = new Map<string, Required<Pick<TargetLink, "targetId" | "origin">>>();
+    for (let i = 0; i < idpIds.length; i += 500) {
+      const chunk = idpIds.slice(i, i + 500);
+      const pipe = this.#redis.pipeline();
+      for (const id of chunk) pipe.hmget(this.#keys.link(kind, id), "targetId", "origin");
+      const answers = await pipe.exec();
+      answers?.forEach(([, v], j) => {
+        const [targetId, origin] = (v ?? []) as (string | null)[];
+        if (targetId && (origin === "created" || origin === "adopted")) {
+          out.set(chunk[j]!, { targetId, origin });
+        }
+      });
+    }
+    return out;
+  }
+
+  /** Everything the service manages of this kind: target id -> IdP id. */
+  async managed(kind: EntityKind): Promise<Map<string, string>> {
+    return new Map(Object.entries(await this.#redis.hgetall(this.#keys.managed(kind))));
+  }
+
   /** Target ids of everything the service manages of this kind. */
   async managedTargetIds(kind: EntityKind): Promise<Set<string>> {
     return new Set(await this.#redis.hkeys(this.#keys.managed(kind)));

@@ -308,17 +308,26 @@ export function adminOpsApi(options: AdminOpsOptions): OpenAPIHono<BlankEnv> {
       method: "post",
       path: "/reconcile",
       summary: "Start a reconcile run on the workers",
-      description: "report: compute the plan only; fix: also enqueue it. Poll the status URL.",
+      description: "report: compute the plan only; fix: also enqueue it, on the target's own " +
+        "queue. Poll the status URL.",
       request: { body: { content: { "application/json": { schema: S.ReconcileBody } } } },
       responses: { 202: json(S.ReconcileAccepted, "started"), ...errors },
     }),
     async (c) => {
       const raw = await c.req.json().catch(() => ({}));
       const parsed = S.ReconcileBody.safeParse(raw);
-      if (!parsed.success) throw new OpsError("invalid", "mode must be report or fix");
+      if (!parsed.success) {
+        throw new OpsError("invalid", "mode must be report or fix; target one of the targets");
+      }
+      const { mode, target } = parsed.data;
+      if (target !== "ionos" && !(options.targets ?? []).some((t) => t.target === target)) {
+        throw new OpsError("invalid", `${target} is not in the mapping's targets`);
+      }
       const jobId = await requestReconcile(reconcileQueue, {
-        mode: parsed.data.mode,
+        mode,
         requestedBy: actor(c.get("requestId" as never)),
+        // IONOS's job data stays as it was: no target means IONOS.
+        ...(target === "ionos" ? {} : { target }),
       });
       return c.json({ jobId, status: `/admin/api/reconcile/${jobId}` }, 202);
     },
@@ -334,9 +343,11 @@ export function adminOpsApi(options: AdminOpsOptions): OpenAPIHono<BlankEnv> {
     }),
     async (c) => {
       const { id } = c.req.valid("param");
+      // State first: a job read after it shows "completed" has its result (read the other way
+      // round, a run finishing in between answered "completed" with no result).
+      const state = await reconcileQueue.getJobState(id);
       const job = await reconcileQueue.getJob(id);
-      if (!job) throw new OpsError("not_found", `no reconcile run ${id}`);
-      const state = await job.getState();
+      if (!job || state === "unknown") throw new OpsError("not_found", `no reconcile run ${id}`);
       const result = job.returnvalue as ReconcileJobResult | null;
       return c.json({
         jobId: id,

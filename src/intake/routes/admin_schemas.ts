@@ -4,6 +4,8 @@
  */
 import { z } from "@hono/zod-openapi";
 import { PLAN_ACTIONS } from "../../ops/reconcile/plan.ts";
+import { TARGET_PLAN_ACTIONS } from "../../ops/reconcile/target_plan.ts";
+import { TARGET_NAMES } from "../../targets/target.ts";
 import { JOB_STATES } from "../../ops/queues/jobs.ts";
 
 export const ErrorBody = z.object({
@@ -141,6 +143,9 @@ export const ReconcileBody = z.object({
   mode: z.enum(["report", "fix"]).default("report").openapi({
     description: "report: plan only (dry run); fix: enqueue the plan",
   }),
+  target: z.enum(TARGET_NAMES).default("ionos").openapi({
+    description: "the cloud to compare with; one the mapping's targets lists",
+  }),
 }).openapi("ReconcileRequest");
 
 export const ReconcileAccepted = z.object({
@@ -149,11 +154,13 @@ export const ReconcileAccepted = z.object({
 });
 
 const PlanItem = z.object({
-  entity: z.string(),
-  action: z.enum(PLAN_ACTIONS),
+  /** Absent only for an `unmanaged` account of another target: no job ever touches it. */
+  entity: z.string().optional(),
+  action: z.enum([...new Set([...PLAN_ACTIONS, ...TARGET_PLAN_ACTIONS])]),
   label: z.string(),
   detail: z.string(),
   ionosId: z.string().optional(),
+  targetId: z.string().optional(),
 });
 
 export const ReconcileRun = z.object({
@@ -161,6 +168,8 @@ export const ReconcileRun = z.object({
   state: z.string(),
   failedReason: z.string().optional(),
   result: z.object({
+    /** Absent for IONOS. */
+    target: z.enum(TARGET_NAMES).optional(),
     dryRun: z.boolean(),
     counts: z.record(z.string(), z.number()),
     items: z.array(PlanItem),

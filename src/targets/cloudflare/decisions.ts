@@ -134,6 +134,19 @@ export function planCloudflareMember(
   return { changes: [] };
 }
 
+/**
+ * Whether the plan takes over `current`, a member found by email that the sync did not manage
+ * yet: only when the rules let it through (no conflict, no note) and the IdP user wants to be
+ * a member.
+ */
+export function cloudflareMemberAdopts(
+  facts: Pick<CloudflareMemberFacts, "wanted" | "current" | "origin">,
+  plan: CloudflarePlan<CloudflareMemberChange>,
+): boolean {
+  const { wanted, current, origin } = facts;
+  return !!current && !origin && !plan.note && !plan.conflict && wantsCloudflareMember(wanted);
+}
+
 // --- user groups -----------------------------------------------------------------------------
 
 /** What Cloudflare should hold for an IdP group. */
@@ -210,6 +223,18 @@ export function planCloudflareGroup(facts: {
   };
 }
 
+/** Whether the plan takes over `current`, a user group found by name the sync did not manage. */
+export function cloudflareGroupAdopts(
+  facts: {
+    desired: CloudflareGroupDesired;
+    current: CloudflareUserGroup | undefined;
+    origin: Origin;
+  },
+  plan: CloudflarePlan<CloudflareGroupChange>,
+): boolean {
+  return !!facts.current && !facts.origin && facts.desired.kind === "present" && !plan.conflict;
+}
+
 // --- user group members ----------------------------------------------------------------------
 
 /** One membership call. */
@@ -245,6 +270,20 @@ export function planCloudflareMembership(facts: {
     ...removals.map((memberId) => ({ op: "remove" as const, memberId })),
     ...(additions.length ? [{ op: "add" as const, memberIds: additions }] : []),
   ];
+}
+
+/**
+ * The IdP members whose account members belong in the user group: every member who should be an
+ * account member while the group is present; none once it is absent (a released group keeps
+ * only the members the sync does not manage).
+ */
+export function cloudflareGroupEligible(
+  desired: CloudflareGroupDesired,
+  memberIds: readonly string[],
+  users: ReadonlyMap<string, WantedUser>,
+): string[] {
+  if (desired.kind === "absent") return [];
+  return memberIds.filter((id) => wantsCloudflareMember(users.get(id)));
 }
 
 /** Whether an IdP group becomes a Cloudflare user group. */

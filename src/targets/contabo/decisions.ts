@@ -229,6 +229,27 @@ export function planContaboUser(facts: ContaboUserFacts): ContaboPlan {
   return { changes };
 }
 
+/**
+ * Whether an existing Contabo user is looked for by the wanted email: there is no linked user
+ * to follow, and the IdP user is alive with an email. Both the worker (one search call) and
+ * reconcile (the listing) look only then.
+ */
+export function contaboLooksUpByEmail(wanted: WantedUser | undefined): boolean {
+  return !!wanted?.email && !wanted.deleted;
+}
+
+/**
+ * Whether the plan takes over `current`, a user found by email that the sync did not manage
+ * yet: only when the rules let it through (no conflict, no note) and the IdP user is alive.
+ */
+export function contaboAdopts(
+  facts: Pick<ContaboUserFacts, "wanted" | "current" | "origin">,
+  plan: ContaboPlan,
+): boolean {
+  const { wanted, current, origin } = facts;
+  return !!current && !origin && !plan.note && !plan.conflict && !!wanted && !wanted.deleted;
+}
+
 /** The role ids the IdP groups named grant, sorted and de-duplicated. */
 export function contaboRolesFor(section: ContaboMapping, groupNames: readonly string[]): number[] {
   const roles = new Set<number>();
