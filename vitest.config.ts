@@ -9,5 +9,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Each file starts its own redis-server; two cores, so keep files to two at a time.
     maxWorkers: 2,
+    // Every Lua script runs under the key guard: a key not passed in KEYS fails the call
+    // (src/store/lua_key_guard.ts). Service processes get it from `serviceEnv`.
+    env: { SYNC_LUA_KEY_GUARD: "1" },
   },
 });

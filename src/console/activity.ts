@@ -9,6 +9,8 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "../log.ts";
 import type { ScriptCall, TransactionScript } from "../queue/atomic_enqueue.ts";
+import { type StoreKeys, storeKeys } from "../store/keys.ts";
+import { luaSource } from "../store/lua_key_guard.ts";
 
 /** One minute of activity, summed over all processes. */
 export interface ActivityMinute {
@@ -23,9 +25,14 @@ export interface ActivityMinute {
 const MINUTE_MS = 60_000;
 const KEEP_SECONDS = 2 * 3600;
 
-/** The Redis key of one minute's hash. */
+/** The key builders per prefix: the intake counts in every request, so they are built once. */
+const keysByPrefix = new Map<string, StoreKeys>();
+
+/** The Redis key of one minute's hash (`StoreKeys.activity`). */
 export function activityKey(prefix: string, minuteStartMs: number): string {
-  return `${prefix}:console:activity:${minuteStartMs}`;
+  let keys = keysByPrefix.get(prefix);
+  if (!keys) keysByPrefix.set(prefix, keys = storeKeys(prefix));
+  return keys.activity(minuteStartMs);
 }
 
 /**
@@ -43,7 +50,7 @@ export async function recordEvents(
   if (count <= 0) return;
   const key = activityKey(prefix, Math.floor(now / MINUTE_MS) * MINUTE_MS);
   try {
-    await redis.eval(COUNT_EVENTS_SCRIPT.lua, 1, key, count, KEEP_SECONDS);
+    await redis.eval(luaSource(COUNT_EVENTS_SCRIPT.lua), 1, key, count, KEEP_SECONDS);
   } catch (error) {
     logger?.warn("console activity not recorded", { error: (error as Error).message });
   }

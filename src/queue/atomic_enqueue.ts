@@ -11,16 +11,21 @@
  */
 import { Job, type Queue, type RedisClient, SpanKind } from "bullmq";
 import type { Cluster, Redis } from "ioredis";
+import { luaSource } from "../store/lua_key_guard.ts";
 import { type EntityKey, parseEntityKey } from "../store/wanted_state.ts";
 import { type SyncJobData, syncJobOptions } from "./sync_queue.ts";
 import { attachedTargetQueues, targetJob } from "./target_queue.ts";
 
-/** A Lua script run by name inside the transaction; defined once per connection. */
+/**
+ * A Lua script run by name inside the transaction; defined once per connection. Like every
+ * script, it gets each key it touches in KEYS (see src/store/keys.ts).
+ */
 export interface TransactionScript {
   /** Command name, unique per script text. */
   readonly name: string;
   readonly lua: string;
-  readonly numberOfKeys: number;
+  /** Keys per call; undefined when calls pass varying numbers of keys. */
+  readonly numberOfKeys?: number;
 }
 
 /** One script call queued on the transaction: exactly one reply. */
@@ -112,7 +117,18 @@ function defineScripts(client: RedisClient | Redis | Cluster, calls: readonly Sc
   for (const { script } of calls) {
     if (names.has(script.name)) continue;
     // ioredis sends the full text the first time on each connection, its SHA after that.
-    client.defineCommand(script.name, { lua: script.lua, numberOfKeys: script.numberOfKeys });
+    // BullMQ's type asks for a key count, but ioredis (our queues' client, see
+    // src/store/redis_connection.ts) takes it first in each call when the definition has none
+    // (ioredis `Script#execute`), as scripts with varying keys need.
+    const define = client.defineCommand.bind(client) as (
+      name: string,
+      definition: { lua: string; numberOfKeys?: number },
+    ) => void;
+    const lua = luaSource(script.lua);
+    define(
+      script.name,
+      script.numberOfKeys === undefined ? { lua } : { lua, numberOfKeys: script.numberOfKeys },
+    );
     names.add(script.name);
   }
 }
@@ -147,6 +163,12 @@ function leanTransaction(
   };
   const lean = Object.assign(tx, { runCommand }) as unknown as AddTransaction;
   return lean;
+}
+
+/** A call's arguments; the key count leads them when the script's is not fixed. */
+function scriptArgs(c: ScriptCall): (string | number)[] {
+  const head = c.script.numberOfKeys === undefined ? [c.keys.length] : [];
+  return [...head, ...c.keys, ...c.args];
 }
 
 /**
@@ -190,7 +212,7 @@ export async function enqueueSyncAtomically(
         defineScripts(client, [...before, ...after]);
         tx = client.multi();
       }
-      for (const c of before) tx.runCommand(c.script.name, [...c.keys, ...c.args]);
+      for (const c of before) tx.runCommand(c.script.name, scriptArgs(c));
       const adds: Promise<unknown>[] = keys.map((key) => {
         const { kind, id } = parseEntityKey(key);
         const opts = {
@@ -212,7 +234,7 @@ export async function enqueueSyncAtomically(
         }
       }
       await Promise.all(adds);
-      for (const c of after) tx.runCommand(c.script.name, [...c.keys, ...c.args]);
+      for (const c of after) tx.runCommand(c.script.name, scriptArgs(c));
       const replies = (await within(tx.exec(), timeoutMs)) as Reply[] | null;
       if (!replies) throw new Error("the enqueue transaction was discarded");
       const addCount = keys.length * (1 + targets.length);

@@ -159,10 +159,16 @@ export class ScimStore {
       })),
       events: events.map((e) => [e.id, JSON.stringify(e)]),
     };
-    // KEYS[1] routes the call on a Cluster; the script's other keys share its hash slot.
-    const raw = await WRITE_SCRIPT.run(this.#redis, [this.#keys.pending], [
-      this.#keys.root,
-      JSON.stringify(payload),
+    // Every key the script touches, in the order it reads them (see scim_write.lua).
+    const types = [...new Set(writes.map((w) => w.type))];
+    const k = this.#keys;
+    const keys = [
+      k.pending,
+      ...types.flatMap((t) => [k.unique(t), k.lookup(t), k.index(t), k.seq(t)]),
+      ...writes.map((w) => k.resource(w.type, w.id)),
+    ];
+    const raw = await WRITE_SCRIPT.run(this.#redis, keys, [
+      JSON.stringify({ types, ...payload }),
     ]);
     return JSON.parse(raw as string) as CommitResult;
   }

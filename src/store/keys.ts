@@ -1,11 +1,20 @@
 /**
  * Every Redis key the service names under its prefix, in one place, so operators can find them:
  * the sync store's, the SCIM store's (`scim`), the event and audit logs', the unknown-event
- * counts. BullMQ names its own (`bull:ionos-sync:*`), and the IONOS rate limiter
- * `{ionos:rl:<hash>}:*` (src/ionos/rate_limiter.ts). Lua scripts that derive keys inside (apply,
- * SCIM write, event log append) follow the same patterns as below.
- * On a Redis Cluster the prefixes are hash tags (`{sync}`, and `{sync}bull` for BullMQ: see `clusterPrefix` and `bullPrefixFor` in
- * redis_connection.ts), so all keys of the store share one slot.
+ * counts, the console's activity. BullMQ names its own (`bull:ionos-sync:*`, read through
+ * `queue.keys`, see src/queue/atomic_enqueue.ts), and the IONOS rate limiter
+ * `{ionos:rl:<hash>}:*` (src/ionos/rate_limiter.ts).
+ *
+ * Lua scripts build no key names: every key a script touches is built here and passed in KEYS
+ * (Redis' own rule for scripts, https://redis.io/docs/latest/develop/interact/programmability/eval-intro/).
+ * A script whose keys depend on stored relations (src/store/apply_events.lua, the owner release
+ * in owner_bindings.ts) says which keys it lacks before writing anything, and is called again
+ * with them. Tests run every script under a guard that refuses an undeclared key
+ * (src/store/lua_key_guard.ts).
+ *
+ * On a Redis Cluster the prefixes are hash tags (`{sync}`, and `{sync}bull` for BullMQ: see
+ * `clusterPrefix` and `bullPrefixFor` in redis_connection.ts), so all keys of the store share
+ * one slot and any script's KEYS do too.
  */
 export interface StoreKeys {
   user(id: string): string;
@@ -62,16 +71,18 @@ export interface StoreKeys {
    * for its IONOS requests reads it to notice such an ask (workers/wanted_fingerprint.ts).
    */
   nudges: string;
+  /** Hash of one minute's activity counts (src/console/activity.ts); `minute` is its start, ms. */
+  activity(minute: number): string;
 }
 
 /** Keys of the SCIM resource store; `type` is "User" or "Group". */
 export interface ScimKeys {
-  /** What every SCIM key starts with; the SCIM write script builds its keys from it. */
-  root: string;
   /** Hash {v: version, doc: JSON} of one resource. */
   resource(type: string, id: string): string;
   /** Sorted set of ids by creation sequence: list order. */
   index(type: string): string;
+  /** Counter: the creation sequence that scores `index(type)`. */
+  seq(type: string): string;
   /** Hash lower-cased userName / displayName -> id. */
   unique(type: string): string;
   /** Sorted set: the lookup index of externalId and emails.value. */
@@ -109,14 +120,15 @@ export function storeKeys(prefix: string): StoreKeys {
     unknownEvents: `${prefix}:stats:unknown-events`,
     scim: scimKeys(`${prefix}:scim`),
     nudges: `${prefix}:nudges`,
+    activity: (minute) => `${prefix}:console:activity:${minute}`,
   };
 }
 
 function scimKeys(root: string): ScimKeys {
   return {
-    root,
     resource: (type, id) => `${root}:res:${type}:${id}`,
     index: (type) => `${root}:idx:${type}`,
+    seq: (type) => `${root}:seq:${type}`,
     unique: (type) => `${root}:uniq:${type}`,
     lookup: (type) => `${root}:ix:${type}`,
     lookupReady: (type) => `${root}:ixready:${type}`,

@@ -3,9 +3,13 @@
  * back to the full text (EVAL) on NOSCRIPT after a restart or SCRIPT FLUSH, and does the same
  * inside pipelines and on a Cluster. This class only names the script after its text and
  * defines it once per connection, so call sites keep one object per script.
+ *
+ * A script gets every key it touches in KEYS, built by src/store/keys.ts; under the tests' key
+ * guard (lua_key_guard.ts) a key outside KEYS fails the call.
  */
 import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
+import { luaSource } from "./lua_key_guard.ts";
 
 type Arg = string | number;
 type DefinedCommand = (numberOfKeys: number, ...keysAndArgs: Arg[]) => Promise<unknown>;
@@ -14,14 +18,15 @@ type DefinedCommand = (numberOfKeys: number, ...keysAndArgs: Arg[]) => Promise<u
 const defined = new WeakMap<object, Set<string>>();
 
 export class LuaScript {
+  /** The text sent to Redis (wrapped by the key guard when it is on). */
   readonly source: string;
   readonly sha: string;
   /** The command name on a connection: unique per script text. */
   readonly name: string;
 
   constructor(source: string) {
-    this.source = source;
-    this.sha = createHash("sha1").update(source).digest("hex");
+    this.source = luaSource(source);
+    this.sha = createHash("sha1").update(this.source).digest("hex");
     this.name = `syncLua_${this.sha}`;
   }
 

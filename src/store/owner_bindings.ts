@@ -23,25 +23,36 @@ redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('SREM', KEYS[3], ARGV[2])
 return ''`);
 
-// KEYS[1] owners hash, KEYS[2] the holder's held set; ARGV[1] IdP id, ARGV[2] waiters key prefix,
-// ARGV[3..] values to keep. Releases every other value the holder has, and returns the ids that
-// waited for any of them (their waiter sets are emptied).
+// KEYS[1] owners hash, KEYS[2] the holder's held set, KEYS[3..] the waiters sets of the values
+// ARGV[2] (JSON array) names in order; ARGV[1] IdP id, ARGV[3..] values to keep. Releases every
+// other value the holder has, and returns {1, ids that waited for any of them} (their waiter
+// sets are emptied). Which values the holder has only Redis knows: when a value to release has
+// no waiters key in KEYS, returns {0, those values} having written nothing.
 const RELEASE = new LuaScript(`
-local keep = {}
+local keep, waitersKey, missing = {}, {}, {}
 for i = 3, #ARGV do keep[ARGV[i]] = true end
+for i, value in ipairs(cjson.decode(ARGV[2])) do waitersKey[value] = KEYS[i + 2] end
+local held = redis.call('SMEMBERS', KEYS[2])
+for _, value in ipairs(held) do
+  if not keep[value] and not waitersKey[value] then missing[#missing + 1] = value end
+end
+if #missing > 0 then return { 0, missing } end
 local waiters = {}
-for _, value in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+for _, value in ipairs(held) do
   if not keep[value] then
     if redis.call('HGET', KEYS[1], value) == ARGV[1] then
       redis.call('HDEL', KEYS[1], value)
-      local wkey = ARGV[2] .. value
+      local wkey = waitersKey[value]
       for _, id in ipairs(redis.call('SMEMBERS', wkey)) do waiters[#waiters + 1] = id end
       redis.call('DEL', wkey)
     end
     redis.call('SREM', KEYS[2], value)
   end
 end
-return waiters`);
+return { 1, waiters }`);
+
+/** Calls of the release script before giving up; a second comes with values to release. */
+const MAX_RELEASE_CALLS = 5;
 
 /** The outcome of a claim: held by the claimant, or by another IdP entity. */
 export type ClaimResult = { held: true } | { held: false; owner: string };
@@ -85,11 +96,27 @@ export class OwnerBindings {
    * @returns the IdP ids that lost a claim on a released value: sync them again.
    */
   async releaseAllBut(idpId: string, keep: string[] = []): Promise<string[]> {
-    return await RELEASE.run(
-      this.#redis,
-      [this.keys.owners(this.kind), this.keys.held(this.kind, idpId)],
-      [idpId, this.keys.waiters(this.kind, ""), ...keep],
-    ) as string[];
+    // Most calls release nothing and need no waiters key: the first call declares none, and
+    // learns the values to release when there are any.
+    let release: string[] = [];
+    for (let call = 1;; call++) {
+      const [done, ids] = await RELEASE.run(
+        this.#redis,
+        [
+          this.keys.owners(this.kind),
+          this.keys.held(this.kind, idpId),
+          ...release.map((value) => this.keys.waiters(this.kind, value)),
+        ],
+        [idpId, JSON.stringify(release), ...keep],
+      ) as [number, string[]];
+      if (done === 1) return ids;
+      if (call === MAX_RELEASE_CALLS) {
+        throw new Error(
+          `Cannot release values of ${idpId} as they kept changing over ${call} calls`,
+        );
+      }
+      release = [...release, ...ids];
+    }
   }
 
   /** The IdP entity that holds `value` (normalized), if any. */

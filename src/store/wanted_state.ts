@@ -7,6 +7,7 @@
 import type { Redis } from "ioredis";
 import { type ScimGroupData, type SyncEvent, userEmail } from "../events/event.ts";
 import type { ScriptCall, TransactionScript } from "../queue/atomic_enqueue.ts";
+import { applyKeys, type ReachedIds } from "./apply_keys.ts";
 import { type StoreKeys, storeKeys } from "./keys.ts";
 import { LuaScript } from "./lua_script.ts";
 import { type ReplicaAcks, waitForReplicas } from "./replica_acks.ts";
@@ -106,6 +107,12 @@ const APPLY_SCRIPT = new LuaScript(
   await Deno.readTextFile(new URL("./apply_events.lua", import.meta.url)),
 );
 
+/**
+ * Calls of the apply script per batch before giving up: each call after the first only comes
+ * from relations stored concurrently with the one before (see `applyEvents`).
+ */
+const MAX_APPLY_CALLS = 5;
+
 const CLEAR_OUTBOX_SCRIPT = new LuaScript(`
 for i = 2, #ARGV do
   local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
@@ -164,7 +171,7 @@ end
 return cleared`;
 
 /** Events in the compact shape the Lua script reads. */
-type NormalizedEvent =
+export type NormalizedEvent =
   | { e: string; t: number; k: "user"; op: "upsert"; id: string; v: Record<string, unknown> }
   | { e: string; t: number; k: "user" | "group"; op: "delete"; id: string }
   | {
@@ -236,6 +243,17 @@ function compact(o: Record<string, unknown>): Record<string, unknown> {
 
 const asArray = <T>(v: T[] | Record<string, never>): T[] => Array.isArray(v) ? v : [];
 
+/** The script's JSON (cjson writes an empty array as `{}`); `need` when it wrote nothing. */
+interface RawApplyResult {
+  accepted: number;
+  clamped: number;
+  stamp: number;
+  duplicates: number;
+  entities: EntityKey[] | Record<string, never>;
+  groups: ApplyResult["groups"] | [];
+  need?: { g: string[] | Record<string, never>; m: string[] | Record<string, never> };
+}
+
 /**
  * Reads and writes the wanted state.
  *
@@ -248,7 +266,6 @@ export class WantedStateStore {
   readonly keys: StoreKeys;
   readonly #redis: Redis;
   readonly #ttl: number;
-  readonly #prefix: string;
   readonly #maxSkewMs: number;
   readonly #adminPatterns: string;
   readonly #replicaAcks: ReplicaAcks;
@@ -261,7 +278,6 @@ export class WantedStateStore {
       );
     }
     this.#redis = redis;
-    this.#prefix = prefix;
     this.#ttl = dedupeTtlSeconds;
     this.#maxSkewMs = maxClockSkewMs;
     this.#adminPatterns = JSON.stringify((options.administrators ?? []).map(globToLuaPattern));
@@ -279,26 +295,38 @@ export class WantedStateStore {
   async applyEvents(events: SyncEvent[], options: ApplyOptions = {}): Promise<ApplyResult> {
     const now = options.now ?? Date.now();
     const normalized = events.map((e) => normalizeEvent(e, now));
-    // The script builds its keys from the prefix; KEYS[1] (a key of the same hash slot on a
-    // Cluster, see clusterPrefix) only routes the call to the node that holds them.
-    const raw = await APPLY_SCRIPT.run(this.#redis, [this.keys.outbox], [
-      this.#prefix,
-      this.#ttl,
-      options.deliveryId ?? "",
-      now,
-      JSON.stringify(normalized),
-      this.#maxSkewMs,
-      this.#adminPatterns,
-    ]) as string;
+    const deliveryId = options.deliveryId ?? "";
+    const json = JSON.stringify(normalized);
+    // The script gets every key in KEYS, built from the events. A delete (or a full member
+    // list) also reaches the ids in its stored relations, which only Redis knows: the script
+    // then writes nothing and names them, and the next call declares them too. The first call
+    // suffices unless a batch removes stored relations.
+    let reached: ReachedIds = { groups: [], users: [] };
+    let parsed: RawApplyResult;
+    for (let call = 1;; call++) {
+      const { keys, ids } = applyKeys(this.keys, normalized, deliveryId, reached);
+      const raw = await APPLY_SCRIPT.run(this.#redis, keys, [
+        this.#ttl,
+        deliveryId,
+        now,
+        json,
+        this.#maxSkewMs,
+        this.#adminPatterns,
+        ids,
+      ]) as string;
+      parsed = JSON.parse(raw) as RawApplyResult;
+      if (!parsed.need) break;
+      if (call === MAX_APPLY_CALLS) {
+        throw new Error(
+          `Cannot apply events as their stored relations kept changing over ${call} calls`,
+        );
+      }
+      reached = {
+        groups: [...reached.groups, ...asArray(parsed.need.g)],
+        users: [...reached.users, ...asArray(parsed.need.m)],
+      };
+    }
     await waitForReplicas(this.#redis, this.#replicaAcks);
-    const parsed = JSON.parse(raw) as {
-      accepted: number;
-      clamped: number;
-      stamp: number;
-      duplicates: number;
-      entities: EntityKey[] | Record<string, never>;
-      groups: ApplyResult["groups"] | [];
-    };
     const groups: ApplyResult["groups"] = {};
     for (const [gid, g] of Object.entries(parsed.groups ?? {})) {
       groups[gid] = { ...g, changed: asArray(g.changed) };

@@ -85,6 +85,8 @@ export function serviceEnv(
     JOB_BACKOFF_MS: "50",
     IONOS_RATE_LIMIT_RPS: "1000",
     SHUTDOWN_TIMEOUT_MS: "2000",
+    // Scripts fail on a key outside KEYS (src/store/lua_key_guard.ts), as in-process tests do.
+    SYNC_LUA_KEY_GUARD: "1",
     ...extra,
   };
 }

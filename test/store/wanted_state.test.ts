@@ -290,3 +290,86 @@ describe("WantedStateStore.applyEvents(): administrators groups", () => {
     expect(del.entities.sort()).toEqual(["group:ga", "user:u1"]);
   });
 });
+
+// The script gets every key in KEYS (src/store/apply_keys.ts); ids only Redis knows cost a call
+// that writes nothing. The key guard of the tests fails any key the script was not given.
+describe("WantedStateStore.applyEvents(): keys in KEYS", () => {
+  const del = (kind: "user" | "group", id: string, s: number): SyncEvent =>
+    ({ id: `e${++n}`, type: `${kind}.deleted`, time: t(s), data: { id } }) as SyncEvent;
+  /** Script calls (EVAL and EVALSHA) Redis ran during `fn`. */
+  async function scriptCalls(fn: () => Promise<unknown>): Promise<number> {
+    const count = async () => {
+      const info = await client.info("commandstats");
+      return [...info.matchAll(/cmdstat_eval(?:sha)?:calls=(\d+)/g)]
+        .reduce((sum, m) => sum + Number(m[1]), 0);
+    };
+    const before = await count();
+    await fn();
+    return await count() - before;
+  }
+
+  it("takes one call when the events name every key, as an upsert or a repeated member list", async () => {
+    await store.applyEvents([group("group.created", "g", 1, ["a", "b"])]);
+    expect(await scriptCalls(() => store.applyEvents([user("user.created", "a", 2)]))).toBe(1);
+    expect(
+      await scriptCalls(() => store.applyEvents([group("group.updated", "g", 3, ["a", "b"])])),
+    ).toBe(1);
+    expect(
+      await scriptCalls(() => store.applyEvents([members("group.members.added", "g", 4, "c")])),
+    ).toBe(1);
+  });
+
+  it("takes a second call when a delete reaches relations only Redis knows, and ends them", async () => {
+    await store.applyEvents([
+      group("group.created", "g1", 1, ["a"]),
+      group("group.created", "g2", 1, ["a", "b"]),
+    ]);
+    let result: Awaited<ReturnType<typeof store.applyEvents>> | undefined;
+    const calls = await scriptCalls(async () => {
+      result = await store.applyEvents([del("user", "a", 2)]);
+    });
+    expect(calls).toBe(2);
+    expect(result?.entities.sort()).toEqual(["group:g1", "group:g2", "user:a"]);
+    expect(await store.getUserGroups("a")).toEqual([]);
+    expect(await scriptCalls(() => store.applyEvents([del("group", "g2", 3)]))).toBe(2);
+    expect(await store.getMembers("g2")).toEqual([]);
+    expect(await store.getUserGroups("b")).toEqual([]);
+  });
+
+  it("calls again while relations are added between its calls, and ends those too", async () => {
+    await store.applyEvents([group("group.created", "g1", 1, ["a"])]);
+    // A second writer adds `a` to another group (at a time before the delete) right after the
+    // script's first answer, as a concurrent intake could.
+    const other = new WantedStateStore(client);
+    let injected = false;
+    const interleaved = new Proxy(client, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target);
+        if (typeof value !== "function") return value;
+        if (typeof prop === "string" && prop.startsWith("syncLua_")) {
+          return async (...args: unknown[]) => {
+            const reply = await value.apply(target, args);
+            if (!injected && String(reply).includes('"need"')) {
+              injected = true;
+              await other.applyEvents([members("group.members.added", "g2", 2, "a")]);
+            }
+            return reply;
+          };
+        }
+        return value.bind(target);
+      },
+    });
+    const racing = new WantedStateStore(interleaved);
+    let result: Awaited<ReturnType<typeof store.applyEvents>> | undefined;
+    // Three calls (the first learns g1, the second g2, added meanwhile, the third applies) and
+    // the other writer's one.
+    const calls = await scriptCalls(async () => {
+      result = await racing.applyEvents([del("user", "a", 3)]);
+    });
+    expect(calls).toBe(4);
+    expect(injected).toBe(true);
+    expect(result?.entities.sort()).toEqual(["group:g1", "group:g2", "user:a"]);
+    expect(await store.getMembers("g1")).toEqual([]);
+    expect(await store.getMembers("g2")).toEqual([]);
+  });
+});

@@ -81,27 +81,34 @@ const ENTITY_INDEX_LENGTH = 200;
 
 /**
  * Appends entries. Each entry's `jobs` field is given (`j`), or read from the key that holds the
- * id of the job syncing its entity (`dk`): run in the enqueue's transaction right after the
- * adds, that is the id the add answered.
+ * id of the job syncing its entity (`dk`, BullMQ's de-duplication key): run in the enqueue's
+ * transaction right after the adds, that is the id the add answered.
+ * KEYS[1] the stream, then per entry its by-id key, its by-entity key and, with `dk`, that key.
  */
 const APPEND_LUA = `
-local stream, maxlen, minid = ARGV[1], ARGV[2], ARGV[3]
-local ttl, skipKnown = tonumber(ARGV[4]), ARGV[5] == '1'
-local entries = cjson.decode(ARGV[6])
+local stream, maxlen, minid = KEYS[1], ARGV[1], ARGV[2]
+local ttl, skipKnown = tonumber(ARGV[3]), ARGV[4] == '1'
+local entries = cjson.decode(ARGV[5])
 local ids = {}
+local k = 1
 for i, en in ipairs(entries) do
-  local byId = stream .. ':id:' .. en.e
+  local byId, byEntity = KEYS[k + 1], KEYS[k + 2]
+  local jobKey
+  k = k + 2
+  if en.dk then
+    jobKey = KEYS[k + 1]
+    k = k + 1
+  end
   if skipKnown and redis.call('EXISTS', byId) == 1 then
     ids[i] = ''
   else
     local jobs = en.j or '{}'
-    if en.dk then
-      local job = redis.call('GET', en.dk)
+    if jobKey then
+      local job = redis.call('GET', jobKey)
       if job then jobs = cjson.encode({ [en.ent] = job }) end
     end
     local id = redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 'jobs', jobs, unpack(en.f))
     redis.call('SET', byId, id, 'EX', ttl)
-    local byEntity = stream .. ':entity:' .. en.ent
     -- Trimmed only once it is too long: one command less per event for most entities.
     if redis.call('LPUSH', byEntity, id) > ${ENTITY_INDEX_LENGTH} then
       redis.call('LTRIM', byEntity, 0, ${ENTITY_INDEX_LENGTH - 1})
@@ -113,11 +120,8 @@ end
 redis.call('XTRIM', stream, 'MINID', '~', minid)
 return ids`;
 const APPEND_SCRIPT = new LuaScript(APPEND_LUA);
-const APPEND_TX_SCRIPT: TransactionScript = {
-  name: "syncEventLogAppend",
-  lua: APPEND_LUA,
-  numberOfKeys: 1,
-};
+/** The key count varies with the entries: ioredis takes it per call. */
+const APPEND_TX_SCRIPT: TransactionScript = { name: "syncEventLogAppend", lua: APPEND_LUA };
 
 /** The entity an event is about. */
 export function eventEntity(event: SyncEvent): EntityKey {
@@ -196,6 +200,8 @@ export class EventLog {
     if (events.length === 0 || result.accepted === 0) return undefined;
     const changed = new Set<string>(result.entities);
     const replayOf = extra.replayOf ?? context.replayOf;
+    // Every key the script touches, in the order it reads them (see APPEND_LUA).
+    const keys: string[] = [this.key];
     const entries = events.map((event) => {
       const entity = eventEntity(event);
       const caused = changed.has(entity);
@@ -221,13 +227,12 @@ export class EventLog {
       if (context.requestId) fields.push("rq", context.requestId);
       const rof = replayOf?.get(event.id);
       if (rof) fields.push("rof", rof);
-      const entry: { e: string; ent: string; f: string[]; j?: string; dk?: string } = {
-        e: event.id,
-        ent: entity,
-        f: fields,
-      };
-      if (caused && extra.jobIdKey) entry.dk = extra.jobIdKey(entity);
-      else {
+      const entry: { ent: string; f: string[]; j?: string; dk?: true } = { ent: entity, f: fields };
+      keys.push(this.#keys.eventLogById(event.id), this.#keys.eventLogByEntity(entity));
+      if (caused && extra.jobIdKey) {
+        entry.dk = true;
+        keys.push(extra.jobIdKey(entity));
+      } else {
         const job = caused ? extra.jobs?.[entity] : undefined;
         entry.j = JSON.stringify(job ? { [entity]: job } : {});
       }
@@ -236,10 +241,8 @@ export class EventLog {
     // The apply stamp is Redis' own clock, read moments ago: no extra TIME round trip needed.
     return {
       script: APPEND_TX_SCRIPT,
-      // KEYS[1] routes the call on a Cluster; the script's other keys share its hash slot.
-      keys: [this.key],
+      keys,
       args: [
-        this.key,
         String(this.#maxEntries),
         String(Math.max(0, result.stamp - this.#maxAgeMs)),
         String(Math.ceil(this.#maxAgeMs / 1000)),
