@@ -3,6 +3,7 @@
  * cannot deactivate), an IdP group -> a user group with its mapped policies and its members.
  * What to do is `src/targets/cloudflare/decisions.ts`; this file only reads and calls.
  */
+import { normalizeEmail } from "../src/config/mapping.ts";
 import { enqueueTargetSyncs } from "../src/queue/target_queue.ts";
 import type { CloudflareMember, CloudflareUserGroup } from "../src/targets/cloudflare/api.ts";
 import type { CloudflareClient } from "../src/targets/cloudflare/client.ts";
@@ -34,6 +35,17 @@ export async function syncCloudflareUser(
       origin = undefined;
     }
   }
+  let linked = false;
+  if (!current && link.creating) {
+    // Our own invitation's answer was lost (a 5xx after the write, a killed worker): the member
+    // it made, if any, is ours, even if the IdP changed or deleted the user since.
+    current = await client.findMemberByEmail(link.creating);
+    if (current) {
+      origin = "created";
+      await links.link("user", idpId, current.id, "created");
+      linked = true;
+    } else await links.clearCreating("user", idpId);
+  }
   if (!current && wanted?.email && wantsCloudflareMember(wanted)) {
     current = await client.findMemberByEmail(wanted.email);
     origin = undefined;
@@ -49,7 +61,6 @@ export async function syncCloudflareUser(
     await links.record("user", idpId, { state: "conflict", result: "conflict" });
     throw new SyncConflictError(plan.conflict);
   }
-  let linked = false;
   if (current && !origin && !plan.note && wantsCloudflareMember(wanted)) {
     await links.link("user", idpId, current.id, "adopted");
     linked = true;
@@ -59,7 +70,12 @@ export async function syncCloudflareUser(
   let state = current?.status === "pending" ? "pending" : "ok";
   for (const change of plan.changes) {
     if (change.op === "invite") {
-      const invited = await client.inviteMember(change.email, change.roleIds);
+      const invited = await links.creating(
+        "user",
+        idpId,
+        normalizeEmail(change.email),
+        () => client.inviteMember(change.email, change.roleIds),
+      );
       await links.link("user", idpId, invited.id, "created");
       targetId = invited.id;
       state = invited.status === "pending" ? "pending" : "ok";
@@ -101,6 +117,14 @@ export async function syncCloudflareGroup(
       origin = undefined;
     }
   }
+  if (!current && link.creating) {
+    // Our own create's answer was lost: the user group it made, if any, is ours.
+    current = await client.findUserGroupByName(link.creating);
+    if (current) {
+      origin = "created";
+      await links.link("group", idpId, current.id, "created");
+    } else await links.clearCreating("group", idpId);
+  }
   if (!current && desired.kind === "present") {
     current = await client.findUserGroupByName(desired.name);
     origin = undefined;
@@ -118,7 +142,12 @@ export async function syncCloudflareGroup(
   let groupId = current?.id;
   for (const change of plan.changes) {
     if (change.op === "create") {
-      const created = await client.createUserGroup(change);
+      const created = await links.creating(
+        "group",
+        idpId,
+        change.name,
+        () => client.createUserGroup(change),
+      );
       await links.link("group", idpId, created.id, "created");
       groupId = created.id;
       done.push(`created ${created.id}`);

@@ -3,6 +3,7 @@
  * `src/targets/contabo/decisions.ts` plans. Contabo has no groups: a group job only re-syncs
  * the users who are or were its members, since their roles follow from its name.
  */
+import { normalizeEmail } from "../src/config/mapping.ts";
 import { enqueueTargetSyncs } from "../src/queue/target_queue.ts";
 import type { ContaboUser } from "../src/targets/contabo/api.ts";
 import type { ContaboClient } from "../src/targets/contabo/client.ts";
@@ -33,6 +34,15 @@ export async function syncContaboUser(
       origin = undefined;
     }
   }
+  if (!current && link.creating) {
+    // Our own create's answer was lost (a 5xx after the write, a killed worker): the user it
+    // made, if any, is ours, even if the IdP changed or deleted the user since.
+    current = await client.findUserByEmail(link.creating);
+    if (current) {
+      origin = "created";
+      await links.link("user", idpId, current.userId, "created");
+    } else await links.clearCreating("user", idpId);
+  }
   if (!current && wanted?.email && !wanted.deleted) {
     current = await client.findUserByEmail(wanted.email);
     origin = undefined;
@@ -57,7 +67,12 @@ export async function syncContaboUser(
   let targetId = current?.userId;
   for (const change of plan.changes) {
     if (change.op === "create") {
-      const created = await client.createUser(change.body);
+      const created = await links.creating(
+        "user",
+        idpId,
+        normalizeEmail(change.body.email),
+        () => client.createUser(change.body),
+      );
       targetId = created.userId;
       await links.link("user", idpId, created.userId, "created");
       done.push(`created ${created.userId}`);
