@@ -5,6 +5,7 @@
  */
 import { normalizeEmail } from "../src/config/mapping.ts";
 import { enqueueTargetSyncs } from "../src/queue/target_queue.ts";
+import { TargetApiError } from "../src/targets/errors.ts";
 import type { CloudflareMember, CloudflareUserGroup } from "../src/targets/cloudflare/api.ts";
 import type { CloudflareClient } from "../src/targets/cloudflare/client.ts";
 import {
@@ -14,8 +15,8 @@ import {
   planCloudflareMembership,
   wantsCloudflareMember,
 } from "../src/targets/cloudflare/decisions.ts";
-import { SyncConflictError } from "./errors.ts";
-import type { TargetOutcome, TargetSyncContext } from "./target_context.ts";
+import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
+import { takeOverFound, type TargetOutcome, type TargetSyncContext } from "./target_context.ts";
 
 export type CloudflareSyncContext = TargetSyncContext<CloudflareClient>;
 
@@ -48,7 +49,18 @@ export async function syncCloudflareUser(
   }
   if (!current && wanted?.email && wantsCloudflareMember(wanted)) {
     current = await client.findMemberByEmail(wanted.email);
-    origin = undefined;
+    origin = current
+      ? await takeOverFound(ctx, idpId, current.id, current.email).catch(async (e) => {
+        if (e instanceof SyncConflictError) {
+          await links.record("user", idpId, { state: "conflict", result: "conflict" });
+        }
+        throw e;
+      })
+      : undefined;
+    if (current && origin) {
+      await links.link("user", idpId, current.id, origin);
+      linked = true;
+    }
   }
   const plan = planCloudflareMember({
     mapping,
@@ -75,7 +87,7 @@ export async function syncCloudflareUser(
         idpId,
         normalizeEmail(change.email),
         () => client.inviteMember(change.email, change.roleIds),
-      );
+      ).catch(raced("a member with this email appeared since the look-up"));
       await links.link("user", idpId, invited.id, "created");
       targetId = invited.id;
       state = invited.status === "pending" ? "pending" : "ok";
@@ -179,8 +191,13 @@ export async function syncCloudflareGroup(
     });
     for (const c of changes) {
       if (c.op === "remove") await client.removeGroupMember(groupId, c.memberId);
-      else if (c.op === "add") await client.addGroupMembers(groupId, c.memberIds);
-      else await client.replaceGroupMembers(groupId, c.memberIds);
+      else if (c.op === "add") {
+        await client.addGroupMembers(groupId, c.memberIds)
+          .catch(raced("a member left the account since the look-up"));
+      } else {
+        await client.replaceGroupMembers(groupId, c.memberIds)
+          .catch(raced("a member left the account since the look-up"));
+      }
       done.push(
         c.op === "remove" ? `member -${c.memberId}` : `members ${c.op} ${c.memberIds.length}`,
       );
@@ -193,4 +210,18 @@ export async function syncCloudflareGroup(
   const result = done.length ? done.join("; ") : plan.note ?? "in step";
   await links.record("group", idpId, { state: "ok", result, lastSyncAt: new Date().toISOString() });
   return { result, changes: done, ...(groupId ? { targetId: groupId } : {}) };
+}
+
+/**
+ * Cloudflare answers 400 (code 1001) when an invited email is already a member or a member added
+ * to a group has left the account: both mean another job changed the account since this one
+ * looked. Retried, the job looks again (and finds the member, or leaves the gone one out).
+ */
+function raced(why: string) {
+  return (error: unknown): never => {
+    if (error instanceof TargetApiError && error.status === 400) {
+      throw new WaitingForDependencyError(`${why}: ${error.message}`, { cause: error });
+    }
+    throw error;
+  };
 }

@@ -4,12 +4,18 @@
  * the users who are or were its members, since their roles follow from its name.
  */
 import { normalizeEmail } from "../src/config/mapping.ts";
+import { TargetApiError } from "../src/targets/errors.ts";
 import { enqueueTargetSyncs } from "../src/queue/target_queue.ts";
 import type { ContaboUser } from "../src/targets/contabo/api.ts";
 import type { ContaboClient } from "../src/targets/contabo/client.ts";
 import { planContaboUser } from "../src/targets/contabo/decisions.ts";
 import { SyncConflictError } from "./errors.ts";
-import { groupNamesOf, type TargetOutcome, type TargetSyncContext } from "./target_context.ts";
+import {
+  groupNamesOf,
+  takeOverFound,
+  type TargetOutcome,
+  type TargetSyncContext,
+} from "./target_context.ts";
 
 export type ContaboSyncContext = TargetSyncContext<ContaboClient>;
 
@@ -45,7 +51,15 @@ export async function syncContaboUser(
   }
   if (!current && wanted?.email && !wanted.deleted) {
     current = await client.findUserByEmail(wanted.email);
-    origin = undefined;
+    origin = current
+      ? await takeOverFound(ctx, idpId, current.userId, current.email).catch(async (e) => {
+        if (e instanceof SyncConflictError) {
+          await links.record("user", idpId, { state: "conflict", result: "conflict" });
+        }
+        throw e;
+      })
+      : undefined;
+    if (current && origin) await links.link("user", idpId, current.userId, origin);
   }
   const plan = planContaboUser({
     mapping,
@@ -77,7 +91,17 @@ export async function syncContaboUser(
       await links.link("user", idpId, created.userId, "created");
       done.push(`created ${created.userId}`);
     } else if (change.op === "update") {
-      await client.updateUser(change.userId, change.patch);
+      await client.updateUser(change.userId, change.patch).catch(async (e) => {
+        // Contabo refuses an email another user has (409): only a person can sort that out.
+        if (e instanceof TargetApiError && e.status === 409 && change.patch.email) {
+          await links.record("user", idpId, { state: "conflict", result: "conflict" });
+          throw new SyncConflictError(
+            `conflict: another Contabo user already has ${change.patch.email}`,
+            { cause: e },
+          );
+        }
+        throw e;
+      });
       done.push(
         `${change.reduction ? "reduced" : "updated"} ${Object.keys(change.patch).join(",")}`,
       );

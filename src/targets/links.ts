@@ -89,6 +89,11 @@ export class TargetLinks {
       .exec();
   }
 
+  /** The IdP id whose link holds `targetId`, if any (the managed index). */
+  async holderOf(kind: EntityKind, targetId: string): Promise<string | undefined> {
+    return await this.#redis.hget(this.#keys.managed(kind), targetId) ?? undefined;
+  }
+
   /** Marks a create about to be sent, labelled with the email or name it creates. */
   async markCreating(kind: EntityKind, idpId: string, label: string) {
     await this.#redis.hset(this.#keys.link(kind, idpId), "creating", label);
