@@ -162,4 +162,18 @@ describe.each(TARGETS)("core scenarios on %s", (target) => {
     expect(view().user("by.stander@example.com")).toEqual(before);
     expect(await t.failedJobs()).toEqual([]);
   });
+
+  it("refuses to give two live IdP users one account: the second is a conflict", async () => {
+    await send(userEvent("user.created", "twin-a", "shared@example.com"));
+    await send(userEvent("user.created", "twin-b", "Shared@example.com"));
+    expect(view().usersWithEmail("shared@example.com")).toBe(1);
+    const failed = (await t.failedJobs()).filter((f) => !f.startsWith("ionos-sync "));
+    if (target !== "ionos") {
+      expect(failed).toEqual([
+        expect.stringMatching(/user:twin-b: conflict: IdP user twin-a already holds/),
+      ]);
+    }
+    // twin-a keeps its account, able to log in.
+    expect(view().user("shared@example.com")).toMatchObject({ enabled: true });
+  });
 });
