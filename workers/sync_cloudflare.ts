@@ -3,7 +3,9 @@
  * cannot deactivate), an IdP group -> a user group with its mapped policies and its members.
  * What to do is `src/targets/cloudflare/decisions.ts`; this file only reads and calls.
  */
+import { normalizeEmail } from "../src/config/mapping.ts";
 import { enqueueTargetSyncs } from "../src/queue/target_queue.ts";
+import { TargetApiError } from "../src/targets/errors.ts";
 import type { CloudflareMember, CloudflareUserGroup } from "../src/targets/cloudflare/api.ts";
 import type { CloudflareClient } from "../src/targets/cloudflare/client.ts";
 import {
@@ -16,8 +18,8 @@ import {
   planCloudflareMembership,
   wantsCloudflareMember,
 } from "../src/targets/cloudflare/decisions.ts";
-import { SyncConflictError } from "./errors.ts";
-import type { TargetOutcome, TargetSyncContext } from "./target_context.ts";
+import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
+import { takeOverFound, type TargetOutcome, type TargetSyncContext } from "./target_context.ts";
 
 export type CloudflareSyncContext = TargetSyncContext<CloudflareClient>;
 
@@ -37,9 +39,31 @@ export async function syncCloudflareUser(
       origin = undefined;
     }
   }
+  let linked = false;
+  if (!current && link.creating) {
+    // Our own invitation's answer was lost (a 5xx after the write, a killed worker): the member
+    // it made, if any, is ours, even if the IdP changed or deleted the user since.
+    current = await client.findMemberByEmail(link.creating);
+    if (current) {
+      origin = "created";
+      await links.link("user", idpId, current.id, "created");
+      linked = true;
+    } else await links.clearCreating("user", idpId);
+  }
   if (!current && wanted?.email && wantsCloudflareMember(wanted)) {
     current = await client.findMemberByEmail(wanted.email);
-    origin = undefined;
+    origin = current
+      ? await takeOverFound(ctx, idpId, current.id, current.email).catch(async (e) => {
+        if (e instanceof SyncConflictError) {
+          await links.record("user", idpId, { state: "conflict", result: "conflict" });
+        }
+        throw e;
+      })
+      : undefined;
+    if (current && origin) {
+      await links.link("user", idpId, current.id, origin);
+      linked = true;
+    }
   }
   const plan = planCloudflareMember({
     mapping,
@@ -52,7 +76,6 @@ export async function syncCloudflareUser(
     await links.record("user", idpId, { state: "conflict", result: "conflict" });
     throw new SyncConflictError(plan.conflict);
   }
-  let linked = false;
   if (cloudflareMemberAdopts({ wanted, current, origin }, plan)) {
     await links.link("user", idpId, current!.id, "adopted");
     linked = true;
@@ -62,7 +85,12 @@ export async function syncCloudflareUser(
   let state = current?.status === "pending" ? "pending" : "ok";
   for (const change of plan.changes) {
     if (change.op === "invite") {
-      const invited = await client.inviteMember(change.email, change.roleIds);
+      const invited = await links.creating(
+        "user",
+        idpId,
+        normalizeEmail(change.email),
+        () => client.inviteMember(change.email, change.roleIds),
+      ).catch(raced("a member with this email appeared since the look-up"));
       await links.link("user", idpId, invited.id, "created");
       targetId = invited.id;
       state = invited.status === "pending" ? "pending" : "ok";
@@ -104,6 +132,14 @@ export async function syncCloudflareGroup(
       origin = undefined;
     }
   }
+  if (!current && link.creating) {
+    // Our own create's answer was lost: the user group it made, if any, is ours.
+    current = await client.findUserGroupByName(link.creating);
+    if (current) {
+      origin = "created";
+      await links.link("group", idpId, current.id, "created");
+    } else await links.clearCreating("group", idpId);
+  }
   if (!current && desired.kind === "present") {
     current = await client.findUserGroupByName(desired.name);
     origin = undefined;
@@ -121,7 +157,12 @@ export async function syncCloudflareGroup(
   let groupId = current?.id;
   for (const change of plan.changes) {
     if (change.op === "create") {
-      const created = await client.createUserGroup(change);
+      const created = await links.creating(
+        "group",
+        idpId,
+        change.name,
+        () => client.createUserGroup(change),
+      );
       await links.link("group", idpId, created.id, "created");
       groupId = created.id;
       done.push(`created ${created.id}`);
@@ -153,8 +194,13 @@ export async function syncCloudflareGroup(
     });
     for (const c of changes) {
       if (c.op === "remove") await client.removeGroupMember(groupId, c.memberId);
-      else if (c.op === "add") await client.addGroupMembers(groupId, c.memberIds);
-      else await client.replaceGroupMembers(groupId, c.memberIds);
+      else if (c.op === "add") {
+        await client.addGroupMembers(groupId, c.memberIds)
+          .catch(raced("a member left the account since the look-up"));
+      } else {
+        await client.replaceGroupMembers(groupId, c.memberIds)
+          .catch(raced("a member left the account since the look-up"));
+      }
       done.push(
         c.op === "remove" ? `member -${c.memberId}` : `members ${c.op} ${c.memberIds.length}`,
       );
@@ -167,4 +213,18 @@ export async function syncCloudflareGroup(
   const result = done.length ? done.join("; ") : plan.note ?? "in step";
   await links.record("group", idpId, { state: "ok", result, lastSyncAt: new Date().toISOString() });
   return { result, changes: done, ...(groupId ? { targetId: groupId } : {}) };
+}
+
+/**
+ * Cloudflare answers 400 (code 1001) when an invited email is already a member or a member added
+ * to a group has left the account: both mean another job changed the account since this one
+ * looked. Retried, the job looks again (and finds the member, or leaves the gone one out).
+ */
+function raced(why: string) {
+  return (error: unknown): never => {
+    if (error instanceof TargetApiError && error.status === 400) {
+      throw new WaitingForDependencyError(`${why}: ${error.message}`, { cause: error });
+    }
+    throw error;
+  };
 }

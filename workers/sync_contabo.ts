@@ -3,6 +3,8 @@
  * `src/targets/contabo/decisions.ts` plans. Contabo has no groups: a group job only re-syncs
  * the users who are or were its members, since their roles follow from its name.
  */
+import { normalizeEmail } from "../src/config/mapping.ts";
+import { TargetApiError } from "../src/targets/errors.ts";
 import { enqueueTargetSyncs } from "../src/queue/target_queue.ts";
 import type { ContaboUser } from "../src/targets/contabo/api.ts";
 import type { ContaboClient } from "../src/targets/contabo/client.ts";
@@ -12,7 +14,12 @@ import {
   planContaboUser,
 } from "../src/targets/contabo/decisions.ts";
 import { SyncConflictError } from "./errors.ts";
-import { groupNamesOf, type TargetOutcome, type TargetSyncContext } from "./target_context.ts";
+import {
+  groupNamesOf,
+  takeOverFound,
+  type TargetOutcome,
+  type TargetSyncContext,
+} from "./target_context.ts";
 
 export type ContaboSyncContext = TargetSyncContext<ContaboClient>;
 
@@ -37,9 +44,26 @@ export async function syncContaboUser(
       origin = undefined;
     }
   }
+  if (!current && link.creating) {
+    // Our own create's answer was lost (a 5xx after the write, a killed worker): the user it
+    // made, if any, is ours, even if the IdP changed or deleted the user since.
+    current = await client.findUserByEmail(link.creating);
+    if (current) {
+      origin = "created";
+      await links.link("user", idpId, current.userId, "created");
+    } else await links.clearCreating("user", idpId);
+  }
   if (!current && contaboLooksUpByEmail(wanted)) {
     current = await client.findUserByEmail(wanted!.email!);
-    origin = undefined;
+    origin = current
+      ? await takeOverFound(ctx, idpId, current.userId, current.email).catch(async (e) => {
+        if (e instanceof SyncConflictError) {
+          await links.record("user", idpId, { state: "conflict", result: "conflict" });
+        }
+        throw e;
+      })
+      : undefined;
+    if (current && origin) await links.link("user", idpId, current.userId, origin);
   }
   const plan = planContaboUser({
     mapping,
@@ -61,12 +85,27 @@ export async function syncContaboUser(
   let targetId = current?.userId;
   for (const change of plan.changes) {
     if (change.op === "create") {
-      const created = await client.createUser(change.body);
+      const created = await links.creating(
+        "user",
+        idpId,
+        normalizeEmail(change.body.email),
+        () => client.createUser(change.body),
+      );
       targetId = created.userId;
       await links.link("user", idpId, created.userId, "created");
       done.push(`created ${created.userId}`);
     } else if (change.op === "update") {
-      await client.updateUser(change.userId, change.patch);
+      await client.updateUser(change.userId, change.patch).catch(async (e) => {
+        // Contabo refuses an email another user has (409): only a person can sort that out.
+        if (e instanceof TargetApiError && e.status === 409 && change.patch.email) {
+          await links.record("user", idpId, { state: "conflict", result: "conflict" });
+          throw new SyncConflictError(
+            `conflict: another Contabo user already has ${change.patch.email}`,
+            { cause: e },
+          );
+        }
+        throw e;
+      });
       done.push(
         `${change.reduction ? "reduced" : "updated"} ${Object.keys(change.patch).join(",")}`,
       );

@@ -1,10 +1,12 @@
 /** What a non-IONOS target's sync step needs: the wanted state, its links, its client, its queue. */
 import type { Queue } from "bullmq";
+import { normalizeEmail } from "../src/config/mapping.ts";
 import type { Mapping } from "../src/config/mapping.ts";
 import type { Logger } from "../src/log.ts";
 import type { TargetJobData } from "../src/queue/target_queue.ts";
 import type { WantedStateStore } from "../src/store/wanted_state.ts";
 import type { TargetLinks } from "../src/targets/links.ts";
+import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 
 export interface TargetSyncContext<Client> {
   store: WantedStateStore;
@@ -28,4 +30,37 @@ export async function groupNamesOf(store: WantedStateStore, userId: string): Pro
   const ids = await store.getUserGroups(userId);
   const groups = await store.getGroups(ids);
   return [...groups.values()].filter((g) => !g.deleted).map((g) => g.displayName);
+}
+
+/**
+ * A user found by email may already be another IdP user's (the managed index says whose): one
+ * account never gets two owners. Returns `undefined` when nobody holds it (the adoption rules
+ * decide), or the origin to take it over with when its holder was deleted in the IdP (the same
+ * person re-created under a new id: the old link is dropped first, so the old user's own job
+ * cannot later delete or disable what the new one now holds).
+ *
+ * @throws {SyncConflictError} when a live IdP user with this email holds it
+ * @throws {WaitingForDependencyError} when its live holder wants another email now: its own
+ *   job moves the account away (or off), then this one finds it free or gone
+ */
+export async function takeOverFound(
+  ctx: Pick<TargetSyncContext<unknown>, "store" | "links">,
+  idpId: string,
+  targetId: string,
+  email: string,
+): Promise<"created" | "adopted" | undefined> {
+  const holder = await ctx.links.holderOf("user", targetId);
+  if (!holder || holder === idpId) return undefined;
+  const other = await ctx.store.getUser(holder);
+  if (other && !other.deleted) {
+    if (other.email && normalizeEmail(other.email) === normalizeEmail(email)) {
+      throw new SyncConflictError(`conflict: IdP user ${holder} already holds ${email}`);
+    }
+    throw new WaitingForDependencyError(
+      `${ctx.links.target} account of ${email} is still IdP user ${holder}'s; waiting for its sync`,
+    );
+  }
+  const link = await ctx.links.get("user", holder);
+  await ctx.links.unlink("user", holder, targetId);
+  return link.targetId === targetId ? link.origin : undefined;
 }

@@ -28,6 +28,13 @@ export interface TargetLink {
   result?: string;
   lastError?: string;
   lastSyncAt?: string;
+  /**
+   * Set just before the sync creates the target object, to its email (users, normalized) or
+   * name (groups); cleared once the object is linked or the create was refused. A retry that
+   * finds an object of that email or name without a link knows it is the sync's own create
+   * whose answer was lost (a 5xx after the write, a killed worker), not somebody else's.
+   */
+  creating?: string;
 }
 
 /** Reads and writes one target's links. */
@@ -102,12 +109,44 @@ export class TargetLinks {
     await m.exec();
   }
 
-  /** Links an IdP entity to the target object it now manages. */
+  /** Links an IdP entity to the target object it now manages (and ends a `creating` mark). */
   async link(kind: EntityKind, idpId: string, targetId: string, origin: "created" | "adopted") {
     await this.#redis.multi()
       .hset(this.#keys.link(kind, idpId), { targetId, origin })
+      .hdel(this.#keys.link(kind, idpId), "creating")
       .hset(this.#keys.managed(kind), targetId, idpId)
       .exec();
+  }
+
+  /** The IdP id whose link holds `targetId`, if any (the managed index). */
+  async holderOf(kind: EntityKind, targetId: string): Promise<string | undefined> {
+    return await this.#redis.hget(this.#keys.managed(kind), targetId) ?? undefined;
+  }
+
+  /** Marks a create about to be sent, labelled with the email or name it creates. */
+  async markCreating(kind: EntityKind, idpId: string, label: string) {
+    await this.#redis.hset(this.#keys.link(kind, idpId), "creating", label);
+  }
+
+  /** Ends a `creating` mark without a link: the create was refused, so nothing was made. */
+  async clearCreating(kind: EntityKind, idpId: string) {
+    await this.#redis.hdel(this.#keys.link(kind, idpId), "creating");
+  }
+
+  /**
+   * Runs `create` under a `creating` mark labelled `label`. A refusal (a non-retryable error:
+   * the target said no, so nothing was made) clears the mark; an unclear failure (5xx, 429,
+   * no answer) keeps it for the retry to recognise the object.
+   */
+  async creating<T>(kind: EntityKind, idpId: string, label: string, create: () => Promise<T>) {
+    await this.markCreating(kind, idpId, label);
+    try {
+      return await create();
+    } catch (error) {
+      const unclear = (error as { retryable?: unknown }).retryable !== false;
+      if (!unclear) await this.clearCreating(kind, idpId);
+      throw error;
+    }
   }
 
   /** Forgets the link (the target object was deleted or released). */

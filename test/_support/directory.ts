@@ -3,6 +3,7 @@
  * groups as events, and the check that IONOS (the simulator) ended up holding exactly that, once.
  */
 import type { CallRecord, SimState } from "../../src/simulator/mod.ts";
+import type { TargetView } from "./targets.ts";
 
 export interface DirUser {
   id: string;
@@ -132,4 +133,37 @@ export function appliedUserCreates(log: readonly CallRecord[]): number {
     c.method === "POST" && /\/um\/users$/.test(c.path) &&
     (c.status === 202 || c.fault === "lostAnswer")
   ).length;
+}
+
+/**
+ * What is wrong with a target (read through its view) compared to the directory, one line per
+ * problem; empty when every user exists exactly once and can log in, holds exactly its groups
+ * (groups, or roles mapped from them, where the target has either), and every group exists
+ * exactly once where the target has groups.
+ */
+export function viewConvergenceProblems(view: TargetView, dir: Directory): string[] {
+  const problems: string[] = [];
+  const grouped = view.capabilities.groups || view.capabilities.userRoles;
+  for (const u of dir.users) {
+    const n = view.usersWithEmail(u.email);
+    if (n !== 1) {
+      problems.push(`${n} ${view.name} users with email ${u.email}`);
+      continue;
+    }
+    const got = view.user(u.email)!;
+    if (!got.enabled) problems.push(`user ${u.email} cannot log in`);
+    if (!grouped) continue;
+    const want = dir.groups.filter((g) => g.members.includes(u.id)).map((g) => g.name).sort();
+    if (got.groups.join() !== want.join()) {
+      problems.push(`user ${u.email}: groups [${got.groups}], wanted [${want}]`);
+    }
+  }
+  if (view.capabilities.groups) {
+    const names = view.groupNames();
+    for (const g of dir.groups) {
+      const n = names.filter((x) => x === g.name).length;
+      if (n !== 1) problems.push(`${n} ${view.name} groups named ${g.name}`);
+    }
+  }
+  return problems;
 }

@@ -2,9 +2,11 @@
  * Starts the whole product for a test: a private Redis, the IONOS simulator over HTTP, and the
  * service (intake + workers) in-process, as `deno task start` would wire it.
  */
+import { Queue } from "bullmq";
 import { loadConfig } from "../../src/config/config.ts";
 import { DEFAULT_MAPPING, type Mapping, parseMapping } from "../../src/config/mapping.ts";
 import { createLogger } from "../../src/log.ts";
+import { queuedTargets, targetQueueName } from "../../src/queue/target_queue.ts";
 import { type Service, startService } from "../../src/service.ts";
 import {
   type RunningSimulator,
@@ -58,7 +60,10 @@ export interface Harness {
   startService(): Promise<void>;
   postEvents(body: unknown, headers?: Record<string, string>): Promise<Response>;
   stats(): Promise<StatsBody>;
-  /** Waits until no job is waiting, active or delayed, and the outbox is empty. */
+  /**
+   * Waits until no job is waiting, active or delayed, on the IONOS queue and on the queue of
+   * every other target the mapping lists, and the outbox is empty.
+   */
   drain(timeoutMs?: number): Promise<StatsBody>;
   stop(): Promise<void>;
 }
@@ -149,12 +154,19 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async drain(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       const probe = redis.client();
+      const targetQueues = queuedTargets(mapping).map((t) =>
+        new Queue(targetQueueName(t), { connection: probe, prefix: h.bullPrefix })
+      );
       try {
         let quiet = 0;
         for (;;) {
           const s = await h.stats();
           const outbox = await probe.zcard(h.keys.outbox);
-          const busy = s.jobs.waiting + s.jobs.active + s.jobs.delayed + outbox;
+          let busy = s.jobs.waiting + s.jobs.active + s.jobs.delayed + outbox;
+          for (const q of targetQueues) {
+            const c = await q.getJobCounts("waiting", "prioritized", "active", "delayed");
+            busy += Object.values(c).reduce((a, b) => a + b, 0);
+          }
           // Two quiet looks in a row: a finishing job may still enqueue a follow-up.
           quiet = busy === 0 ? quiet + 1 : 0;
           if (quiet >= 2) return s;
@@ -162,6 +174,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
           await new Promise((r) => setTimeout(r, 50));
         }
       } finally {
+        await Promise.all(targetQueues.map((q) => q.close()));
         probe.disconnect();
       }
     },

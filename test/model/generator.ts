@@ -150,7 +150,8 @@ export interface ModelCase {
 
 export const OWNER_EMAIL = "owner@example.com";
 export const SECURITY_EMAIL = "security@example.com";
-const IN_SCOPE = ["ionos-admins", "ionos-dev", "ionos-ops", "ionos-qa", "ionos-sales"];
+/** Group names the generator uses that `groups.include` (`ionos-*`) takes in. */
+export const IN_SCOPE = ["ionos-admins", "ionos-dev", "ionos-ops", "ionos-qa", "ionos-sales"];
 const OUT_OF_SCOPE = ["staff", "contractors", "everyone"];
 const GIVEN = ["Ada", "Grace", "Linus", "Ken", "Barbara", "Edsger", "Frances", "Alan"];
 const FAMILY = ["Lovelace", "Hopper", "Torvalds", "Thompson", "Liskov", "Dijkstra", "Allen"];

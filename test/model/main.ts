@@ -7,10 +7,13 @@
  *   deno task test:model --seed 1234 --minimize # shrink its history while it still fails
  *   --logs DIR   write a failing seed's history and service log to DIR
  *   --strict     a conflict must still have a cause at the end (see invariants.ts, CheckOptions)
+ *   --target T   check T (contabo, cloudflare) beside IONOS too (target_invariants.ts);
+ *                default ionos: IONOS alone
  *
  * Exit code 1 when a seed fails.
  */
 import { parseArgs } from "node:util";
+import { TARGET_NAMES, type TargetName } from "../../src/targets/target.ts";
 import { generateCase, type Op } from "./generator.ts";
 import { replayCommand, runSeed, type SeedResult } from "./run_seed.ts";
 
@@ -23,12 +26,20 @@ const { values } = parseArgs({
     minimize: { type: "boolean", default: false },
     logs: { type: "string" },
     strict: { type: "boolean", default: false },
+    target: { type: "string", default: "ionos" },
   },
 });
+if (!(TARGET_NAMES as readonly string[]).includes(values.target)) {
+  console.error(`--target must be one of ${TARGET_NAMES.join(", ")}: got ${values.target}`);
+  Deno.exit(2);
+}
+const target = values.target as TargetName;
 
 function report(r: SeedResult): void {
   console.log(
-    `seed ${r.seed} FAILED (${r.violations.length} violations), replay: ${replayCommand(r.seed)}`,
+    `seed ${r.seed} FAILED (${r.violations.length} violations), replay: ${
+      replayCommand(r.seed, target)
+    }`,
   );
   for (const v of r.violations) console.log(`  (${v.invariant}) ${v.message}`);
 }
@@ -52,7 +63,7 @@ async function minimize(seed: number, first: SeedResult): Promise<void> {
   const kinds = new Set(first.violations.map((v) => v.invariant));
   const fails = async (ops: Op[]) => {
     for (let i = 0; i < 2; i++) {
-      const r = await runSeed(seed, { ops, strictConflicts: values.strict });
+      const r = await runSeed(seed, { ops, strictConflicts: values.strict, target });
       if (r.violations.some((v) => kinds.has(v.invariant))) return r;
     }
     return undefined;
@@ -88,7 +99,7 @@ async function minimize(seed: number, first: SeedResult): Promise<void> {
 
 if (values.seed !== undefined) {
   const seed = Number(values.seed);
-  const r = await runSeed(seed, { log: console.log, strictConflicts: values.strict });
+  const r = await runSeed(seed, { log: console.log, strictConflicts: values.strict, target });
   console.log(`seed ${seed}: ${JSON.stringify(r.stats)} in ${(r.ms / 1000).toFixed(1)} s`);
   if (r.violations.length) {
     report(r);
@@ -108,7 +119,7 @@ if (values.seed !== undefined) {
     const seed = from + i;
     let r: SeedResult;
     try {
-      r = await runSeed(seed, { strictConflicts: values.strict });
+      r = await runSeed(seed, { strictConflicts: values.strict, target });
     } catch (error) {
       console.log(`seed ${seed} ERROR: ${(error as Error).stack}`);
       failed.push(seed);
@@ -133,7 +144,7 @@ if (values.seed !== undefined) {
   );
   if (failed.length) {
     console.log(`failed seeds: ${failed.join(", ")}`);
-    console.log(`replay one: ${replayCommand(failed[0]!)}`);
+    console.log(`replay one: ${replayCommand(failed[0]!, target)}`);
     Deno.exit(1);
   }
 }

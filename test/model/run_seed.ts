@@ -4,13 +4,22 @@
  * faults off, the queue drained, and the invariants checked on what IONOS and Redis hold.
  */
 import type { Redis } from "ioredis";
-import { type Mapping, parseMapping } from "../../src/config/mapping.ts";
+import { globMatch, type Mapping, parseMapping } from "../../src/config/mapping.ts";
+import type { Faults } from "../../src/simulator/mod.ts";
 import { IONOS_PRIVILEGES } from "../../src/ionos/types.ts";
 import type { IonosSimulator } from "../../src/simulator/mod.ts";
 import { type Harness, startHarness } from "../_support/harness.ts";
+import type { TargetName } from "../../src/targets/target.ts";
+import {
+  startTargetSimulator,
+  targetMapping,
+  type TargetSimulator,
+  type ViewUser,
+} from "../_support/targets.ts";
 import {
   generateCase,
   historySpan,
+  IN_SCOPE,
   type ModelCase,
   type Op,
   planDelivery,
@@ -27,6 +36,7 @@ import {
 } from "./invariants.ts";
 import { compareWithIdp, computeWanted } from "./oracle.ts";
 import { type AccessSnapshot, checkAccessInvariants, shareFlags } from "./access_invariants.ts";
+import { checkTargetInvariants } from "./target_invariants.ts";
 
 export interface RunOptions {
   /** Run only these operations of the case (a subset of `case.ops`, for minimising). */
@@ -37,6 +47,12 @@ export interface RunOptions {
   strictConflicts?: CheckOptions["strictConflicts"];
   /** Drain timeout (ms). @default 60_000 */
   drainTimeoutMs?: number;
+  /**
+   * The target checked beside IONOS (which always runs): its simulator gets the same
+   * pre-existing accounts and faults, and `target_invariants.ts` is checked on it.
+   * @default "ionos" (IONOS alone)
+   */
+  target?: TargetName;
 }
 
 export interface SeedResult {
@@ -59,9 +75,12 @@ export interface SeedResult {
 }
 
 /** The command that replays one seed. */
-export function replayCommand(seed: number): string {
-  return `deno task test:model --seed ${seed}`;
+export function replayCommand(seed: number, target: TargetName = "ionos"): string {
+  return `deno task test:model --seed ${seed}${target === "ionos" ? "" : ` --target ${target}`}`;
 }
+
+/** IdP group names a target run maps: the in-scope pool and the generator's fallback names. */
+const TARGET_GROUPS = [...IN_SCOPE, ...Array.from({ length: 4 }, (_, i) => `ionos-g${i}`)];
 
 /** Runs the case of `seed` (or the given subset of its operations) and checks the invariants. */
 export async function runSeed(seed: number, options: RunOptions = {}): Promise<SeedResult> {
@@ -82,8 +101,12 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<S
   const batches = planDelivery(c, events);
   const d = c.delivery;
 
+  const target = options.target ?? "ionos";
+  const other: TargetSimulator | undefined = target === "ionos"
+    ? undefined
+    : await startTargetSimulator(target, { groups: TARGET_GROUPS, seed, latencyMs: d.latencyMs });
   const h = await startHarness({
-    mapping: toMapping(c),
+    mapping: target === "ionos" ? toMapping(c) : withTarget(toMapping(c), target),
     start: false,
     sim: {
       seed,
@@ -97,6 +120,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<S
       // can run out of attempts while they last, so a failed job is the service's own verdict.
       JOB_ATTEMPTS: "15",
       LOG_LEVEL: "debug",
+      ...other?.env,
     },
   });
   const violations: Violation[] = [];
@@ -107,13 +131,16 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<S
     // A person gives each account the service creates an S3 key while it is active, so that
     // offboarding and reactivation are exercised on created accounts too (see keyGiver).
     giver = keyGiver(h.sim.sim, initial);
+    const targetInitial = other ? seedTarget(other, c) : undefined;
     await h.startService();
     h.sim.sim.setFaults(d.faults);
+    other?.view.faults.set(faultsOnly(d.faults, d.latencyMs));
     log(`seed ${seed}: ${events.length} events in ${batches.length} requests`);
     const intake = await deliver(h, c, batches);
     violations.push(...intake);
     await new Promise((r) => setTimeout(r, d.faultTailMs));
     h.sim.sim.setFaults({});
+    other?.view.faults.set(d.latencyMs ? { latencyMs: d.latencyMs } : {});
     try {
       await h.drain(options.drainTimeoutMs ?? 60_000);
     } catch (error) {
@@ -132,9 +159,23 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<S
       }),
       ...checkAccessInvariants(c, wanted, observed),
     );
+    if (other && targetInitial) {
+      const mapping = withTarget(toMapping(c), target);
+      violations.push(...checkTargetInvariants(c, wanted, {
+        view: other.view,
+        users: other.view.users(),
+        initial: targetInitial,
+        ...await observeTarget(h, target, c),
+        inScope: (name) =>
+          target === "contabo"
+            ? name in mapping.contabo.roles
+            : mapping.cloudflare.groups.include.some((p) => globMatch(p, name)),
+      }));
+    }
   } finally {
     giver?.stop();
     await h.stop();
+    await other?.close();
   }
   const stats = h.sim.sim.stats();
   return {
@@ -334,4 +375,53 @@ async function readStore(redis: Redis, c: ModelCase): Promise<Observed["store"]>
     );
   }
   return store;
+}
+
+/** The case's mapping with `target` listed beside IONOS and its section (targetMapping). */
+function withTarget(base: Mapping, target: TargetName): Mapping {
+  const extra = JSON.parse(targetMapping(target, {
+    groups: TARGET_GROUPS,
+    administrators: base.administrators,
+  }));
+  return parseMapping(JSON.stringify({
+    ...JSON.parse(JSON.stringify(base)),
+    targets: extra.targets,
+    contabo: extra.contabo,
+    cloudflare: { ...extra.cloudflare, groups: { include: base.groups.include } },
+  }));
+}
+
+/** The delivery's faults, with the simulator's base latency kept on. */
+function faultsOnly(faults: Faults, latencyMs: number): Faults {
+  return latencyMs ? { ...faults, latencyMs: (faults.latencyMs ?? 0) + latencyMs } : faults;
+}
+
+/** The pre-existing accounts, in the target too (the owner as the account's owner). */
+function seedTarget(other: TargetSimulator, c: ModelCase): Map<string, ViewUser> {
+  for (const p of c.preexisting.users) {
+    other.view.addUnmanagedUser(p.email, { admin: p.administrator, owner: p.key === "owner" });
+  }
+  return new Map(other.view.users().map((u) => [u.email.toLowerCase(), u]));
+}
+
+/** The target's links of the case's users and its failed jobs. */
+async function observeTarget(h: Harness, target: TargetName, c: ModelCase) {
+  const redis = h.redis.client();
+  try {
+    const links = new Map<string, Record<string, string>>();
+    for (const id of c.userIds) {
+      const l = await redis.hgetall(`sync:target:${target}:user:${id}`);
+      if (Object.keys(l).length) links.set(id, l);
+    }
+    const failed: string[] = [];
+    const q = `bull:target-sync-${target}`;
+    for (const jobId of await redis.zrange(`${q}:failed`, "0", "-1")) {
+      const job = await redis.hgetall(`${q}:${jobId}`);
+      const data = JSON.parse(job.data ?? "{}") as { kind?: string; id?: string };
+      failed.push(`${data.kind}:${data.id}: ${job.failedReason ?? ""}`);
+    }
+    return { links, failed };
+  } finally {
+    redis.disconnect();
+  }
 }

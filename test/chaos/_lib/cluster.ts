@@ -1,11 +1,14 @@
 /**
  * A deployment in miniature for fault-injection tests: a private Redis, the IONOS simulator
- * (in this process, so its state and call log can be inspected), the intake in this process
- * and any number of worker *processes*, which a test may SIGKILL.
+ * (in this process, so its state and call log can be inspected), optionally one more target's
+ * simulator with its view (test/_support/targets.ts), the intake in this process and any
+ * number of worker *processes*, which a test may SIGKILL.
  */
-import type { Queue } from "bullmq";
+import { Queue } from "bullmq";
 import { loadConfig } from "../../../src/config/config.ts";
-import { DEFAULT_MAPPING } from "../../../src/config/mapping.ts";
+import { DEFAULT_MAPPING, parseMapping } from "../../../src/config/mapping.ts";
+import { targetQueueName } from "../../../src/queue/target_queue.ts";
+import type { TargetName } from "../../../src/targets/target.ts";
 import { createLogger } from "../../../src/log.ts";
 import { createSyncQueue, type SyncJobData } from "../../../src/queue/sync_queue.ts";
 import { type Service, startService } from "../../../src/service.ts";
@@ -17,11 +20,22 @@ import {
 import { EVENTS_TOKEN, serviceEnv } from "../../_support/harness.ts";
 import { startRedis, type TestRedis } from "../../_support/redis.ts";
 import { type ServiceProcess, spawnService } from "../../_support/service_process.ts";
+import {
+  startTargetSimulator,
+  targetMapping,
+  type TargetSimulator,
+  type TargetView,
+} from "../../_support/targets.ts";
 
 export interface ClusterOptions {
   sim?: SimulatorOptions;
   /** Environment for the worker processes, over the defaults below. */
   workerEnv?: Record<string, string>;
+  /**
+   * The target under test, with the IdP groups synced to it (`targetMapping`); without it the
+   * service runs on the default mapping, IONOS only.
+   */
+  target?: { name: TargetName; groups: readonly string[] };
 }
 
 export interface Cluster {
@@ -31,6 +45,10 @@ export interface Cluster {
   url: string;
   workers: ServiceProcess[];
   queue: Queue<SyncJobData>;
+  /** The target under test's view (IONOS when none was named). */
+  view: TargetView;
+  /** The target under test's queue (the IONOS queue for IONOS). */
+  targetQueue: Queue;
   spawnWorker(): Promise<ServiceProcess>;
   post(body: unknown): Promise<Response>;
   /** Jobs not finished yet (waiting, prioritized, active, delayed) plus the outbox. */
@@ -49,19 +67,35 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     rateLimitPerSecond: 0,
     ...options.sim,
   });
+  const name = options.target?.name ?? "ionos";
+  const groups = options.target?.groups ?? [];
+  const other: TargetSimulator = await startTargetSimulator(name, { ionos: sim, groups });
+  let mappingDir: string | undefined;
+  let mappingEnv: Record<string, string> = {};
+  if (options.target) {
+    mappingDir = await Deno.makeTempDir();
+    await Deno.writeTextFile(`${mappingDir}/sync.yaml`, targetMapping(name, { groups }));
+    mappingEnv = { SYNC_CONFIG: `${mappingDir}/sync.yaml` };
+  }
   const env = serviceEnv(redis.url, sim.url, {
     // Short locks, so a killed worker's jobs are picked up in seconds, not BullMQ's 30 s.
     WORKER_LOCK_DURATION_MS: "2000",
     WORKER_STALLED_INTERVAL_MS: "1000",
     LOG_LEVEL: "info",
+    ...other.env,
+    ...mappingEnv,
     ...options.workerEnv,
   });
   const intake: Service = await startService(
     loadConfig({ ...env, PORT: "0", HOST: "127.0.0.1" }, "api"),
-    DEFAULT_MAPPING,
+    options.target ? parseMapping(targetMapping(name, { groups })) : DEFAULT_MAPPING,
     createLogger({ level: "silent" }),
   );
   const queue = createSyncQueue(redis.client());
+  const targetQueue = name === "ionos"
+    ? queue
+    : new Queue(targetQueueName(name), { connection: redis.client() });
+  const queues = name === "ionos" ? [queue] : [queue, targetQueue];
   const probe = redis.client();
   const workers: ServiceProcess[] = [];
 
@@ -71,6 +105,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     url: intake.url!,
     workers,
     queue,
+    view: other.view,
+    targetQueue,
     async spawnWorker() {
       const w = await spawnService("worker", { env });
       workers.push(w);
@@ -84,8 +120,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       });
     },
     async pending() {
-      const c = await queue.getJobCounts("waiting", "prioritized", "active", "delayed");
-      const jobs = Object.values(c).reduce((a, b) => a + b, 0);
+      let jobs = 0;
+      for (const q of queues) {
+        const c = await q.getJobCounts("waiting", "prioritized", "active", "delayed");
+        jobs += Object.values(c).reduce((a, b) => a + b, 0);
+      }
       return jobs + await probe.zcard("sync:outbox");
     },
     async drain(timeoutMs = 60_000) {
@@ -101,12 +140,18 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       }
     },
     async failures() {
-      const failed = await queue.getFailed();
-      return failed.map((j) => `${j.name}:${j.data.id}: ${j.failedReason}`);
+      const out: string[] = [];
+      for (const q of queues) {
+        const failed = await q.getFailed();
+        out.push(...failed.map((j) => `${q.name} ${j.name}:${j.data.id}: ${j.failedReason}`));
+      }
+      return out;
     },
     async stop() {
       await Promise.all(workers.map((w) => w.kill("SIGTERM")));
-      await queue.close();
+      await Promise.all(queues.map((q) => q.close()));
+      await other.close();
+      if (mappingDir) await Deno.remove(mappingDir, { recursive: true });
       await intake.stop();
       await sim.close();
       await redis.stop();

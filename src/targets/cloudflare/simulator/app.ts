@@ -5,6 +5,8 @@
  * members added (POST `[{id}]`), replaced (PUT `[{id}]`) and removed, and the published rate
  * limit: past `rateLimit` requests in `rateLimitWindowMs` (1200 per five minutes, see
  * client.ts for the source) every call answers 429 with `retry-after` until the window ends.
+ * Faults: the next N calls, or the IONOS simulator's knobs (5xx, 429, latency, lost answers;
+ * `src/targets/simulator/fault_gate.ts`) and "down".
  *
  * Error codes: 10000 "Authentication error" and 7003 / 7000 for unknown routes and objects are
  * the ones Cloudflare answers; the code for inviting an email that is already a member is not
@@ -12,6 +14,8 @@
  */
 import { type Context, Hono } from "hono";
 import { z } from "zod";
+import type { FaultKind, Faults } from "../../../simulator/faults.ts";
+import { FaultGate } from "../../simulator/fault_gate.ts";
 
 /** The simulator's API token and account unless options say otherwise. */
 export const CLOUDFLARE_SIM_TOKEN = "cf-sim-TOKEN-SECRET-0123456789";
@@ -33,6 +37,10 @@ export interface CloudflareSimulatorOptions {
   rateLimitWindowMs?: number;
   /** @default Date.now */
   now?: () => number;
+  /** Seed of the fault dice. @default 1 */
+  seed?: number;
+  /** Faults in force from the start (as the IONOS simulator's). @default none */
+  faults?: Faults;
 }
 
 export interface SimMember {
@@ -61,6 +69,8 @@ export interface CloudflareSimCall {
   path: string;
   status: number;
   body?: unknown;
+  /** Set when the answer came from fault injection (`lostAnswer`: applied, answered 5xx). */
+  fault?: FaultKind;
 }
 
 /** A simulator's handles. */
@@ -73,8 +83,17 @@ export interface CloudflareSimulator {
   acceptInvitation(email: string): void;
   /** Adds a member as if invited by hand and accepted. */
   addMember(email: string, roles?: string[]): SimMember;
-  /** The next `count` calls answer `status` with an error envelope. */
-  failNext(count: number, status: number): void;
+  /**
+   * The next `count` calls answer `status` with an error envelope; a 429 carries the rate
+   * limit's code and `retry-after: retryAfterSeconds` (default 1).
+   */
+  failNext(count: number, status: number, retryAfterSeconds?: number): void;
+  /** Replaces the faults in force (`{}`: none). @throws {TypeError | RangeError} */
+  setFaults(faults: Faults): void;
+  /** Down: every call answers 503 until `setDown(false)`. */
+  setDown(down: boolean): void;
+  /** Faults injected so far, by kind. */
+  faultCounts(): Readonly<Record<FaultKind | "down", number>>;
 }
 
 const hex32 = () => crypto.randomUUID().replaceAll("-", "");
@@ -107,12 +126,15 @@ export function createCloudflareSimulator(
     rateLimit = 1200,
     rateLimitWindowMs = 300_000,
     now = Date.now,
+    seed = 1,
+    faults = {},
   } = options;
+  const gate = new FaultGate(seed, faults);
   const members = new Map<string, SimMember>();
   const userGroups = new Map<string, SimUserGroup>();
   const calls: CloudflareSimCall[] = [];
   let window = { start: 0, count: 0 };
-  let failures = { count: 0, status: 500 };
+  let failures = { count: 0, status: 500, retryAfter: 1 };
   const app = new Hono().basePath("/client/v4");
 
   const fail = (c: Context, status: number, code: number, message: string) =>
@@ -120,6 +142,15 @@ export function createCloudflareSimulator(
       { success: false, errors: [{ code, message }], messages: [], result: null },
       status as 400,
     );
+  const rateLimited = (c: Context, retryAfterSeconds: number) => {
+    c.header("retry-after", String(retryAfterSeconds));
+    return fail(
+      c,
+      429,
+      10013,
+      "Rate limited. Please wait and consider throttling your request speed",
+    );
+  };
   const ok = (c: Context, result: unknown, resultInfo?: unknown) =>
     c.json({
       success: true,
@@ -195,22 +226,32 @@ export function createCloudflareSimulator(
       const t = now();
       if (t - window.start >= rateLimitWindowMs) window = { start: t, count: 0 };
       if (++window.count > rateLimit) {
-        c.header("retry-after", String(Math.ceil((window.start + rateLimitWindowMs - t) / 1000)));
         record.status = 429;
-        return fail(
-          c,
-          429,
-          10013,
-          "Rate limited. Please wait and consider throttling your request speed",
-        );
+        return rateLimited(c, Math.ceil((window.start + rateLimitWindowMs - t) / 1000));
       }
     }
     if (failures.count > 0) {
       failures.count--;
       record.status = failures.status;
+      if (failures.status === 429) return rateLimited(c, failures.retryAfter);
       return fail(c, failures.status, 10001, "injected failure");
     }
+    const decision = gate.decide(c.req.method, c.req.path.slice("/client/v4".length));
+    if (decision.delayMs) await new Promise((r) => setTimeout(r, decision.delayMs));
+    if (decision.fault) record.fault = decision.fault;
+    if (decision.fault === "rate429") {
+      record.status = 429;
+      return rateLimited(c, 1);
+    }
+    if (decision.fault === "error5xx") {
+      record.status = decision.status;
+      return fail(c, decision.status, 10001, "injected failure");
+    }
     await next();
+    if (decision.fault === "lostAnswer") {
+      // Applied, but the answer the client reads is a gateway error.
+      c.res = fail(c, decision.status, 10001, "injected failure");
+    }
     record.status = c.res.status;
   });
 
@@ -368,8 +409,11 @@ export function createCloudflareSimulator(
       members.set(m.id, m);
       return m;
     },
-    failNext: (count, status) => {
-      failures = { count, status };
+    failNext: (count, status, retryAfter = 1) => {
+      failures = { count, status, retryAfter };
     },
+    setFaults: (f) => gate.set(f),
+    setDown: (down) => gate.setDown(down),
+    faultCounts: () => ({ ...gate.counts }),
   };
 }

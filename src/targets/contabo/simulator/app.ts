@@ -3,11 +3,14 @@
  * (`contabo-users-api.txt`), with the behaviour a client must cope with: bearer auth and token
  * expiry, a required `x-request-id` UUID, page/size paging with `_pagination`, 409 on a taken
  * email, no password on create, an owner who cannot be changed, a rate limit answering 429 with
- * `Retry-After`, and injectable failures. Tests change `state` directly to act like a person
- * in the Customer Control Panel.
+ * `Retry-After`, and injectable failures: the next N calls, or the IONOS simulator's knobs (5xx,
+ * 429, latency, lost answers; `src/targets/simulator/fault_gate.ts`) and "down". Tests change
+ * `users` directly to act like a person in the Customer Control Panel.
  */
 import { type Context, Hono } from "hono";
 import { z } from "zod";
+import type { FaultKind, Faults } from "../../../simulator/faults.ts";
+import { FaultGate } from "../../simulator/fault_gate.ts";
 
 /** The simulator's fixed credentials unless options say otherwise. */
 export const CONTABO_SIM_CREDENTIALS = {
@@ -38,6 +41,10 @@ export interface ContaboSimulatorOptions {
   defaultPageSize?: number;
   /** @default Date.now */
   now?: () => number;
+  /** Seed of the fault dice. @default 1 */
+  seed?: number;
+  /** Faults in force from the start (as the IONOS simulator's). @default none */
+  faults?: Faults;
 }
 
 /** A Contabo user as the simulator stores it. */
@@ -63,6 +70,8 @@ export interface ContaboSimCall {
   status: number;
   requestId: string | undefined;
   body?: unknown;
+  /** Set when the answer came from fault injection (`lostAnswer`: applied, answered 5xx). */
+  fault?: FaultKind;
 }
 
 /** A running simulator's handles. */
@@ -79,6 +88,12 @@ export interface ContaboSimulator {
   failNext(count: number, status: number, retryAfterSeconds?: number): void;
   /** Adds a user as if made in the control panel; returns it. */
   addUser(user: Partial<SimContaboUser> & { email: string }): SimContaboUser;
+  /** Replaces the faults in force (`{}`: none). @throws {TypeError | RangeError} */
+  setFaults(faults: Faults): void;
+  /** Down: every API call answers 503 until `setDown(false)`. */
+  setDown(down: boolean): void;
+  /** Faults injected so far, by kind. */
+  faultCounts(): Readonly<Record<FaultKind | "down", number>>;
 }
 
 const LOCALES = ["de-DE", "de", "en-US", "en"] as const;
@@ -95,6 +110,13 @@ const CreateBody = z.strictObject({
   roles: z.array(z.number().int()).optional(),
 });
 const UpdateBody = CreateBody.partial();
+/** Reason phrases for injected 5xx, as Contabo's gateway words them in `message`. */
+const STATUS_TEXT: Record<number, string> = {
+  500: "Internal Server Error",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+};
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
 /** Creates the simulator app. */
@@ -106,7 +128,10 @@ export function createContaboSimulator(options: ContaboSimulatorOptions = {}): C
     roleIds = [101, 102, 103],
     defaultPageSize = 10,
     now = Date.now,
+    seed = 1,
+    faults = {},
   } = options;
+  const gate = new FaultGate(seed, faults);
   const users = new Map<string, SimContaboUser>();
   const tokens = new Map<string, number>(); // token -> expiresAt
   const calls: ContaboSimCall[] = [];
@@ -214,7 +239,22 @@ export function createContaboSimulator(options: ContaboSimulatorOptions = {}): C
         failures.retryAfter !== undefined ? { "retry-after": failures.retryAfter } : {},
       );
     }
+    const decision = gate.decide(c.req.method, c.req.path);
+    if (decision.delayMs) await new Promise((r) => setTimeout(r, decision.delayMs));
+    if (decision.fault) record.fault = decision.fault;
+    if (decision.fault === "rate429") {
+      record.status = 429;
+      return error(c, 429, "Too Many Requests", { "retry-after": 1 });
+    }
+    if (decision.fault === "error5xx") {
+      record.status = decision.status;
+      return error(c, decision.status, STATUS_TEXT[decision.status] ?? "Internal Server Error");
+    }
     await next();
+    if (decision.fault === "lostAnswer") {
+      // Applied, but the answer the client reads is a gateway error.
+      c.res = error(c, decision.status, STATUS_TEXT[decision.status] ?? "Internal Server Error");
+    }
     record.status = c.res.status;
   });
 
@@ -327,6 +367,9 @@ export function createContaboSimulator(options: ContaboSimulatorOptions = {}): C
     failNext: (count, status, retryAfter) => {
       failures = { count, status, retryAfter };
     },
+    setFaults: (f) => gate.set(f),
+    setDown: (down) => gate.setDown(down),
+    faultCounts: () => ({ ...gate.counts }),
     addUser: (u) => {
       const user: SimContaboUser = {
         userId: crypto.randomUUID(),
