@@ -15,7 +15,7 @@ import {
   shareChanges,
   type ShareFlags,
   type ShareWrite,
-} from "./access_decisions.ts";
+} from "../src/targets/ionos/access_decisions.ts";
 
 /** What a share sync did. */
 export interface ShareSyncResult {

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { parse as parseYaml } from "yaml";
-import { IONOS_PRIVILEGES, type IonosPrivilege } from "../ionos/types.ts";
+import { IONOS_PRIVILEGES, type IonosPrivilege } from "../targets/ionos/types.ts";
 import { CloudflareMapping, DEFAULT_CLOUDFLARE_MAPPING } from "../targets/cloudflare/mapping.ts";
 import { ContaboMapping, DEFAULT_CONTABO_MAPPING } from "../targets/contabo/mapping.ts";
 import { TARGET_NAMES } from "../targets/target.ts";

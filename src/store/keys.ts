@@ -2,7 +2,7 @@
  * Every Redis key the service names under its prefix, in one place, so operators can find them:
  * the sync store's, the SCIM store's (`scim`), the event and audit logs', the unknown-event
  * counts. BullMQ names its own (`bull:ionos-sync:*`), and the IONOS rate limiter
- * `{ionos:rl:<hash>}:*` (src/ionos/rate_limiter.ts). Lua scripts that derive keys inside (apply,
+ * `{ionos:rl:<hash>}:*` (src/targets/rate_limiter.ts). Lua scripts that derive keys inside (apply,
  * SCIM write, event log append) follow the same patterns as below.
  * On a Redis Cluster the prefixes are hash tags (`{sync}`, and `{sync}bull` for BullMQ: see `clusterPrefix` and `bullPrefixFor` in
  * redis_connection.ts), so all keys of the store share one slot.

@@ -5,8 +5,8 @@
  */
 import type { Redis } from "ioredis";
 import { type Mapping, parseMapping } from "../../src/config/mapping.ts";
-import { IONOS_PRIVILEGES } from "../../src/ionos/types.ts";
-import type { IonosSimulator } from "../../src/simulator/mod.ts";
+import { IONOS_PRIVILEGES } from "../../src/targets/ionos/types.ts";
+import type { IonosSimulator } from "../../src/targets/ionos/simulator/mod.ts";
 import { type Harness, startHarness } from "../_support/harness.ts";
 import {
   generateCase,

@@ -13,8 +13,8 @@ import {
   parseRecordedShares,
   s3KeyChanges,
   shareChanges,
-} from "../../../workers/access_decisions.ts";
-import type { IonosGroup } from "../../ionos/types.ts";
+} from "../../targets/ionos/access_decisions.ts";
+import type { IonosGroup } from "../../targets/ionos/types.ts";
 import type { EntityKey, WantedGroup, WantedUser } from "../../store/wanted_state.ts";
 import {
   deactivated,
@@ -30,7 +30,7 @@ import {
   userAdoptionRefusal,
   userDiff,
   userRemoval,
-} from "../../../workers/desired_state.ts";
+} from "../../targets/ionos/decisions.ts";
 import type { IonosSnapshot, WantedSnapshot } from "./snapshot.ts";
 
 export const PLAN_ACTIONS = [

@@ -14,7 +14,7 @@
  */
 import type { Redis } from "ioredis";
 import { LuaScript } from "../store/lua_script.ts";
-import { sleep } from "./retry.ts";
+import { sleep } from "./http/retry.ts";
 
 /** What an IONOS answer says about the limit (`X-RateLimit-*` headers). */
 export interface ObservedLimit {

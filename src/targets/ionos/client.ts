@@ -11,10 +11,10 @@
  * - Every write waits for its request (`Location`) to reach DONE, as all official IONOS tools do.
  *   A request that ends FAILED was not applied: the write is sent again, a bounded number of times.
  */
-import { type Logger, silentLogger } from "../log.ts";
+import { type Logger, silentLogger } from "../../log.ts";
 import { IonosApiError, IonosError, IonosNetworkError, IonosRequestFailedError } from "./errors.ts";
 import type { PendingRequest, PendingWrites } from "./pending_writes.ts";
-import { LocalRateLimiter, type RateLimiter } from "./rate_limiter.ts";
+import { LocalRateLimiter, type RateLimiter } from "../rate_limiter.ts";
 import {
   type IonosRequestItem,
   type RequestCheck,
@@ -23,7 +23,7 @@ import {
   RequestTracker,
 } from "./request_tracker.ts";
 import type { IonosResource, IonosS3Key, IonosShare } from "./access_types.ts";
-import { backoffDelay, parseRetryAfter, sleep } from "./retry.ts";
+import { backoffDelay, parseRetryAfter, sleep } from "../http/retry.ts";
 import {
   IONOS_PRIVILEGES,
   type IonosCollection,
