@@ -2,12 +2,8 @@
  * Compares the wanted state with what IONOS holds and lists what a sync would change. Pure: the
  * snapshots are read elsewhere, so the comparison can be tested without Redis or IONOS.
  */
-import {
-  groupShares,
-  isProtectedEmail,
-  type Mapping,
-  normalizeEmail,
-} from "../../config/mapping.ts";
+import { isProtectedEmail, type Mapping, normalizeEmail } from "../../config/mapping.ts";
+import { groupShares } from "../../targets/ionos/mapping.ts";
 import {
   parseRecordedKeys,
   parseRecordedShares,

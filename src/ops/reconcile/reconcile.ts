@@ -18,7 +18,8 @@ import {
   readWanted,
   type WantedSnapshot,
 } from "./snapshot.ts";
-import { groupShares, isProtectedEmail } from "../../config/mapping.ts";
+import { isProtectedEmail } from "../../config/mapping.ts";
+import { groupShares } from "../../targets/ionos/mapping.ts";
 import { userRemoval } from "../../targets/ionos/decisions.ts";
 
 export interface ReconcileDeps {

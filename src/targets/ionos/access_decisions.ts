@@ -4,7 +4,8 @@
  * say; reconcile (src/ops/reconcile/plan.ts) compares IONOS against the same answers, so the two
  * never disagree about what drift is. The rules are in docs/security.md.
  */
-import { isProtectedEmail, type Mapping, type WantedShare } from "../../config/mapping.ts";
+import { isProtectedEmail, type Mapping } from "../../config/mapping.ts";
+import type { WantedShare } from "./mapping.ts";
 
 /** A share's flags: `editPrivilege` and `sharePrivilege`. */
 export interface ShareFlags {

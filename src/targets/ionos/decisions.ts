@@ -4,13 +4,12 @@
  * two can never disagree about what drift is (docs/security.md lists the rules).
  */
 import {
-  groupPrivileges,
-  hasMappedPrivileges,
   isProtectedEmail,
   type Mapping,
   matchesAny,
   normalizeEmail,
 } from "../../config/mapping.ts";
+import { groupPrivileges, hasMappedPrivileges } from "./mapping.ts";
 import {
   IONOS_PRIVILEGES,
   type IonosGroupProperties,
