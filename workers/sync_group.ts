@@ -457,7 +457,7 @@ async function addMember(ctx: SyncContext, groupId: string, userId: string): Pro
  */
 async function writeMembers(
   userIds: string[],
-  write: (userId: string) => Promise<void>,
+  write: (userId: string) => Promise<unknown>,
 ): Promise<number> {
   let done = 0;
   await forEachConcurrently(userIds, MEMBER_WRITES_IN_FLIGHT, async (userId) => {

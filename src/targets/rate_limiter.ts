@@ -1,5 +1,6 @@
 /**
- * Client-side rate limiting for IONOS calls.
+ * Client-side rate limiting for the target clients (IONOS here; Contabo and Cloudflare through
+ * src/targets/clients.ts).
  *
  * IONOS limits per credentials, not per process, and does not publish the numbers
  * (ionos-facts.md), so every worker that uses the same credentials must share one budget:
