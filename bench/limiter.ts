@@ -4,7 +4,7 @@
  * gap between the configured rate and what the sync achieves.
  */
 import type { Redis } from "ioredis";
-import { RedisRateLimiter } from "../src/ionos/rate_limiter.ts";
+import { RedisRateLimiter } from "../src/targets/rate_limiter.ts";
 
 export interface LimiterRun {
   ratePerSec: number;

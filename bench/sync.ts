@@ -11,7 +11,7 @@ import {
   startIonosSimulator,
   TIMING_PROFILES,
   type TimingProfile,
-} from "../src/simulator/mod.ts";
+} from "../src/targets/ionos/simulator/mod.ts";
 import {
   batches,
   convergenceProblems,
@@ -74,7 +74,7 @@ export interface SyncResults {
   /**
    * The fewest calls for those changes: each write, a listing page per 100 users and a group
    * listing per group. Polls count 0: one
-   * request listing per interval confirms every write in flight (src/ionos/request_tracker.ts).
+   * request listing per interval confirms every write in flight (src/targets/ionos/request_tracker.ts).
    */
   minimumCalls: { writes: number; polls: number; reads: number; total: number };
   /** Fewest calls / rate limit + one median request duration. */

@@ -5,7 +5,7 @@
  * - No IONOS credentials: starts the bundled IONOS simulator, a sandbox.
  * - Missing tokens are generated once and kept in .data/dev-tokens.json.
  */
-import { startIonosSimulator } from "./simulator/mod.ts";
+import { startIonosSimulator } from "./targets/ionos/simulator/mod.ts";
 import { run } from "./main.ts";
 import { ConfigError } from "./config/config.ts";
 import { MappingError } from "./config/mapping.ts";

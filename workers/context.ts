@@ -1,8 +1,8 @@
 /** What a sync step needs: the stores, the mapping, the IONOS client and the queue. */
 import type { Queue } from "bullmq";
 import type { Mapping } from "../src/config/mapping.ts";
-import type { IonosClient } from "../src/ionos/client.ts";
-import type { PendingWrites } from "../src/ionos/pending_writes.ts";
+import type { IonosClient } from "../src/targets/ionos/client.ts";
+import type { PendingWrites } from "../src/targets/ionos/pending_writes.ts";
 import type { Logger } from "../src/log.ts";
 import type { AfterDone, InterruptedUpdate, SyncJobData } from "../src/queue/sync_queue.ts";
 import type { OwnerBindings } from "../src/store/owner_bindings.ts";

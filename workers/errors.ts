@@ -1,5 +1,5 @@
 /** Errors the sync steps raise themselves; `failure_policy.ts` reads `retryable`. */
-import type { PendingRequest } from "../src/ionos/pending_writes.ts";
+import type { PendingRequest } from "../src/targets/ionos/pending_writes.ts";
 import type { InterruptedUpdate } from "../src/queue/sync_queue.ts";
 
 /** The step cannot go on yet because another entity's sync must finish first. */

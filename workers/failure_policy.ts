@@ -4,9 +4,9 @@
  * wait for IONOS requests still running.
  */
 import { UnrecoverableError } from "bullmq";
-import { IonosApiError, IonosError, IonosRequestFailedError } from "../src/ionos/errors.ts";
-import type { PendingRequest } from "../src/ionos/pending_writes.ts";
-import type { RequestCheck } from "../src/ionos/request_tracker.ts";
+import { IonosApiError, IonosError, IonosRequestFailedError } from "../src/targets/ionos/errors.ts";
+import type { PendingRequest } from "../src/targets/ionos/pending_writes.ts";
+import type { RequestCheck } from "../src/targets/ionos/request_tracker.ts";
 import { TargetApiError, TargetError } from "../src/targets/errors.ts";
 import { AwaitingRequestsError, SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 

@@ -5,7 +5,7 @@
  * marked "creating", a 422 on it therefore means "not yet", not "invalid": the job waits and
  * tries again instead of failing for good.
  */
-import { IonosApiError } from "../src/ionos/errors.ts";
+import { IonosApiError } from "../src/targets/ionos/errors.ts";
 import { WaitingForDependencyError } from "./errors.ts";
 
 /**

@@ -22,8 +22,8 @@
  * `failure_policy.ts`.
  */
 import { DelayedError, type Job } from "bullmq";
-import { IonosRequestFailedError } from "../src/ionos/errors.ts";
-import { type PendingRequest, PendingWrites } from "../src/ionos/pending_writes.ts";
+import { IonosRequestFailedError } from "../src/targets/ionos/errors.ts";
+import { type PendingRequest, PendingWrites } from "../src/targets/ionos/pending_writes.ts";
 import {
   type AfterDone,
   enqueueSync,

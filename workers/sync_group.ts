@@ -9,8 +9,8 @@
  * earlier reduction.
  */
 import { isProtectedEmail, matchesAny } from "../src/config/mapping.ts";
-import { IonosApiError } from "../src/ionos/errors.ts";
-import type { IonosGroup, IonosGroupProperties } from "../src/ionos/types.ts";
+import { IonosApiError } from "../src/targets/ionos/errors.ts";
+import type { IonosGroup, IonosGroupProperties } from "../src/targets/ionos/types.ts";
 import { enqueueSync } from "../src/queue/sync_queue.ts";
 import type { TwinRecord } from "../src/store/sync_records.ts";
 import { entityKey, type WantedGroup } from "../src/store/wanted_state.ts";
@@ -25,7 +25,7 @@ import {
   ownPrivileges,
   privilegeReduction,
   recordPrivileges,
-} from "./desired_state.ts";
+} from "../src/targets/ionos/decisions.ts";
 import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 import { classifyFailure } from "./failure_policy.ts";
 import { whileCreateSettles } from "./own_create.ts";
@@ -457,7 +457,7 @@ async function addMember(ctx: SyncContext, groupId: string, userId: string): Pro
  */
 async function writeMembers(
   userIds: string[],
-  write: (userId: string) => Promise<void>,
+  write: (userId: string) => Promise<unknown>,
 ): Promise<number> {
   let done = 0;
   await forEachConcurrently(userIds, MEMBER_WRITES_IN_FLIGHT, async (userId) => {

@@ -6,10 +6,14 @@
  * service turned off (recorded in the user's twin record, `s3KeysOff`, before the writes) are
  * turned on again. Protected and unmanaged accounts are never asked about.
  */
-import { IonosApiError } from "../src/ionos/errors.ts";
-import type { IonosUser } from "../src/ionos/types.ts";
+import { IonosApiError } from "../src/targets/ionos/errors.ts";
+import type { IonosUser } from "../src/targets/ionos/types.ts";
 import type { SyncContext } from "./context.ts";
-import { mayTouchS3Keys, parseRecordedKeys, s3KeyChanges } from "./access_decisions.ts";
+import {
+  mayTouchS3Keys,
+  parseRecordedKeys,
+  s3KeyChanges,
+} from "../src/targets/ionos/access_decisions.ts";
 
 /**
  * Syncs the S3 keys of IONOS user `ionosId`, twin of IdP user `idpId`.

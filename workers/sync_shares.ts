@@ -6,7 +6,7 @@
  * twin record (`managedShares`), written before any write that sets a share, so a retry after a
  * lost answer still knows the share is its own.
  */
-import { groupShares } from "../src/config/mapping.ts";
+import { groupShares } from "../src/targets/ionos/mapping.ts";
 import type { SyncContext } from "./context.ts";
 import { settleWrites } from "./request_steps.ts";
 import {
@@ -15,7 +15,7 @@ import {
   shareChanges,
   type ShareFlags,
   type ShareWrite,
-} from "./access_decisions.ts";
+} from "../src/targets/ionos/access_decisions.ts";
 
 /** What a share sync did. */
 export interface ShareSyncResult {

@@ -5,8 +5,8 @@
  * account has one owner, and taking access away lands before anything else is tried.
  */
 import { isProtectedEmail, normalizeEmail } from "../src/config/mapping.ts";
-import { IonosApiError } from "../src/ionos/errors.ts";
-import type { IonosUser } from "../src/ionos/types.ts";
+import { IonosApiError } from "../src/targets/ionos/errors.ts";
+import type { IonosUser } from "../src/targets/ionos/types.ts";
 import { enqueueSync } from "../src/queue/sync_queue.ts";
 import type { TwinRecord } from "../src/store/sync_records.ts";
 import { entityKey, type WantedUser } from "../src/store/wanted_state.ts";
@@ -19,7 +19,7 @@ import {
   userAdoptionRefusal,
   userDiff,
   userRemoval,
-} from "./desired_state.ts";
+} from "../src/targets/ionos/decisions.ts";
 import type { SyncContext, SyncOutcome } from "./context.ts";
 import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 import { whileCreateSettles } from "./own_create.ts";

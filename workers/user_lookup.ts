@@ -18,8 +18,8 @@
  * one account per email), and the job then waits and looks that email up on its own (see
  * `distrust`), exactly as after a filtered lookup that raced with the same outside create.
  */
-import type { IonosClient } from "../src/ionos/client.ts";
-import type { IonosUser } from "../src/ionos/types.ts";
+import type { IonosClient } from "../src/targets/ionos/client.ts";
+import type { IonosUser } from "../src/targets/ionos/types.ts";
 
 /** Options for {@linkcode UserLookup}. */
 export interface UserLookupOptions {

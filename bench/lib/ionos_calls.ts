@@ -2,7 +2,7 @@
  * Sorts the simulator's call log into the kinds of IONOS call the sync makes, so a run can be
  * compared with the fewest calls its changes need.
  */
-import type { CallRecord } from "../../src/simulator/mod.ts";
+import type { CallRecord } from "../../src/targets/ionos/simulator/mod.ts";
 
 export type CallKind =
   | "user create"

@@ -7,7 +7,7 @@ import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { type Config, loadConfig } from "../config/config.ts";
 import { loadMapping, type Mapping } from "../config/mapping.ts";
-import type { IonosClient } from "../ionos/client.ts";
+import type { IonosClient } from "../targets/ionos/client.ts";
 import type { AuditLog } from "../ops/oplog/audit_log.ts";
 import { OpsError } from "../ops/errors.ts";
 import type { EventLog } from "../ops/oplog/event_log.ts";

@@ -1,42 +1,26 @@
 /**
- * The mapping file (`SYNC_CONFIG`, JSON or YAML): how IdP users and groups become IONOS ones.
- * Validated strictly at start-up, so a typo in a key or a privilege name stops the service.
+ * The mapping file (`SYNC_CONFIG`, JSON or YAML): how IdP users and groups become target ones.
+ * Validated strictly at start-up, so a typo in a key or a privilege name stops the service. Each
+ * target's own keys are defined in its folder (src/targets/<name>/mapping.ts); this module puts
+ * them together and holds the keys every target reads (`onUserDeleted`, `administrators`,
+ * `protectedEmails`, `adopt`).
  */
 import { z } from "zod";
 import { parse as parseYaml } from "yaml";
-import { IONOS_PRIVILEGES, type IonosPrivilege } from "../ionos/types.ts";
 import { CloudflareMapping, DEFAULT_CLOUDFLARE_MAPPING } from "../targets/cloudflare/mapping.ts";
 import { ContaboMapping, DEFAULT_CONTABO_MAPPING } from "../targets/contabo/mapping.ts";
+import { IonosMapping, refineIonosMapping } from "../targets/ionos/mapping.ts";
 import { TARGET_NAMES } from "../targets/target.ts";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-// The REST page spells it createDatacenter; accept both, keep one.
-const PRIVILEGE_ALIASES: Record<string, IonosPrivilege> = { createDatacenter: "createDataCenter" };
-
-const Privilege = z.string().transform((name, ctx) => {
-  const canonical = PRIVILEGE_ALIASES[name] ?? name;
-  if (!(IONOS_PRIVILEGES as readonly string[]).includes(canonical)) {
-    ctx.addIssue({
-      code: "custom",
-      message: `unknown IONOS privilege "${name}" (known: ${IONOS_PRIVILEGES.join(", ")})`,
-    });
-    return z.NEVER;
-  }
-  return canonical as IonosPrivilege;
-});
-
-/** One resource share in the mapping: the group may see (and with `edit`, change) the resource. */
-const Share = z.strictObject({
-  /** The IONOS resource id (datacenter, snapshot, image, ...), as `GET /um/resources` lists it. */
-  resource: z.string().regex(UUID, "must be a UUID (the IONOS resource id)").transform((s) =>
-    s.toLowerCase()
-  ),
-  /** `editPrivilege`: members may change the resource. @default false */
-  edit: z.boolean().default(false),
-  /** `sharePrivilege`: members may share it further. @default false */
-  share: z.boolean().default(false),
-});
+export { globMatch, matchesAny } from "./glob.ts";
+// The IONOS helpers' home is src/targets/ionos/mapping.ts; they are re-exported here because
+// tests and tools read them beside `parseMapping`.
+export {
+  groupPrivileges,
+  groupShares,
+  hasMappedPrivileges,
+  type WantedShare,
+} from "../targets/ionos/mapping.ts";
 
 export const Mapping = z.strictObject({
   /**
@@ -52,28 +36,14 @@ export const Mapping = z.strictObject({
   cloudflare: CloudflareMapping.default(DEFAULT_CLOUDFLARE_MAPPING),
   /** What `user.deleted` does in IONOS. */
   onUserDeleted: z.enum(["delete", "deactivate"]).default("delete"),
-  forceSecAuth: z.boolean().default(false),
+  /** IONOS: 2FA on written users (src/targets/ionos/mapping.ts). */
+  forceSecAuth: IonosMapping.shape.forceSecAuth,
   /** Members of these IdP groups (names, globs allowed) become IONOS administrators. */
   administrators: z.array(z.string().min(1)).default([]),
-  groups: z.strictObject({
-    /** Which IdP groups are synced to IONOS (globs on displayName). */
-    include: z.array(z.string().min(1)).default(["*"]),
-    privileges: z.record(z.string(), z.array(Privilege)).default({}),
-    /**
-     * Resource shares per IdP group (exact displayName, not a glob): each one is created,
-     * changed and removed like privileges. Only shares the service set are ever removed.
-     */
-    shares: z.record(z.string().min(1), z.array(Share)).default({}),
-  }).default({ include: ["*"], privileges: {}, shares: {} }),
-  /** What happens to a user's other credentials when the account is deactivated. */
-  offboarding: z.strictObject({
-    /**
-     * S3 keys work outside federation: `deactivate` (default) turns them off and back on at
-     * reactivation (only the ones the service turned off), `delete` removes them, `keep` leaves
-     * them alone.
-     */
-    s3Keys: z.enum(["deactivate", "delete", "keep"]).default("deactivate"),
-  }).default({ s3Keys: "deactivate" }),
+  /** IONOS: which IdP groups are synced, their privileges and resource shares. */
+  groups: IonosMapping.shape.groups,
+  /** IONOS: what happens to a user's S3 keys when the account is deactivated. */
+  offboarding: IonosMapping.shape.offboarding,
   /**
    * IONOS accounts the service never adopts, changes, demotes, deactivates, deletes or moves in
    * or out of groups, whatever the IdP says. Compared normalized (see `normalizeEmail`).
@@ -92,27 +62,7 @@ export const Mapping = z.strictObject({
     deleteAdopted: z.boolean().default(false),
   }).default({ users: "non-admin", groups: true, deleteAdopted: false }),
 }).superRefine((mapping, ctx) => {
-  for (const [group, shares] of Object.entries(mapping.groups.shares)) {
-    // A share on a group that is never synced would be silently ignored: refuse it.
-    if (!matchesAny(mapping.groups.include, group)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["groups", "shares", group],
-        message: `group "${group}" is not synced (not matched by groups.include)`,
-      });
-    }
-    const seen = new Set<string>();
-    shares.forEach((share, i) => {
-      if (seen.has(share.resource)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["groups", "shares", group, i, "resource"],
-          message: `resource ${share.resource} is shared with "${group}" twice`,
-        });
-      }
-      seen.add(share.resource);
-    });
-  }
+  refineIonosMapping(mapping, ctx);
   // Cloudflare's members API takes no invitation without a role: say so at start-up, not later.
   if (mapping.targets.includes("cloudflare") && mapping.cloudflare.memberRoles.length === 0) {
     ctx.addIssue({
@@ -169,30 +119,6 @@ export async function loadMapping(path: string | undefined): Promise<Mapping> {
   return parseMapping(text, `SYNC_CONFIG (${path})`);
 }
 
-/** Case-insensitive glob match with `*` and `?`. */
-export function globMatch(pattern: string, value: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-  return new RegExp(`^${re}$`, "i").test(value);
-}
-
-export const matchesAny = (patterns: readonly string[], value: string) =>
-  patterns.some((p) => globMatch(p, value));
-
-/** Privilege flags for an IdP group name: every known privilege, true where the mapping says. */
-export function groupPrivileges(
-  mapping: Mapping,
-  groupName: string,
-): Record<IonosPrivilege, boolean> {
-  const granted = new Set<IonosPrivilege>();
-  for (const [pattern, privileges] of Object.entries(mapping.groups.privileges)) {
-    if (globMatch(pattern, groupName)) privileges.forEach((p) => granted.add(p));
-  }
-  return Object.fromEntries(IONOS_PRIVILEGES.map((p) => [p, granted.has(p)])) as Record<
-    IonosPrivilege,
-    boolean
-  >;
-}
-
 /**
  * The form in which emails are compared everywhere: trimmed, Unicode NFC, lower case. IONOS
  * compares emails case-insensitively (a second user with another case is refused with 422).
@@ -206,21 +132,4 @@ export function isProtectedEmail(mapping: Mapping, email: string | undefined): b
   if (!email) return false;
   const wanted = normalizeEmail(email);
   return mapping.protectedEmails.some((p) => normalizeEmail(p) === wanted);
-}
-
-/** One share the mapping wants, as IONOS names its flags. */
-export interface WantedShare {
-  resource: string;
-  edit: boolean;
-  share: boolean;
-}
-
-/** The shares the mapping gives an IdP group (by exact name); empty when none. */
-export function groupShares(mapping: Mapping, groupName: string): WantedShare[] {
-  return mapping.groups.shares[groupName] ?? [];
-}
-
-/** Whether the mapping sets privileges for a group name (else an adopted group keeps its own). */
-export function hasMappedPrivileges(mapping: Mapping, groupName: string): boolean {
-  return Object.keys(mapping.groups.privileges).some((p) => globMatch(p, groupName));
 }

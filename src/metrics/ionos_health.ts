@@ -2,7 +2,7 @@
  * Whether IONOS answered recently, learned from the calls the workers make anyway (the client's
  * `onCall` hook), so readiness costs no requests from the shared rate limit.
  */
-import type { IonosCallInfo } from "../ionos/client.ts";
+import type { IonosCallInfo } from "../targets/ionos/client.ts";
 import { isHealthyAnswer } from "./sync_metrics.ts";
 
 export interface IonosHealthOptions {

@@ -6,7 +6,7 @@
 import type { Job } from "bullmq";
 import type { SyncEvent } from "../events/event.ts";
 import type { IngestContext } from "../intake/ingest.ts";
-import type { IonosCallInfo, IonosRetryInfo } from "../ionos/client.ts";
+import type { IonosCallInfo, IonosRetryInfo } from "../targets/ionos/client.ts";
 import type { SyncJobData } from "../queue/sync_queue.ts";
 import type { ApplyResult } from "../store/wanted_state.ts";
 import { Counter, Gauge, Histogram, Registry } from "./registry.ts";

@@ -4,8 +4,8 @@
  * events from the event log, its sync jobs and operator actions.
  */
 import type { Queue } from "bullmq";
-import type { IonosClient } from "../ionos/client.ts";
-import type { IonosUserProperties } from "../ionos/types.ts";
+import type { IonosClient } from "../targets/ionos/client.ts";
+import type { IonosUserProperties } from "../targets/ionos/types.ts";
 import type { SyncJobData } from "../queue/sync_queue.ts";
 import type { SyncRecords, TwinRecord } from "../store/sync_records.ts";
 import type { TargetLink, TargetLinks } from "../targets/links.ts";
@@ -20,7 +20,7 @@ import type { AuditEntry, AuditLog } from "./oplog/audit_log.ts";
 import { OpsError } from "./errors.ts";
 import type { EventLog, EventLogEntry } from "./oplog/event_log.ts";
 import { iterateJobs, jobEntity, type JobSummary, summarizeJob } from "./queues/jobs.ts";
-import { parseRecordedKeys, parseRecordedShares } from "../../workers/access_decisions.ts";
+import { parseRecordedKeys, parseRecordedShares } from "../targets/ionos/access_decisions.ts";
 
 export interface WhoisDeps {
   store: WantedStateStore;

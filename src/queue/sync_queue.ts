@@ -3,7 +3,7 @@
  * reads the entity's latest wanted state when the job runs, so jobs are idempotent.
  */
 import { type ConnectionOptions, type JobsOptions, Queue } from "bullmq";
-import type { PendingRequest } from "../ionos/pending_writes.ts";
+import type { PendingRequest } from "../targets/ionos/pending_writes.ts";
 import type { TwinRecord } from "../store/sync_records.ts";
 import { type EntityKey, parseEntityKey } from "../store/wanted_state.ts";
 import { syncJobDefaults } from "./job_defaults.ts";

@@ -5,7 +5,7 @@
 import type { Hono } from "hono";
 import type { Config } from "../config/config.ts";
 import { IonosCallCounter } from "../console/activity.ts";
-import type { IonosClientOptions } from "../ionos/client.ts";
+import type { IonosClientOptions } from "../targets/ionos/client.ts";
 import type { Logger } from "../log.ts";
 import { metricsRoute } from "../metrics/route.ts";
 import { SyncMetrics } from "../metrics/sync_metrics.ts";

@@ -3,7 +3,7 @@
  * the sync store's, the SCIM store's (`scim`), the event and audit logs', the unknown-event
  * counts, the console's activity. BullMQ names its own (`bull:ionos-sync:*`, read through
  * `queue.keys`, see src/queue/atomic_enqueue.ts), and the IONOS rate limiter
- * `{ionos:rl:<hash>}:*` (src/ionos/rate_limiter.ts).
+ * `{ionos:rl:<hash>}:*` (src/targets/rate_limiter.ts).
  *
  * Lua scripts build no key names: every key a script touches is built here and passed in KEYS
  * (Redis' own rule for scripts, https://redis.io/docs/latest/develop/interact/programmability/eval-intro/).

@@ -26,7 +26,7 @@ export interface TwinRecord {
   /** Groups only: members of this group still waiting for their IONOS user (count). */
   pendingMembers?: string;
   /**
-   * Groups only: the resource shares the service set (workers/access_decisions.ts), the only
+   * Groups only: the resource shares the service set (src/targets/ionos/access_decisions.ts), the only
    * ones it ever removes: `resourceId:c` (created) or `resourceId:<edit><share>` (a share made
    * by hand that the mapping took over, with the flags it had).
    */

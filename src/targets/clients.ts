@@ -6,7 +6,7 @@
  */
 import type { Redis } from "ioredis";
 import { type Config, ConfigError } from "../config/config.ts";
-import { RedisRateLimiter } from "../ionos/rate_limiter.ts";
+import { RedisRateLimiter } from "./rate_limiter.ts";
 import type { QueuedTarget } from "../queue/target_queue.ts";
 import { CloudflareClient } from "./cloudflare/client.ts";
 import { ContaboClient } from "./contabo/client.ts";

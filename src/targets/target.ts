@@ -1,11 +1,18 @@
 /**
  * The seam between the sync and a target cloud: what any target can do with users, and with
  * groups and memberships where the cloud has them. Each cloud has its own folder beside this
- * file (client, errors, mapping section, pure decisions, simulator); code that drives targets
- * depends on these types only, and asks `capabilities` before it uses anything optional.
+ * file (ionos/, contabo/, cloudflare/): its client, whose errors carry `retryable` and
+ * `retryAfterMs` for the one failure policy (workers/failure_policy.ts; IONOS's in
+ * ionos/errors.ts, the others' in errors.ts), its mapping section, its pure
+ * decisions (wanted state -> what the target should hold, and the changes that get it there;
+ * workers and reconcile both use them), its simulator, and its adapter to these types
+ * (`<name>/target.ts`). Shared by all: errors.ts, http/ (transport, retry timing) and
+ * rate_limiter.ts. Code that drives any target depends on these types only, and asks
+ * `capabilities` before it uses anything optional (test/targets/contract.test.ts holds every
+ * adapter to the same contract).
  *
- * IONOS (`src/ionos`) keeps its own client for now; it is described here so that fan-out and
- * settings can name it, and moves behind the seam in a later step.
+ * The IONOS sync workers drive `IonosClient` directly rather than this seam: its writes take
+ * seconds to complete, and the workers defer them instead of waiting (see ionos/target.ts).
  */
 
 /** Every target the mapping's `targets:` list may name. */
@@ -58,7 +65,7 @@ export const TARGET_CAPABILITIES: Readonly<Record<TargetName, TargetCapabilities
 
 /** A user (or account member) as a target holds it, in the target-neutral shape. */
 export interface TargetUser {
-  /** The target's own id (Contabo userId, Cloudflare member id). */
+  /** The target's own id (IONOS user id, Contabo userId, Cloudflare member id). */
   id: string;
   email: string;
   firstName?: string;

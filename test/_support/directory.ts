@@ -2,7 +2,7 @@
  * An identity provider's directory for fault-injection tests and the sync benchmark: users and
  * groups as events, and the check that IONOS (the simulator) ended up holding exactly that, once.
  */
-import type { CallRecord, SimState } from "../../src/simulator/mod.ts";
+import type { CallRecord, SimState } from "../../src/targets/ionos/simulator/mod.ts";
 import type { TargetView } from "./targets.ts";
 
 export interface DirUser {

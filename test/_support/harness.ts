@@ -12,7 +12,7 @@ import {
   type RunningSimulator,
   type SimulatorOptions,
   startIonosSimulator,
-} from "../../src/simulator/mod.ts";
+} from "../../src/targets/ionos/simulator/mod.ts";
 import { bullPrefixFor, clusterPrefix } from "../../src/store/redis_connection.ts";
 import { type StoreKeys, storeKeys } from "../../src/store/keys.ts";
 import { startRedis, startRedisCluster, type TestRedis, type TestRedisCluster } from "./redis.ts";

@@ -16,7 +16,10 @@ import { DEFAULT_MAPPING } from "../../src/config/mapping.ts";
 import { createLogger } from "../../src/log.ts";
 import { createSyncQueue } from "../../src/queue/sync_queue.ts";
 import { type Service, startService } from "../../src/service.ts";
-import { type RunningSimulator, startIonosSimulator } from "../../src/simulator/mod.ts";
+import {
+  type RunningSimulator,
+  startIonosSimulator,
+} from "../../src/targets/ionos/simulator/mod.ts";
 import { WantedStateStore } from "../../src/store/wanted_state.ts";
 import { EVENTS_TOKEN, serviceEnv } from "../_support/harness.ts";
 import { startSentinelGroup, type TestSentinelGroup } from "../_support/redis.ts";

@@ -7,7 +7,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { freePort, startRedis, type TestRedis } from "../_support/redis.ts";
-import { type RunningSimulator, startIonosSimulator } from "../../src/simulator/mod.ts";
+import {
+  type RunningSimulator,
+  startIonosSimulator,
+} from "../../src/targets/ionos/simulator/mod.ts";
 import { podman, podmanOk, whyNoEngine } from "./_lib/podman.ts";
 
 const dockerfile = readFileSync("Dockerfile", "utf8");

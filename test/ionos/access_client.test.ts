@@ -1,9 +1,9 @@
 /** IonosClient's share, resource and S3 key calls against the simulator over HTTP. */
 import { afterEach, describe, expect, it } from "vitest";
-import { IonosClient } from "../../src/ionos/client.ts";
-import { IonosApiError } from "../../src/ionos/errors.ts";
+import { IonosClient } from "../../src/targets/ionos/client.ts";
+import { IonosApiError } from "../../src/targets/ionos/errors.ts";
 import { createLogger } from "../../src/log.ts";
-import { type IonosSimulator, startIonosSimulator } from "../../src/simulator/mod.ts";
+import { type IonosSimulator, startIonosSimulator } from "../../src/targets/ionos/simulator/mod.ts";
 
 let closers: (() => Promise<void>)[] = [];
 afterEach(async () => {

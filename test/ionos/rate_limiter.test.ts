@@ -5,9 +5,9 @@ import {
   type RateLimiter,
   rateLimiterKey,
   RedisRateLimiter,
-} from "../../src/ionos/rate_limiter.ts";
-import { IonosClient } from "../../src/ionos/client.ts";
-import { startIonosSimulator } from "../../src/simulator/mod.ts";
+} from "../../src/targets/rate_limiter.ts";
+import { IonosClient } from "../../src/targets/ionos/client.ts";
+import { startIonosSimulator } from "../../src/targets/ionos/simulator/mod.ts";
 
 /** Most admissions in any half-open window of `windowMs`. */
 function maxInWindow(times: number[], windowMs: number): number {

@@ -6,7 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, startRedis, type TestRedis } from "../_support/redis.ts";
-import { type RunningSimulator, startIonosSimulator } from "../../src/simulator/mod.ts";
+import {
+  type RunningSimulator,
+  startIonosSimulator,
+} from "../../src/targets/ionos/simulator/mod.ts";
 
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
 const EVENTS_TOKEN = "fd-test-events-token-0123456789";

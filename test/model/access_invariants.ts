@@ -10,7 +10,7 @@
  *   `offboarding.s3Keys`; a key that started off is never turned on; a managed account that
  *   ends active has every key that started active active again (or deleted, under `delete`).
  */
-import type { SimShare } from "../../src/simulator/mod.ts";
+import type { SimShare } from "../../src/targets/ionos/simulator/mod.ts";
 import { type ModelCase, UNKNOWN_RESOURCE } from "./generator.ts";
 import type { Observed, Violation } from "./invariants.ts";
 import { normalizeEmail, type Wanted } from "./oracle.ts";

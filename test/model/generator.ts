@@ -8,8 +8,8 @@
  * them through a small IdP model ({@linkcode renderHistory}); a subset of the operations renders
  * to a shorter realistic history, which is how a failing seed is minimised.
  */
-import type { Faults } from "../../src/simulator/mod.ts";
-import { createRandom } from "../../src/simulator/random.ts";
+import type { Faults } from "../../src/targets/ionos/simulator/mod.ts";
+import { createRandom } from "../../src/targets/ionos/simulator/random.ts";
 
 /** A seeded random source with the helpers the generator needs. */
 export interface Rng {

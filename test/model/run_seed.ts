@@ -5,9 +5,9 @@
  */
 import type { Redis } from "ioredis";
 import { globMatch, type Mapping, parseMapping } from "../../src/config/mapping.ts";
-import type { Faults } from "../../src/simulator/mod.ts";
-import { IONOS_PRIVILEGES } from "../../src/ionos/types.ts";
-import type { IonosSimulator } from "../../src/simulator/mod.ts";
+import type { Faults } from "../../src/targets/ionos/simulator/mod.ts";
+import { IONOS_PRIVILEGES } from "../../src/targets/ionos/types.ts";
+import type { IonosSimulator } from "../../src/targets/ionos/simulator/mod.ts";
 import { type Harness, startHarness } from "../_support/harness.ts";
 import type { TargetName } from "../../src/targets/target.ts";
 import {

@@ -1,7 +1,11 @@
 /** computePlan() on hand-made snapshots: every action, protected users, unmanaged members. */
 import { describe, expect, it } from "vitest";
 import { type Mapping, parseMapping } from "../../src/config/mapping.ts";
-import { IONOS_PRIVILEGES, type IonosGroup, type IonosUser } from "../../src/ionos/types.ts";
+import {
+  IONOS_PRIVILEGES,
+  type IonosGroup,
+  type IonosUser,
+} from "../../src/targets/ionos/types.ts";
 import { computePlan } from "../../src/ops/reconcile/plan.ts";
 import type { IonosSnapshot, WantedSnapshot } from "../../src/ops/reconcile/snapshot.ts";
 import type { WantedGroup, WantedUser } from "../../src/store/wanted_state.ts";

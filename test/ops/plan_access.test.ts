@@ -1,10 +1,14 @@
 /**
  * computePlan() for shares and S3 keys on hand-made snapshots: the items reconcile reports are
- * the ones the group and user jobs would write (same decisions, workers/access_decisions.ts).
+ * the ones the group and user jobs would write (same decisions, src/targets/ionos/access_decisions.ts).
  */
 import { describe, expect, it } from "vitest";
 import { parseMapping } from "../../src/config/mapping.ts";
-import { IONOS_PRIVILEGES, type IonosGroup, type IonosUser } from "../../src/ionos/types.ts";
+import {
+  IONOS_PRIVILEGES,
+  type IonosGroup,
+  type IonosUser,
+} from "../../src/targets/ionos/types.ts";
 import { computePlan } from "../../src/ops/reconcile/plan.ts";
 import type { IonosSnapshot, TwinFacts, WantedSnapshot } from "../../src/ops/reconcile/snapshot.ts";
 import type { WantedGroup, WantedUser } from "../../src/store/wanted_state.ts";

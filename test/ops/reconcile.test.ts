@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_MAPPING } from "../../src/config/mapping.ts";
-import { IonosClient } from "../../src/ionos/client.ts";
+import { IonosClient } from "../../src/targets/ionos/client.ts";
 import { AuditLog } from "../../src/ops/oplog/audit_log.ts";
 import { reconcile, type ReconcileDeps } from "../../src/ops/reconcile/reconcile.ts";
 import { createSyncQueue } from "../../src/queue/sync_queue.ts";

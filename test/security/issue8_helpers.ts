@@ -4,8 +4,8 @@
  * reason, the twin record in `whois`, the SCIM extension).
  */
 import { expect } from "vitest";
-import type { IonosGroup } from "../../src/ionos/types.ts";
-import type { SimUser } from "../../src/simulator/mod.ts";
+import type { IonosGroup } from "../../src/targets/ionos/types.ts";
+import type { SimUser } from "../../src/targets/ionos/simulator/mod.ts";
 import { type Harness, SCIM_TOKEN, userEvent } from "../_support/harness.ts";
 import { admin } from "../_support/admin.ts";
 

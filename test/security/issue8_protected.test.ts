@@ -7,7 +7,7 @@ import { loadConfig } from "../../src/config/config.ts";
 import { parseMapping } from "../../src/config/mapping.ts";
 import { createLogger } from "../../src/log.ts";
 import { startService } from "../../src/service.ts";
-import type { SimUser } from "../../src/simulator/mod.ts";
+import type { SimUser } from "../../src/targets/ionos/simulator/mod.ts";
 import { type Harness, startHarness } from "../_support/harness.ts";
 import {
   deleted,

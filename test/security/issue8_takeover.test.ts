@@ -4,7 +4,7 @@
  * Real Redis, the IONOS simulator over HTTP, the mapping of the issue.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SimUser } from "../../src/simulator/mod.ts";
+import type { SimUser } from "../../src/targets/ionos/simulator/mod.ts";
 import { type Harness, startHarness } from "../_support/harness.ts";
 import {
   deleted,

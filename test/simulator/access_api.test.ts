@@ -4,7 +4,10 @@
  * `Location`, 404s, IONOS error bodies, undo of FAILED requests, and the shared rate limit.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createIonosSimulator, type IonosSimulator } from "../../src/simulator/mod.ts";
+import {
+  createIonosSimulator,
+  type IonosSimulator,
+} from "../../src/targets/ionos/simulator/mod.ts";
 
 const AUTH = { Authorization: "Bearer sim-token" };
 // deno-lint-ignore no-explicit-any

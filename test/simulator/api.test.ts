@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { createIonosSimulator, type IonosSimulator } from "../../src/simulator/mod.ts";
-import { IONOS_PRIVILEGES } from "../../src/ionos/types.ts";
+import {
+  createIonosSimulator,
+  type IonosSimulator,
+} from "../../src/targets/ionos/simulator/mod.ts";
+import { IONOS_PRIVILEGES } from "../../src/targets/ionos/types.ts";
 
 const AUTH = { Authorization: "Bearer sim-token" };
 

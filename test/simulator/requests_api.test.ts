@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createIonosSimulator, type IonosSimulator } from "../../src/simulator/mod.ts";
+import {
+  createIonosSimulator,
+  type IonosSimulator,
+} from "../../src/targets/ionos/simulator/mod.ts";
 
 const AUTH = { Authorization: "Bearer sim-token" };
 // deno-lint-ignore no-explicit-any

@@ -1,10 +1,10 @@
 /**
- * The pure safety decisions shared by the workers and reconcile (workers/desired_state.ts), from
+ * The pure safety decisions shared by the workers and reconcile (src/targets/ionos/decisions.ts), from
  * tables of cases; no Redis, no IONOS.
  */
 import { describe, expect, it } from "vitest";
 import { isProtectedEmail, normalizeEmail, parseMapping } from "../../src/config/mapping.ts";
-import type { IonosUser, IonosUserProperties } from "../../src/ionos/types.ts";
+import type { IonosUser, IonosUserProperties } from "../../src/targets/ionos/types.ts";
 import {
   accessReduction,
   deactivated,
@@ -16,7 +16,7 @@ import {
   recordPrivileges,
   userAdoptionRefusal,
   userRemoval,
-} from "../../workers/desired_state.ts";
+} from "../../src/targets/ionos/decisions.ts";
 
 const props = (over: Partial<IonosUserProperties> = {}): IonosUserProperties => ({
   firstname: "Ada",

@@ -1,8 +1,8 @@
 /** `decideOnRequests` and `classifyFailure` for step jobs: wait, go on, or fail (one place). */
 import { describe, expect, it } from "vitest";
-import { IonosApiError, IonosRequestFailedError } from "../../src/ionos/errors.ts";
-import type { PendingRequest } from "../../src/ionos/pending_writes.ts";
-import type { RequestCheck } from "../../src/ionos/request_tracker.ts";
+import { IonosApiError, IonosRequestFailedError } from "../../src/targets/ionos/errors.ts";
+import type { PendingRequest } from "../../src/targets/ionos/pending_writes.ts";
+import type { RequestCheck } from "../../src/targets/ionos/request_tracker.ts";
 import { AwaitingRequestsError } from "../../workers/errors.ts";
 import {
   classifyFailure,

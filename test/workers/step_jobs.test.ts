@@ -5,7 +5,7 @@
  * member add whose request ended FAILED.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import type { RequestTiming } from "../../src/simulator/mod.ts";
+import type { RequestTiming } from "../../src/targets/ionos/simulator/mod.ts";
 import { type Harness, startHarness, userEvent } from "../_support/harness.ts";
 
 const SLOW_MS = 3000;

@@ -4,9 +4,9 @@
  * it would save. Calls are counted in the simulator's call log.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { IonosClient } from "../../src/ionos/client.ts";
-import { PendingWrites } from "../../src/ionos/pending_writes.ts";
-import { startIonosSimulator } from "../../src/simulator/mod.ts";
+import { IonosClient } from "../../src/targets/ionos/client.ts";
+import { PendingWrites } from "../../src/targets/ionos/pending_writes.ts";
+import { startIonosSimulator } from "../../src/targets/ionos/simulator/mod.ts";
 import { UserLookup } from "../../workers/user_lookup.ts";
 
 const closers: (() => Promise<void>)[] = [];

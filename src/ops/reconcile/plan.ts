@@ -2,19 +2,15 @@
  * Compares the wanted state with what IONOS holds and lists what a sync would change. Pure: the
  * snapshots are read elsewhere, so the comparison can be tested without Redis or IONOS.
  */
-import {
-  groupShares,
-  isProtectedEmail,
-  type Mapping,
-  normalizeEmail,
-} from "../../config/mapping.ts";
+import { isProtectedEmail, type Mapping, normalizeEmail } from "../../config/mapping.ts";
+import { groupShares } from "../../targets/ionos/mapping.ts";
 import {
   parseRecordedKeys,
   parseRecordedShares,
   s3KeyChanges,
   shareChanges,
-} from "../../../workers/access_decisions.ts";
-import type { IonosGroup } from "../../ionos/types.ts";
+} from "../../targets/ionos/access_decisions.ts";
+import type { IonosGroup } from "../../targets/ionos/types.ts";
 import type { EntityKey, WantedGroup, WantedUser } from "../../store/wanted_state.ts";
 import {
   deactivated,
@@ -30,7 +26,7 @@ import {
   userAdoptionRefusal,
   userDiff,
   userRemoval,
-} from "../../../workers/desired_state.ts";
+} from "../../targets/ionos/decisions.ts";
 import type { IonosSnapshot, WantedSnapshot } from "./snapshot.ts";
 
 export const PLAN_ACTIONS = [

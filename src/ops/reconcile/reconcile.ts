@@ -5,7 +5,7 @@
  */
 import type { Queue } from "bullmq";
 import type { Mapping } from "../../config/mapping.ts";
-import type { IonosClient } from "../../ionos/client.ts";
+import type { IonosClient } from "../../targets/ionos/client.ts";
 import { enqueueSync, type SyncJobData } from "../../queue/sync_queue.ts";
 import type { SyncRecords } from "../../store/sync_records.ts";
 import type { EntityKey, WantedStateStore } from "../../store/wanted_state.ts";
@@ -18,8 +18,9 @@ import {
   readWanted,
   type WantedSnapshot,
 } from "./snapshot.ts";
-import { groupShares, isProtectedEmail } from "../../config/mapping.ts";
-import { userRemoval } from "../../../workers/desired_state.ts";
+import { isProtectedEmail } from "../../config/mapping.ts";
+import { groupShares } from "../../targets/ionos/mapping.ts";
+import { userRemoval } from "../../targets/ionos/decisions.ts";
 
 export interface ReconcileDeps {
   store: WantedStateStore;

@@ -2,10 +2,10 @@
  * Reads both sides for reconcile: the wanted state and twin records from Redis, and the users,
  * groups and (managed) group members from IONOS, page by page through the shared rate limiter.
  */
-import type { IonosClient } from "../../ionos/client.ts";
-import type { IonosS3Key } from "../../ionos/access_types.ts";
-import type { ShareFlags } from "../../../workers/access_decisions.ts";
-import type { IonosGroup, IonosUser } from "../../ionos/types.ts";
+import type { IonosClient } from "../../targets/ionos/client.ts";
+import type { IonosS3Key } from "../../targets/ionos/access_types.ts";
+import type { ShareFlags } from "../../targets/ionos/access_decisions.ts";
+import type { IonosGroup, IonosUser } from "../../targets/ionos/types.ts";
 import type { SyncRecords, TwinRecord } from "../../store/sync_records.ts";
 import type { WantedGroup, WantedStateStore, WantedUser } from "../../store/wanted_state.ts";
 

@@ -9,7 +9,7 @@
  * here should keep below 4 requests per second (`CLOUDFLARE_RATE_LIMIT_RPS`).
  */
 import type { z } from "zod";
-import type { RateLimiter } from "../../ionos/rate_limiter.ts";
+import type { RateLimiter } from "../rate_limiter.ts";
 import { TargetApiError, TargetResponseError } from "../errors.ts";
 import { type HttpCall, HttpTransport } from "../http/transport.ts";
 import {

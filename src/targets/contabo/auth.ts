@@ -10,7 +10,7 @@
  * also has `expires_in` (seconds), which we use to refresh before it lapses.
  */
 import { z } from "zod";
-import { parseRetryAfter } from "../../ionos/retry.ts";
+import { parseRetryAfter } from "../http/retry.ts";
 import { TargetAuthError } from "../errors.ts";
 import { scrubSecrets } from "../http/scrub.ts";
 

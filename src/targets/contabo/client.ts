@@ -3,7 +3,7 @@
  * paging, get, create without a password, PATCH, DELETE, every call with a fresh `x-request-id`
  * UUID (required by every operation there) and a bearer token from `ContaboTokenSource`.
  */
-import type { RateLimiter } from "../../ionos/rate_limiter.ts";
+import type { RateLimiter } from "../rate_limiter.ts";
 import { TargetResponseError } from "../errors.ts";
 import { type HttpCall, HttpTransport } from "../http/transport.ts";
 import {

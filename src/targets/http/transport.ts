@@ -6,8 +6,8 @@
  * Retries here are short (a few attempts within seconds); a call that still fails becomes a
  * `TargetError` whose `retryable` lets the job retry much later (workers/failure_policy.ts).
  */
-import type { RateLimiter } from "../../ionos/rate_limiter.ts";
-import { backoffDelay, parseRetryAfter, sleep } from "../../ionos/retry.ts";
+import type { RateLimiter } from "../rate_limiter.ts";
+import { backoffDelay, parseRetryAfter, sleep } from "./retry.ts";
 import { TargetApiError, TargetNetworkError } from "../errors.ts";
 import type { TargetName } from "../target.ts";
 import { scrubSecrets } from "./scrub.ts";

@@ -1,6 +1,6 @@
 /**
  * The fault knobs of the Contabo and Cloudflare simulators, the same as the IONOS simulator's
- * (`src/simulator/faults.ts`): 5xx that are not applied, 429s, slow answers, writes applied but
+ * (`src/targets/ionos/simulator/faults.ts`): 5xx that are not applied, 429s, slow answers, writes applied but
  * answered 5xx (a lost answer), and "down" (every call 503). Each simulator renders the answer
  * in its own API's error shape; this module only decides, with seeded dice so a seed replays.
  */
@@ -10,8 +10,8 @@ import {
   type Faults,
   rollFault,
   validateFaults,
-} from "../../simulator/faults.ts";
-import { createRandom } from "../../simulator/random.ts";
+} from "../ionos/simulator/faults.ts";
+import { createRandom } from "../ionos/simulator/random.ts";
 
 /** What to do with one API call. */
 export interface FaultDecision {

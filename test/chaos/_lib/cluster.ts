@@ -16,7 +16,7 @@ import {
   type RunningSimulator,
   type SimulatorOptions,
   startIonosSimulator,
-} from "../../../src/simulator/mod.ts";
+} from "../../../src/targets/ionos/simulator/mod.ts";
 import { EVENTS_TOKEN, serviceEnv } from "../../_support/harness.ts";
 import { startRedis, type TestRedis } from "../../_support/redis.ts";
 import { type ServiceProcess, spawnService } from "../../_support/service_process.ts";

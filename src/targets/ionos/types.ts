@@ -1,6 +1,6 @@
 /**
  * IONOS Cloud API v6 User Management shapes, as the reference pages give them.
- * Only `src/ionos/` and the simulator use these directly.
+ * Only `src/targets/ionos/` and the simulator use these directly.
  */
 
 /** Group privilege flags (ionos-facts.md). The REST page spells the first `createDatacenter`. */

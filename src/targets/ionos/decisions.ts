@@ -4,21 +4,20 @@
  * two can never disagree about what drift is (docs/security.md lists the rules).
  */
 import {
-  groupPrivileges,
-  hasMappedPrivileges,
   isProtectedEmail,
   type Mapping,
   matchesAny,
   normalizeEmail,
-} from "../src/config/mapping.ts";
+} from "../../config/mapping.ts";
+import { groupPrivileges, hasMappedPrivileges } from "./mapping.ts";
 import {
   IONOS_PRIVILEGES,
   type IonosGroupProperties,
   type IonosPrivilege,
   type IonosUser,
   type IonosUserProperties,
-} from "../src/ionos/types.ts";
-import type { WantedGroup, WantedUser } from "../src/store/wanted_state.ts";
+} from "./types.ts";
+import type { WantedGroup, WantedUser } from "../../store/wanted_state.ts";
 
 /** User properties the service writes (`secAuthActive` is IONOS's to set). */
 export type DesiredUser = Omit<IonosUserProperties, "secAuthActive">;

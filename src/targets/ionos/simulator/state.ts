@@ -10,7 +10,7 @@ import {
   type IonosPrivilege,
   type IonosUser,
   type IonosUserProperties,
-} from "../ionos/types.ts";
+} from "../types.ts";
 import { IonosApiError } from "./errors.ts";
 import type { Random } from "./random.ts";
 

@@ -2,11 +2,7 @@
  * Request-body checks with IONOS's answers: 422 for invalid content (ionos-facts.md).
  * Passwords are checked here and never passed on.
  */
-import {
-  IONOS_PRIVILEGES,
-  type IonosGroupProperties,
-  type IonosUserProperties,
-} from "../ionos/types.ts";
+import { IONOS_PRIVILEGES, type IonosGroupProperties, type IonosUserProperties } from "../types.ts";
 import { IonosApiError } from "./errors.ts";
 import type { UserInput } from "./state.ts";
 

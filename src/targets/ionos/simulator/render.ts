@@ -3,7 +3,7 @@
  * references `{id, type, href}`; each extra level expands one more layer, and an object's
  * `entities` collections are rendered one level below the object itself.
  */
-import type { IonosGroup } from "../ionos/types.ts";
+import type { IonosGroup } from "../types.ts";
 import type { SimState, SimUser } from "./state.ts";
 
 /** Where hrefs point (`<origin>/cloudapi/v6`) and where related objects come from. */

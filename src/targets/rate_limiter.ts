@@ -1,5 +1,6 @@
 /**
- * Client-side rate limiting for IONOS calls.
+ * Client-side rate limiting for the target clients (IONOS here; Contabo and Cloudflare through
+ * src/targets/clients.ts).
  *
  * IONOS limits per credentials, not per process, and does not publish the numbers
  * (ionos-facts.md), so every worker that uses the same credentials must share one budget:
@@ -14,7 +15,7 @@
  */
 import type { Redis } from "ioredis";
 import { LuaScript } from "../store/lua_script.ts";
-import { sleep } from "./retry.ts";
+import { sleep } from "./http/retry.ts";
 
 /** What an IONOS answer says about the limit (`X-RateLimit-*` headers). */
 export interface ObservedLimit {

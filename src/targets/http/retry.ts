@@ -1,4 +1,4 @@
-/** Small timing helpers for the IONOS client: backoff, `Retry-After`, sleep. */
+/** Small timing helpers for every target client: backoff, `Retry-After`, sleep. */
 
 /**
  * Exponential backoff with full jitter: a random wait in `[0, min(maxMs, baseMs * 2^(attempt-1)))`.

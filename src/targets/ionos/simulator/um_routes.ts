@@ -3,7 +3,7 @@
  * Writes change state at once and answer 202 with a `Location` to their request status.
  */
 import type { Context, Hono } from "hono";
-import { IONOS_PRIVILEGES } from "../ionos/types.ts";
+import { IONOS_PRIVILEGES } from "../types.ts";
 import { IonosApiError } from "./errors.ts";
 import { applyFilters, parseListQuery } from "./query.ts";
 import {

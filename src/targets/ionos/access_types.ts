@@ -1,7 +1,7 @@
 /**
  * IONOS shapes for resource shares, shareable resources and S3 keys (v6 REST reference:
  * /um/groups/{groupId}/shares, /um/resources; v5 reference: /um/users/{userId}/s3keys, same
- * paths in v6). Only `src/ionos/` and the simulator use these directly.
+ * paths in v6). Only `src/targets/ionos/` and the simulator use these directly.
  */
 
 /** A group's share of one resource; its `id` is the resource's id. */

@@ -1,10 +1,11 @@
 /**
  * Pure decisions about the access a group gives through resource shares, and about a user's S3
- * keys around offboarding. The sync steps (./sync_shares.ts, ./sync_s3_keys.ts) write what these
+ * keys around offboarding. The sync steps (workers/sync_shares.ts, workers/sync_s3_keys.ts) write what these
  * say; reconcile (src/ops/reconcile/plan.ts) compares IONOS against the same answers, so the two
  * never disagree about what drift is. The rules are in docs/security.md.
  */
-import { isProtectedEmail, type Mapping, type WantedShare } from "../src/config/mapping.ts";
+import { isProtectedEmail, type Mapping } from "../../config/mapping.ts";
+import type { WantedShare } from "./mapping.ts";
 
 /** A share's flags: `editPrivilege` and `sharePrivilege`. */
 export interface ShareFlags {

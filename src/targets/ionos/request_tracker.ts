@@ -11,9 +11,9 @@
  * `GET /requests/{id}/status` per request is the fallback; it is also used for a request two
  * listings in a row did not show (clock skew, or more requests than `maxPages` pages).
  */
-import { type Logger, silentLogger } from "../log.ts";
+import { type Logger, silentLogger } from "../../log.ts";
 import { IonosApiError, IonosError, IonosRequestTimeoutError } from "./errors.ts";
-import { sleep as realSleep } from "./retry.ts";
+import { sleep as realSleep } from "../http/retry.ts";
 import type { IonosRequestState, IonosRequestStatus } from "./types.ts";
 
 /** A listed request at depth 2 (only what the tracker reads). */

@@ -11,10 +11,10 @@
  * - Every write waits for its request (`Location`) to reach DONE, as all official IONOS tools do.
  *   A request that ends FAILED was not applied: the write is sent again, a bounded number of times.
  */
-import { type Logger, silentLogger } from "../log.ts";
+import { type Logger, silentLogger } from "../../log.ts";
 import { IonosApiError, IonosError, IonosNetworkError, IonosRequestFailedError } from "./errors.ts";
 import type { PendingRequest, PendingWrites } from "./pending_writes.ts";
-import { LocalRateLimiter, type RateLimiter } from "./rate_limiter.ts";
+import { LocalRateLimiter, type RateLimiter } from "../rate_limiter.ts";
 import {
   type IonosRequestItem,
   type RequestCheck,
@@ -23,7 +23,7 @@ import {
   RequestTracker,
 } from "./request_tracker.ts";
 import type { IonosResource, IonosS3Key, IonosShare } from "./access_types.ts";
-import { backoffDelay, parseRetryAfter, sleep } from "./retry.ts";
+import { backoffDelay, parseRetryAfter, sleep } from "../http/retry.ts";
 import {
   IONOS_PRIVILEGES,
   type IonosCollection,
@@ -337,14 +337,18 @@ export class IonosClient implements RequestStatusSource {
     return res.body as IonosUser;
   }
 
-  /** Deletes a user and waits; a user already gone counts as done. */
-  async deleteUser(id: string): Promise<void> {
-    await this.#write({
+  /**
+   * Deletes a user and waits; a user already gone counts as done.
+   * @returns false when it was already gone (a retry after a lost answer)
+   */
+  async deleteUser(id: string): Promise<boolean> {
+    const res = await this.#write({
       method: "DELETE",
       route: "/um/users/{id}",
       params: { id },
       allow404: true,
     });
+    return res.status !== 404;
   }
 
   /** Groups the user belongs to. */
@@ -397,14 +401,18 @@ export class IonosClient implements RequestStatusSource {
     return normalizeGroup(res.body as IonosGroup);
   }
 
-  /** Deletes a group and waits; a group already gone counts as done. */
-  async deleteGroup(id: string): Promise<void> {
-    await this.#write({
+  /**
+   * Deletes a group and waits; a group already gone counts as done.
+   * @returns false when it was already gone
+   */
+  async deleteGroup(id: string): Promise<boolean> {
+    const res = await this.#write({
       method: "DELETE",
       route: "/um/groups/{id}",
       params: { id },
       allow404: true,
     });
+    return res.status !== 404;
   }
 
   /** Members of a group (all pages). */
@@ -422,14 +430,18 @@ export class IonosClient implements RequestStatusSource {
     });
   }
 
-  /** Removes a user from a group and waits; not a member (404) counts as done. */
-  async removeGroupMember(groupId: string, userId: string): Promise<void> {
-    await this.#write({
+  /**
+   * Removes a user from a group and waits; not a member (404) counts as done.
+   * @returns false when the user was not a member
+   */
+  async removeGroupMember(groupId: string, userId: string): Promise<boolean> {
+    const res = await this.#write({
       method: "DELETE",
       route: "/um/groups/{id}/users/{userId}",
       params: { id: groupId, userId },
       allow404: true,
     });
+    return res.status !== 404;
   }
 
   // ---- shares, resources, S3 keys ----

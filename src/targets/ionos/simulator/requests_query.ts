@@ -7,7 +7,7 @@
  * - `filter.createdDate`, `createdBy`, `etag`, `requestStatus`, `method`, `headers`, `body`,
  *   `url` match a case-insensitive substring and need `depth` > 0.
  */
-import type { IonosRequestState } from "../ionos/types.ts";
+import type { IonosRequestState } from "../types.ts";
 import { IonosApiError } from "./errors.ts";
 import type { RequestRecord } from "./requests.ts";
 import { intParam } from "./query.ts";

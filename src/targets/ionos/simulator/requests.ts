@@ -5,7 +5,7 @@
  * cleaning up. A FAILED request's write is undone when the failure is due, as IONOS does not
  * apply a failed request.
  */
-import type { IonosRequestState, IonosRequestStatus } from "../ionos/types.ts";
+import type { IonosRequestState, IonosRequestStatus } from "../types.ts";
 import { type RequestTiming, sampleDuration, TIMING_PROFILES } from "./duration.ts";
 import type { Random } from "./random.ts";
 

@@ -2,7 +2,7 @@
  * IONOS-shaped errors. Handlers throw {@linkcode IonosApiError}; the app's `onError` turns it
  * into the `{httpStatus, messages: [{errorCode, message}]}` body the real API sends.
  */
-import type { IonosErrorBody } from "../ionos/types.ts";
+import type { IonosErrorBody } from "../types.ts";
 
 /**
  * An answer the simulated API gives on purpose (404, 422, ...), not a simulator bug.
