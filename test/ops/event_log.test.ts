@@ -29,6 +29,51 @@ const applied = (events: SyncEvent[]): ApplyResult => ({
 });
 
 describe("EventLog", () => {
+  it("reads entries written before the one-field format as before, beside new ones", async () => {
+    const log = new EventLog(redis, { prefix: "t0" });
+    // As the append wrote them until 2026-11-30: a field per fact, `jobs` a JSON map.
+    const payload = { id: "ev-old", type: "user.updated", data: { id: "u9" } };
+    const oldId = await redis.xadd(
+      log.key,
+      "*",
+      ...["jobs", '{"user:u9":"41"}', "e", "ev-old", "src", "scim", "type", "user.updated"],
+      ...["ent", "user:u9", "t", "1700000000000", "tev", "1", "ents", '["user:u9"]'],
+      ...["p", JSON.stringify(payload), "rq", "req-1"],
+    );
+    await redis.set("t0:eventlog:id:ev-old", oldId!);
+    await log.append([event(9)], applied([event(9)]), { source: "events", requestId: "req-2" }, {
+      jobs: { "user:u0": "42" },
+    });
+    const old = await log.get("ev-old");
+    expect(old).toEqual({
+      logId: oldId,
+      eventId: "ev-old",
+      source: "scim",
+      type: "user.updated",
+      entity: "user:u9",
+      time: new Date(1700000000000).toISOString(),
+      timeFromEvent: true,
+      receivedAt: new Date(Number(oldId!.split("-")[0])).toISOString(),
+      requestId: "req-1",
+      entities: ["user:u9"],
+      jobs: { "user:u9": "41" },
+      payload,
+    });
+    const fresh = await log.get("ev-9");
+    expect(fresh).toMatchObject({
+      eventId: "ev-9",
+      source: "events",
+      entity: "user:u0",
+      timeFromEvent: false,
+      requestId: "req-2",
+      entities: ["user:u0"],
+      jobs: { "user:u0": "42" },
+      payload: { id: "ev-9", type: "user.updated" },
+    });
+    const [, fields] = (await redis.xrange(log.key, fresh!.logId, fresh!.logId))[0]!;
+    expect(fields).toEqual(["d", expect.any(String), "job", "42"]);
+  });
+
   it("finds entries by event id, log id and entity, and pages through all of them", async () => {
     const log = new EventLog(redis, { prefix: "t1" });
     const events = Array.from({ length: 1200 }, (_, i) => event(i));
