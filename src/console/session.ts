@@ -7,6 +7,7 @@
  */
 import type { Redis } from "ioredis";
 import { timingSafeEqual } from "../intake/auth/hmac.ts";
+import { type StoreKeys, storeKeys } from "../store/keys.ts";
 
 /** What a signed-in request knows about its session. */
 export interface ConsoleSession {
@@ -59,21 +60,17 @@ async function sha256(text: string): Promise<string> {
 export class SessionStore {
   readonly ttlMs: number;
   readonly #redis: Redis;
-  readonly #prefix: string;
+  readonly #keys: StoreKeys;
   readonly #now: () => number;
   readonly #tokenFingerprint: Promise<string>;
 
   constructor(redis: Redis, adminToken: string, options: SessionStoreOptions = {}) {
     this.#redis = redis;
-    this.#prefix = options.prefix ?? "sync";
+    this.#keys = storeKeys(options.prefix ?? "sync");
     this.ttlMs = options.ttlMs ?? 8 * 3_600_000;
     this.#now = options.now ?? Date.now;
     // A fingerprint, not the token: a Redis reader learns nothing from it.
     this.#tokenFingerprint = sha256(`console-session\n${adminToken}`);
-  }
-
-  #key(handle: string): string {
-    return `${this.#prefix}:console:session:${handle}`;
   }
 
   /** Opens a session; `id` goes into the cookie and nowhere else. */
@@ -87,7 +84,12 @@ export class SessionStore {
       createdAt,
       expiresAt: createdAt + this.ttlMs,
     };
-    await this.#redis.set(this.#key(handle), JSON.stringify(stored), "PX", this.ttlMs);
+    await this.#redis.set(
+      this.#keys.consoleSession(handle),
+      JSON.stringify(stored),
+      "PX",
+      this.ttlMs,
+    );
     return {
       id,
       session: { handle, csrfToken: stored.csrf, createdAt, expiresAt: stored.expiresAt },
@@ -98,7 +100,7 @@ export class SessionStore {
   async read(id: string | undefined): Promise<ConsoleSession | undefined> {
     if (!id || id.length > 100) return undefined;
     const handle = await sha256(id);
-    const raw = await this.#redis.get(this.#key(handle));
+    const raw = await this.#redis.get(this.#keys.consoleSession(handle));
     if (!raw) return undefined;
     let stored: StoredSession;
     try {
@@ -118,6 +120,6 @@ export class SessionStore {
 
   /** Ends a session (sign-out). */
   async close(handle: string): Promise<void> {
-    await this.#redis.del(this.#key(handle));
+    await this.#redis.del(this.#keys.consoleSession(handle));
   }
 }

@@ -1,9 +1,15 @@
 /**
  * Every Redis key the service names under its prefix, in one place, so operators can find them:
- * the sync store's, the SCIM store's (`scim`), the event and audit logs', the unknown-event
- * counts, the console's activity. BullMQ names its own (`bull:ionos-sync:*`, read through
- * `queue.keys`, see src/queue/atomic_enqueue.ts), and the IONOS rate limiter
- * `{ionos:rl:<hash>}:*` (src/targets/rate_limiter.ts).
+ * the sync store's, the SCIM store's (`scim`), each target's twin records (`target`), the event
+ * and audit logs', the unknown-event counts, the console's sessions and activity. The strings
+ * are pinned by test/store/keys.test.ts: renaming one would orphan the data stored under it.
+ *
+ * Two exceptions, both outside the prefix:
+ * - BullMQ names its own (`bull:<queue>:*`, read through `queue.keys`, see
+ *   src/queue/atomic_enqueue.ts);
+ * - the shared rate limiters, `{<target>:rl:<hash>}:*` (src/targets/rate_limiter.ts): a hash of
+ *   the API URL and credential names the budget, so every service on one account shares it
+ *   whatever its prefix, and the limiter's script wraps the name in a hash tag of its own.
  *
  * Lua scripts build no key names: every key a script touches is built here and passed in KEYS
  * (Redis' own rule for scripts, https://redis.io/docs/latest/develop/interact/programmability/eval-intro/).
@@ -73,6 +79,21 @@ export interface StoreKeys {
   nudges: string;
   /** Hash of one minute's activity counts (src/console/activity.ts); `minute` is its start, ms. */
   activity(minute: number): string;
+  /**
+   * String (JSON, with a TTL) of one console session (src/console/session.ts); `handle` is the
+   * SHA-256 of the cookie's session id, never the id itself.
+   */
+  consoleSession(handle: string): string;
+  /** One target's twin records (src/targets/links.ts); `target` is "ionos", "contabo"... */
+  target(target: string): TargetLinkKeys;
+}
+
+/** Keys of one target's twin records; `kind` is "user" or "group". */
+export interface TargetLinkKeys {
+  /** Hash: the target twin of an IdP user or group (targetId, origin, last result). */
+  link(kind: string, idpId: string): string;
+  /** Hash: target id -> IdP id, for the objects of this kind the service manages. */
+  managed(kind: string): string;
 }
 
 /** Keys of the SCIM resource store; `type` is "User" or "Group". */
@@ -121,6 +142,15 @@ export function storeKeys(prefix: string): StoreKeys {
     scim: scimKeys(`${prefix}:scim`),
     nudges: `${prefix}:nudges`,
     activity: (minute) => `${prefix}:console:activity:${minute}`,
+    consoleSession: (handle) => `${prefix}:console:session:${handle}`,
+    target: (target) => targetLinkKeys(`${prefix}:target:${target}`),
+  };
+}
+
+function targetLinkKeys(root: string): TargetLinkKeys {
+  return {
+    link: (kind, idpId) => `${root}:${kind}:${idpId}`,
+    managed: (kind) => `${root}:managed:${kind}`,
   };
 }
 

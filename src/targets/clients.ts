@@ -6,20 +6,10 @@
  */
 import type { Redis } from "ioredis";
 import { type Config, ConfigError } from "../config/config.ts";
-import { RedisRateLimiter } from "./rate_limiter.ts";
+import { RedisRateLimiter, targetRateLimiterKey } from "./rate_limiter.ts";
 import type { QueuedTarget } from "../queue/target_queue.ts";
 import { CloudflareClient } from "./cloudflare/client.ts";
 import { ContaboClient } from "./contabo/client.ts";
-
-/** A limiter key per target and credential, hashed: no credential ends up in Redis. */
-async function limiterKey(target: QueuedTarget, identity: string): Promise<string> {
-  const digest = await crypto.subtle.digest(
-    "SHA-256",
-    new TextEncoder().encode(`${target}\n${identity}`),
-  );
-  const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-  return `${target}:rl:${hex}`;
-}
 
 /** @throws {ConfigError} naming the settings that are missing */
 function assertSettings(target: QueuedTarget, missing: readonly string[]): void {
@@ -37,7 +27,7 @@ export async function contaboClientFor(config: Config, redis: Redis): Promise<Co
   assertSettings("contabo", c.missing);
   const limiter = new RedisRateLimiter({
     redis,
-    key: await limiterKey("contabo", `${c.apiUrl}\n${c.credentials!.apiUser}`),
+    key: await targetRateLimiterKey("contabo", `${c.apiUrl}\n${c.credentials!.apiUser}`),
     requestsPerSecond: c.rateLimitPerSecond,
   });
   return new ContaboClient({
@@ -60,7 +50,7 @@ export async function cloudflareClientFor(
   assertSettings("cloudflare", c.missing);
   const limiter = new RedisRateLimiter({
     redis,
-    key: await limiterKey("cloudflare", `${c.apiUrl}\n${c.accountId}\n${c.apiToken}`),
+    key: await targetRateLimiterKey("cloudflare", `${c.apiUrl}\n${c.accountId}\n${c.apiToken}`),
     requestsPerSecond: c.rateLimitPerSecond,
   });
   return new CloudflareClient({

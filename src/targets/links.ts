@@ -3,21 +3,13 @@
  * and how it came to (created or adopted), plus the last result for operators. One hash per
  * (target, entity), and one hash per (target, kind) from target id back to IdP id.
  *
- * Keys (under REDIS_PREFIX, beside the IONOS twins of src/store/keys.ts):
- * `<prefix>:target:<target>:<kind>:<idp id>` and `<prefix>:target:<target>:managed:<kind>`.
- * Built only here; to fold into src/store/keys.ts once that module settles (issue 11).
+ * Keys (under REDIS_PREFIX, beside the IONOS twins): `<prefix>:target:<target>:<kind>:<idp id>`
+ * and `<prefix>:target:<target>:managed:<kind>`, built by `StoreKeys.target` (src/store/keys.ts).
  */
 import type { Redis } from "ioredis";
+import { storeKeys, type TargetLinkKeys } from "../store/keys.ts";
 import type { EntityKind } from "../store/wanted_state.ts";
 import type { TargetName } from "./target.ts";
-
-/** The keys of one target's links. */
-export function targetLinkKeys(prefix: string, target: TargetName) {
-  return {
-    link: (kind: EntityKind, idpId: string) => `${prefix}:target:${target}:${kind}:${idpId}`,
-    managed: (kind: EntityKind) => `${prefix}:target:${target}:managed:${kind}`,
-  };
-}
 
 /** One twin record. */
 export interface TargetLink {
@@ -41,12 +33,12 @@ export interface TargetLink {
 export class TargetLinks {
   readonly target: TargetName;
   readonly #redis: Redis;
-  readonly #keys: ReturnType<typeof targetLinkKeys>;
+  readonly #keys: TargetLinkKeys;
 
   constructor(redis: Redis, target: TargetName, options: { prefix?: string } = {}) {
     this.target = target;
     this.#redis = redis;
-    this.#keys = targetLinkKeys(options.prefix ?? "sync", target);
+    this.#keys = storeKeys(options.prefix ?? "sync").target(target);
   }
 
   /** The twin record of one IdP entity; `{}` when it was never synced to this target. */

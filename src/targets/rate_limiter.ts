@@ -65,9 +65,22 @@ function validate(options: RateLimiterOptions, allowInfinite: boolean): [number,
 }
 
 /**
- * Derives a Redis key for the limiter from the API base URL and the credential identity, hashed
- * (SHA-256) so that neither a token nor a user name ends up in Redis. The same account on the
- * same API shares one key; a password change keeps the key (the IONOS limit follows the user).
+ * The limiters' Redis keys are built here, not in src/store/keys.ts: they live outside
+ * REDIS_PREFIX (a budget belongs to the account, shared by every service that uses it whatever
+ * its prefix), and `RedisRateLimiter` wraps the name in a hash tag (`{<name>}:tat`...) so its
+ * script's keys share one Cluster slot. The name is `<target>:rl:<hex SHA-256>`: neither a token
+ * nor a user name ends up in Redis.
+ */
+async function limiterName(target: string, input: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(input));
+  const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${target}:rl:${hex}`;
+}
+
+/**
+ * Derives the IONOS limiter's key from the API base URL and the credential identity, hashed.
+ * The same account on the same API shares one key; a password change keeps the key (the IONOS
+ * limit follows the user).
  *
  * @example const key = await rateLimiterKey("https://api.ionos.com/cloudapi/v6", { token }); // "ionos:rl:3f9c..."
  */
@@ -77,12 +90,17 @@ export async function rateLimiterKey(
 ): Promise<string> {
   const identity = "token" in auth ? `token:${auth.token}` : `user:${auth.username.toLowerCase()}`;
   const url = baseUrl.replace(/\/+$/, "").toLowerCase();
-  const digest = await crypto.subtle.digest(
-    "SHA-256",
-    new TextEncoder().encode(`${url}\n${identity}`),
-  );
-  const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-  return `ionos:rl:${hex}`;
+  return await limiterName("ionos", `${url}\n${identity}`);
+}
+
+/**
+ * The limiter key of another target (Contabo, Cloudflare) and credential `identity`, hashed
+ * (src/targets/clients.ts says which fields make up the identity).
+ *
+ * @example const key = await targetRateLimiterKey("contabo", `${apiUrl}\n${apiUser}`); // "contabo:rl:..."
+ */
+export async function targetRateLimiterKey(target: string, identity: string): Promise<string> {
+  return await limiterName(target, `${target}\n${identity}`);
 }
 
 /**

@@ -6,7 +6,7 @@
  * expect comes from `capabilities` (src/targets/target.ts), never from the target's name.
  * No vitest import: `bench/` may use this file too.
  */
-import type { Faults } from "../../src/targets/ionos/simulator/faults.ts";
+import type { Faults } from "../../src/targets/simulator/faults.ts";
 import { targetQueueName } from "../../src/queue/target_queue.ts";
 import { type Harness, type HarnessOptions, startHarness } from "./harness.ts";
 import type { RunningSimulator } from "../../src/targets/ionos/simulator/mod.ts";

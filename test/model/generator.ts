@@ -9,7 +9,7 @@
  * to a shorter realistic history, which is how a failing seed is minimised.
  */
 import type { Faults } from "../../src/targets/ionos/simulator/mod.ts";
-import { createRandom } from "../../src/targets/ionos/simulator/random.ts";
+import { createRandom } from "../../src/targets/simulator/random.ts";
 
 /** A seeded random source with the helpers the generator needs. */
 export interface Rng {

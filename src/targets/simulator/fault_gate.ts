@@ -1,17 +1,11 @@
 /**
  * The fault knobs of the Contabo and Cloudflare simulators, the same as the IONOS simulator's
- * (`src/targets/ionos/simulator/faults.ts`): 5xx that are not applied, 429s, slow answers, writes applied but
+ * (`src/targets/simulator/faults.ts`): 5xx that are not applied, 429s, slow answers, writes applied but
  * answered 5xx (a lost answer), and "down" (every call 503). Each simulator renders the answer
  * in its own API's error shape; this module only decides, with seeded dice so a seed replays.
  */
-import {
-  type FaultKind,
-  faultMatches,
-  type Faults,
-  rollFault,
-  validateFaults,
-} from "../ionos/simulator/faults.ts";
-import { createRandom } from "../ionos/simulator/random.ts";
+import { type FaultKind, faultMatches, type Faults, rollFault, validateFaults } from "./faults.ts";
+import { createRandom } from "./random.ts";
 
 /** What to do with one API call. */
 export interface FaultDecision {

@@ -2,7 +2,7 @@
  * A seeded random source (the simulator's mulberry32), so a fuzz run can be replayed exactly:
  * the seed is printed with every run and taken from FUZZ_SEED when set.
  */
-import { createRandom } from "../../../src/targets/ionos/simulator/random.ts";
+import { createRandom } from "../../../src/targets/simulator/random.ts";
 
 export interface Rng {
   readonly seed: number;

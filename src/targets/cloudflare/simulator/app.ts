@@ -14,7 +14,7 @@
  */
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import type { FaultKind, Faults } from "../../ionos/simulator/faults.ts";
+import type { FaultKind, Faults } from "../../simulator/faults.ts";
 import { FaultGate } from "../../simulator/fault_gate.ts";
 
 /** The simulator's API token and account unless options say otherwise. */

@@ -9,7 +9,7 @@
  */
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import type { FaultKind, Faults } from "../../ionos/simulator/faults.ts";
+import type { FaultKind, Faults } from "../../simulator/faults.ts";
 import { FaultGate } from "../../simulator/fault_gate.ts";
 
 /** The simulator's fixed credentials unless options say otherwise. */

@@ -5,7 +5,7 @@
  * back with it only when a FAILED delete restores it (as IONOS does not apply a failed request).
  */
 import { IonosApiError } from "./errors.ts";
-import type { Random } from "./random.ts";
+import type { Random } from "../../simulator/random.ts";
 import type { SimState } from "./state.ts";
 
 /** Resource types `GET /um/resources/{type}` knows (v6 REST reference). */

@@ -7,10 +7,16 @@ import { Hono } from "hono";
 import { authScheme, isAuthorized } from "./auth.ts";
 import { type CallRecord, CallRecorder, type SimulatorStats } from "./calls.ts";
 import { IonosApiError, ionosErrorResponse } from "./errors.ts";
-import { type FaultKind, faultMatches, type Faults, rollFault, validateFaults } from "./faults.ts";
+import {
+  type FaultKind,
+  faultMatches,
+  type Faults,
+  rollFault,
+  validateFaults,
+} from "../../simulator/faults.ts";
 import { type RequestTiming, resolveTiming, type TimingProfile } from "./duration.ts";
 import { resolveOptions, type SimulatorOptions } from "./options.ts";
-import { createRandom, type Random } from "./random.ts";
+import { createRandom, type Random } from "../../simulator/random.ts";
 import { TokenBucket } from "./rate_limit.ts";
 import { RequestTracker } from "./requests.ts";
 import { registerRequestRoutes } from "./requests_routes.ts";

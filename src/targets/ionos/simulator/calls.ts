@@ -2,7 +2,7 @@
  * The call log and counters tests and benchmarks assert on. Only method, path, query and
  * outcome are kept: never bodies (passwords) nor the Authorization header.
  */
-import type { FaultKind } from "./faults.ts";
+import type { FaultKind } from "../../simulator/faults.ts";
 import { WindowCounter } from "./rate_limit.ts";
 
 /** One API call as the simulator saw it. */

@@ -3,7 +3,7 @@
  * FAILED. On the real service this is seconds, not milliseconds (ionos-facts.md, "Requests"),
  * so benchmarks need a `realistic` profile while tests keep a `fast` one.
  */
-import type { Random } from "./random.ts";
+import type { Random } from "../../simulator/random.ts";
 
 /** A request-duration distribution. Every value is in milliseconds. */
 export type DurationDistribution =

@@ -11,7 +11,7 @@ export {
   TIMING_PROFILES,
   type TimingProfile,
 } from "./duration.ts";
-export type { FaultKind, Faults } from "./faults.ts";
+export type { FaultKind, Faults } from "../../simulator/faults.ts";
 export type { CallRecord, SimulatorStats } from "./calls.ts";
 export { type GroupInput, SimState, type SimUser, type UserInput } from "./state.ts";
 export { API_BASE } from "./um_routes.ts";

@@ -1,6 +1,6 @@
 /** Options of the simulator, with their defaults in one place. */
 import { type RequestTiming, resolveTiming, type TimingProfile } from "./duration.ts";
-import type { Faults } from "./faults.ts";
+import type { Faults } from "../../simulator/faults.ts";
 
 /** Options for {@linkcode createIonosSimulator}. */
 export interface SimulatorOptions {

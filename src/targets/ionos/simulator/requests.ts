@@ -7,7 +7,7 @@
  */
 import type { IonosRequestState, IonosRequestStatus } from "../types.ts";
 import { type RequestTiming, sampleDuration, TIMING_PROFILES } from "./duration.ts";
-import type { Random } from "./random.ts";
+import type { Random } from "../../simulator/random.ts";
 
 /** What a request acted on, as listed in `metadata.targets`. */
 export interface RequestTarget {

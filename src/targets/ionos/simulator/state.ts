@@ -12,7 +12,7 @@ import {
   type IonosUserProperties,
 } from "../types.ts";
 import { IonosApiError } from "./errors.ts";
-import type { Random } from "./random.ts";
+import type { Random } from "../../simulator/random.ts";
 
 /** A user as the simulator keeps it. There is no password field: it is checked, then dropped. */
 export type SimUser = IonosUser & { metadata: Record<string, string> };

@@ -4,15 +4,15 @@
  */
 import { describe, expect, it } from "vitest";
 import { Hono } from "hono";
-import { IonosClient, type IonosClientOptions } from "../../src/targets/ionos/client.ts";
+import { IonosClient, type IonosClientOptions } from "../../../src/targets/ionos/client.ts";
 import {
   IonosApiError,
   IonosNetworkError,
   IonosRequestFailedError,
   IonosRequestTimeoutError,
-} from "../../src/targets/ionos/errors.ts";
-import type { RateLimiter } from "../../src/targets/rate_limiter.ts";
-import { backoffDelay, parseRetryAfter } from "../../src/targets/http/retry.ts";
+} from "../../../src/targets/ionos/errors.ts";
+import type { RateLimiter } from "../../../src/targets/rate_limiter.ts";
+import { backoffDelay, parseRetryAfter } from "../../../src/targets/http/retry.ts";
 
 const BASE = "http://ionos.test/cloudapi/v6";
 const TOKEN = "tok-VERY-SECRET-0123456789";

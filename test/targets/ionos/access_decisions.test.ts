@@ -1,6 +1,6 @@
 /** Tables for the pure share and S3 key decisions (src/targets/ionos/access_decisions.ts). */
 import { describe, expect, it } from "vitest";
-import { parseMapping } from "../../src/config/mapping.ts";
+import { parseMapping } from "../../../src/config/mapping.ts";
 import {
   formatRecordedShares,
   mayTouchS3Keys,
@@ -10,7 +10,7 @@ import {
   shareChanges,
   type ShareFlags,
   type ShareOrigin,
-} from "../../src/targets/ionos/access_decisions.ts";
+} from "../../../src/targets/ionos/access_decisions.ts";
 
 const R1 = "11111111-1111-4111-8111-111111111111";
 const R2 = "22222222-2222-4222-8222-222222222222";

@@ -3,8 +3,8 @@
  * loopback ports (findings 11 and 12 of issue 10).
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { IonosClient } from "../../src/targets/ionos/client.ts";
-import { IonosApiError, IonosRequestFailedError } from "../../src/targets/ionos/errors.ts";
+import { IonosClient } from "../../../src/targets/ionos/client.ts";
+import { IonosApiError, IonosRequestFailedError } from "../../../src/targets/ionos/errors.ts";
 
 const TOKEN = "tok-client-safety-0123456789";
 // Has the characters JSON escapes, so an echo inside a JSON body reads differently from it.

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   createIonosSimulator,
   type IonosSimulator,
-} from "../../src/targets/ionos/simulator/mod.ts";
+} from "../../../../src/targets/ionos/simulator/mod.ts";
 
 const AUTH = { Authorization: "Bearer sim-token" };
 // deno-lint-ignore no-explicit-any

@@ -1,6 +1,8 @@
 /**
- * Fault injection: what can go wrong between a client and IONOS, switchable at run time.
- * Dice come from the simulator's seeded {@linkcode Random}, so a seed replays the same faults.
+ * Fault injection: what can go wrong between a client and a target's API, switchable at run
+ * time. Shared by the three simulators (IONOS directly, Contabo and Cloudflare through
+ * fault_gate.ts). Dice come from the simulator's seeded {@linkcode Random}, so a seed replays
+ * the same faults.
  */
 import type { Random } from "./random.ts";
 

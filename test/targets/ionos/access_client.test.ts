@@ -1,9 +1,12 @@
 /** IonosClient's share, resource and S3 key calls against the simulator over HTTP. */
 import { afterEach, describe, expect, it } from "vitest";
-import { IonosClient } from "../../src/targets/ionos/client.ts";
-import { IonosApiError } from "../../src/targets/ionos/errors.ts";
-import { createLogger } from "../../src/log.ts";
-import { type IonosSimulator, startIonosSimulator } from "../../src/targets/ionos/simulator/mod.ts";
+import { IonosClient } from "../../../src/targets/ionos/client.ts";
+import { IonosApiError } from "../../../src/targets/ionos/errors.ts";
+import { createLogger } from "../../../src/log.ts";
+import {
+  type IonosSimulator,
+  startIonosSimulator,
+} from "../../../src/targets/ionos/simulator/mod.ts";
 
 let closers: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -4,14 +4,14 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { Hono } from "hono";
-import { IonosClient } from "../../src/targets/ionos/client.ts";
-import { IonosNetworkError, IonosRequestFailedError } from "../../src/targets/ionos/errors.ts";
-import { formatRequestDate, RequestTracker } from "../../src/targets/ionos/request_tracker.ts";
-import { IONOS_PRIVILEGES, type IonosGroupProperties } from "../../src/targets/ionos/types.ts";
+import { IonosClient } from "../../../src/targets/ionos/client.ts";
+import { IonosNetworkError, IonosRequestFailedError } from "../../../src/targets/ionos/errors.ts";
+import { formatRequestDate, RequestTracker } from "../../../src/targets/ionos/request_tracker.ts";
+import { IONOS_PRIVILEGES, type IonosGroupProperties } from "../../../src/targets/ionos/types.ts";
 import {
   type SimulatorOptions,
   startIonosSimulator,
-} from "../../src/targets/ionos/simulator/mod.ts";
+} from "../../../src/targets/ionos/simulator/mod.ts";
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {

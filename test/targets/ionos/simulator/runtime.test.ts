@@ -3,7 +3,7 @@ import {
   createIonosSimulator,
   type IonosSimulator,
   startIonosSimulator,
-} from "../../src/targets/ionos/simulator/mod.ts";
+} from "../../../../src/targets/ionos/simulator/mod.ts";
 
 const AUTH = { Authorization: "Bearer sim-token" };
 const user = (email: string) => ({

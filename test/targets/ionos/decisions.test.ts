@@ -3,8 +3,8 @@
  * tables of cases; no Redis, no IONOS.
  */
 import { describe, expect, it } from "vitest";
-import { isProtectedEmail, normalizeEmail, parseMapping } from "../../src/config/mapping.ts";
-import type { IonosUser, IonosUserProperties } from "../../src/targets/ionos/types.ts";
+import { isProtectedEmail, normalizeEmail, parseMapping } from "../../../src/config/mapping.ts";
+import type { IonosUser, IonosUserProperties } from "../../../src/targets/ionos/types.ts";
 import {
   accessReduction,
   deactivated,
@@ -16,7 +16,7 @@ import {
   recordPrivileges,
   userAdoptionRefusal,
   userRemoval,
-} from "../../src/targets/ionos/decisions.ts";
+} from "../../../src/targets/ionos/decisions.ts";
 
 const props = (over: Partial<IonosUserProperties> = {}): IonosUserProperties => ({
   firstname: "Ada",

@@ -2,13 +2,13 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   createIonosSimulator,
   type IonosSimulator,
-} from "../../src/targets/ionos/simulator/mod.ts";
+} from "../../../../src/targets/ionos/simulator/mod.ts";
 import {
   resolveTiming,
   sampleDuration,
   TIMING_PROFILES,
-} from "../../src/targets/ionos/simulator/duration.ts";
-import { createRandom } from "../../src/targets/ionos/simulator/random.ts";
+} from "../../../../src/targets/ionos/simulator/duration.ts";
+import { createRandom } from "../../../../src/targets/simulator/random.ts";
 
 const AUTH = { Authorization: "Bearer sim-token" };
 // deno-lint-ignore no-explicit-any

@@ -1,13 +1,13 @@
 /** IonosClient against the IONOS simulator over HTTP. */
 import { afterEach, describe, expect, it } from "vitest";
-import { IonosClient, type IonosClientOptions } from "../../src/targets/ionos/client.ts";
-import { IonosApiError } from "../../src/targets/ionos/errors.ts";
-import { IONOS_PRIVILEGES, type IonosGroupProperties } from "../../src/targets/ionos/types.ts";
+import { IonosClient, type IonosClientOptions } from "../../../src/targets/ionos/client.ts";
+import { IonosApiError } from "../../../src/targets/ionos/errors.ts";
+import { IONOS_PRIVILEGES, type IonosGroupProperties } from "../../../src/targets/ionos/types.ts";
 import {
   type IonosSimulator,
   type SimulatorOptions,
   startIonosSimulator,
-} from "../../src/targets/ionos/simulator/mod.ts";
+} from "../../../src/targets/ionos/simulator/mod.ts";
 
 const TOKEN = "sim-SECRET-token-4711";
 const PASSWORD = "Pw-SECRET-0815-long";

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import {
   createIonosSimulator,
   type IonosSimulator,
-} from "../../src/targets/ionos/simulator/mod.ts";
-import { IONOS_PRIVILEGES } from "../../src/targets/ionos/types.ts";
+} from "../../../../src/targets/ionos/simulator/mod.ts";
+import { IONOS_PRIVILEGES } from "../../../../src/targets/ionos/types.ts";
 
 const AUTH = { Authorization: "Bearer sim-token" };
 
