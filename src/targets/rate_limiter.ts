@@ -200,6 +200,12 @@ end
 return 0
 `);
 
+/**
+ * How late a caller may wake for its reserved slot and still use it. Later, the slot is given up
+ * (see `RedisRateLimiter.acquire`): a quarter second of calls at most go out bunched.
+ */
+const LATE_TOLERANCE_MS = 250;
+
 export interface RedisRateLimiterOptions extends RateLimiterOptions {
   redis: Redis;
   /** Shared by every process using the same IONOS credentials: see `rateLimiterKey()`. */
@@ -219,6 +225,7 @@ export class RedisRateLimiter implements RateLimiter {
   readonly #keys: [string, string, string];
   readonly #interval: number;
   readonly #burst: number;
+  readonly #lateToleranceMs: number;
   #lastLearned = { perMinute: 0, at: 0 };
 
   /** The configured rate, or the limit this process learned if lower. */
@@ -231,6 +238,7 @@ export class RedisRateLimiter implements RateLimiter {
   constructor(options: RedisRateLimiterOptions) {
     [this.#interval, this.#burst] = validate(options, false);
     this.#redis = options.redis;
+    this.#lateToleranceMs = Math.max(LATE_TOLERANCE_MS, 5 * this.#interval);
     // Hash tag keeps the keys in one Redis Cluster slot, as one script touches them all.
     this.#keys = [`{${options.key}}:tat`, `{${options.key}}:paused`, `{${options.key}}:limit`];
   }
@@ -252,14 +260,21 @@ export class RedisRateLimiter implements RateLimiter {
   }
 
   async acquire(): Promise<void> {
-    for (;;) {
+    for (let missed = 0;;) {
+      const asked = performance.now();
       const [reserved, wait] = (await ACQUIRE_LUA.run(this.#redis, this.#keys, [
         this.#interval,
         this.#burst,
       ])) as [number, number];
       if (reserved === 1) {
         if (wait > 0) await sleep(wait);
-        return;
+        // A process held up (a long GC, a starved CPU, container throttling) wakes all its
+        // sleepers at once, and their slots, spread over the hold-up, would go out together as a
+        // burst over the contract's limit. A slot missed by more than the tolerance is given up
+        // and a new one reserved; only once, so a process that is late all the time still calls.
+        const late = performance.now() - (asked + Math.max(0, wait));
+        if (late <= this.#lateToleranceMs || missed++ > 0) return;
+        continue;
       }
       // Paused after a 429: spread the wake-ups so waiting workers do not all ask at once.
       await sleep(wait + Math.random() * Math.min(10, this.#interval));

@@ -58,6 +58,29 @@ describe("RedisRateLimiter", () => {
     expect(times.length).toBeGreaterThanOrEqual(rate * 2.5 * 0.85);
   });
 
+  it("a caller that wakes long after its reserved slot takes a new one: no burst after a hold-up", async () => {
+    // 10/s: five callers reserve slots 100 ms apart, then the process is held up for 1.5 s
+    // (what a long GC or a throttled container does; 1.5 s is past the tolerance of 5 slots). Used late, the five slots would all go
+    // out at once; given up and reserved again, they are spread at the rate.
+    const limiter = new RedisRateLimiter({
+      redis: redis.client(),
+      key: freshKey(),
+      requestsPerSecond: 10,
+    });
+    await limiter.acquire(); // connected and warm; the bucket starts after this one
+    const admitted: number[] = [];
+    const callers = Array.from(
+      { length: 5 },
+      () => limiter.acquire().then(() => admitted.push(performance.now())),
+    );
+    await new Promise((r) => setTimeout(r, 20)); // the five reservations are made
+    const until = performance.now() + 1500;
+    while (performance.now() < until) { /* held up */ }
+    await Promise.all(callers);
+    expect(admitted).toHaveLength(5);
+    expect(maxInWindow(admitted, 200)).toBeLessThanOrEqual(3);
+  });
+
   it("pause() on one instance delays acquire() on the other", async () => {
     const key = freshKey();
     const a = new RedisRateLimiter({ redis: redis.client(), key, requestsPerSecond: 100 });
