@@ -13,7 +13,7 @@ import {
   contaboLooksUpByEmail,
   planContaboUser,
 } from "../src/targets/contabo/decisions.ts";
-import { SyncConflictError } from "./errors.ts";
+import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 import {
   groupNamesOf,
   takeOverFound,
@@ -90,7 +90,18 @@ export async function syncContaboUser(
         idpId,
         normalizeEmail(change.body.email),
         () => client.createUser(change.body),
-      );
+      ).catch((error: unknown): never => {
+        // 409: a user with this email appeared since the look-up (another job moved an email
+        // to it, or a person made it). Retried, the job looks again and finds it, and the
+        // ownership rules decide (takeOverFound): a conflict, a wait, or a take-over.
+        if (error instanceof TargetApiError && error.status === 409) {
+          throw new WaitingForDependencyError(
+            `a Contabo user with this email appeared since the look-up: ${error.message}`,
+            { cause: error },
+          );
+        }
+        throw error;
+      });
       targetId = created.userId;
       await links.link("user", idpId, created.userId, "created");
       done.push(`created ${created.userId}`);

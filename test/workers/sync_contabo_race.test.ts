@@ -1,0 +1,77 @@
+/**
+ * A Contabo create that races with another account taking the email (another job moved an email
+ * to it, or a person made it between the look-up and the create): Contabo answers 409, and the
+ * job must wait and look again, not fail for good (found by the model test, contabo seed 1).
+ */
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseMapping } from "../../src/config/mapping.ts";
+import { parseEventBatch } from "../../src/events/event.ts";
+import { silentLogger } from "../../src/log.ts";
+import { createTargetQueue } from "../../src/queue/target_queue.ts";
+import { WantedStateStore } from "../../src/store/wanted_state.ts";
+import { ContaboClient } from "../../src/targets/contabo/client.ts";
+import { CONTABO_SIM_CREDENTIALS } from "../../src/targets/contabo/simulator/app.ts";
+import {
+  type RunningContaboSimulator,
+  startContaboSimulator,
+} from "../../src/targets/contabo/simulator/server.ts";
+import { TargetLinks } from "../../src/targets/links.ts";
+import { WaitingForDependencyError } from "../../workers/errors.ts";
+import { syncContaboUser } from "../../workers/sync_contabo.ts";
+import { userEvent } from "../_support/harness.ts";
+import { startRedis, type TestRedis } from "../_support/redis.ts";
+
+let redis: TestRedis;
+let conn: Redis;
+let contabo: RunningContaboSimulator;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  conn = new Redis(redis.url, { maxRetriesPerRequest: null });
+  contabo = await startContaboSimulator();
+}, 30_000);
+afterAll(async () => {
+  conn?.disconnect();
+  await contabo?.close();
+  await redis?.stop();
+});
+
+describe("syncContaboUser()", () => {
+  it("waits and looks again when the email was taken between its look-up and its create", async () => {
+    const store = new WantedStateStore(conn, { prefix: "race" });
+    const parsed = parseEventBatch(userEvent("user.created", "u-race", "race@example.com"));
+    if (!parsed.success) throw new Error("bad test event");
+    await store.applyEvents(parsed.events);
+    const client = new ContaboClient({
+      apiUrl: contabo.url,
+      authUrl: contabo.authUrl,
+      credentials: { ...CONTABO_SIM_CREDENTIALS },
+      baseDelayMs: 1,
+    });
+    // The look-up finds nothing; right after it, the email is taken.
+    const lookUp = client.findUserByEmail.bind(client);
+    client.findUserByEmail = async (email: string) => {
+      const found = await lookUp(email);
+      contabo.sim.addUser({ email: "race@example.com" });
+      return found;
+    };
+    const queue = createTargetQueue(conn, "contabo");
+    const ctx = {
+      store,
+      links: new TargetLinks(conn, "contabo", { prefix: "race" }),
+      mapping: parseMapping(JSON.stringify({ targets: ["ionos", "contabo"] })),
+      client,
+      queue,
+      logger: silentLogger,
+    };
+    try {
+      const error = await syncContaboUser(ctx, "u-race").catch((e) => e);
+      expect(error).toBeInstanceOf(WaitingForDependencyError);
+      // The create was refused: no creating mark is left to mistake the other account for ours.
+      expect((await ctx.links.get("user", "u-race")).creating).toBeFalsy();
+    } finally {
+      await queue.close();
+    }
+  });
+});
