@@ -115,8 +115,11 @@ export function createApp(options: AppOptions): Hono {
 }
 
 /** Copies only the defined keys, so optional options stay absent rather than `undefined`. */
-function pick<T extends object, K extends keyof T>(o: T, ...keys: K[]): Partial<Pick<T, K>> {
-  const out: Partial<Pick<T, K>> = {};
-  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+function pick<T extends object, K extends keyof T>(
+  o: T,
+  ...keys: K[]
+): { [P in K]?: Exclude<T[P], undefined> } {
+  const out: { [P in K]?: Exclude<T[P], undefined> } = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k] as Exclude<T[K], undefined>;
   return out;
 }

@@ -62,10 +62,14 @@ export type RedisSettings = (RedisUrlSettings | RedisSentinelSettings | RedisClu
   waitTimeoutMs: number;
 };
 
-/** Options that differ by role (fail fast in the intake, wait in workers); see `createRedis`. */
+/**
+ * Options that differ by role (fail fast in the intake, wait in workers); see `createRedis`.
+ * Without `replyMapping`: the service uses the default, and ioredis' constructor types refuse
+ * its own `RedisOptions["replyMapping"]` (`| undefined`) under `exactOptionalPropertyTypes`.
+ */
 export type RoleOptions = Omit<
   RedisOptions,
-  "host" | "port" | "path" | "sentinels" | "name" | "password" | "username" | "tls"
+  "host" | "port" | "path" | "sentinels" | "name" | "password" | "username" | "tls" | "replyMapping"
 >;
 
 /**

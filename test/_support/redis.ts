@@ -63,7 +63,12 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
       "no",
     ]
     : ["--port", String(port)];
-  const connection: RedisOptions = { port, ...(t ? { tls: { ca: t.ca } } : {}) };
+  // Not `RedisOptions`: its `replyMapping?: ... | undefined` is refused by ioredis' own
+  // constructor under `exactOptionalPropertyTypes`.
+  const connection: { port: number; tls?: { ca: string } } = {
+    port,
+    ...(t ? { tls: { ca: t.ca } } : {}),
+  };
 
   const launch = async () => {
     child = spawn("redis-server", [
