@@ -7,7 +7,7 @@ import net from "node:net";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Cluster, Redis, type RedisOptions } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 
 export async function freePort(): Promise<number> {
   return await new Promise((resolve, reject) => {
