@@ -60,7 +60,7 @@ export interface IonosClientOptions {
   /** Token (Bearer) works always; Basic only for accounts without 2-factor authentication. */
   auth: { token: string } | { username: string; password: string };
   /** Sent as `X-Contract-Number`, for accounts with several contracts. */
-  contractNumber?: string;
+  contractNumber?: string | undefined;
   /** Budget shared by all workers with the same credentials. @default none (only pauses) */
   rateLimiter?: RateLimiter;
   /** Attempts for retryable failures inside one call. @default 5 */
