@@ -56,11 +56,9 @@ export function providerMounts(options: ProviderMountsOptions): { path: string; 
     prefix,
     logger,
     bodyLimitBytes,
-    ...(options.unauthenticatedBudget
-      ? { unauthenticatedBudget: options.unauthenticatedBudget }
-      : {}),
-    ...(options.bodyReadTimeoutMs ? { bodyReadTimeoutMs: options.bodyReadTimeoutMs } : {}),
-    ...(options.onRejected ? { onRejected: options.onRejected } : {}),
+    unauthenticatedBudget: options.unauthenticatedBudget,
+    bodyReadTimeoutMs: options.bodyReadTimeoutMs,
+    onRejected: options.onRejected,
   };
   if (options.workosWebhookSecret) {
     mounts.push({ path: "/", app: workosRoute({ ...hooks, secret: options.workosWebhookSecret }) });

@@ -48,9 +48,9 @@ const FORM_LIMIT_BYTES = 16 * 1024;
 
 export interface OperatorConsoleOptions extends ConsoleDeps {
   /** Without it nobody can sign in, as the admin API refuses everything. */
-  adminToken?: string;
+  adminToken?: string | undefined;
   /** How long a sign-in lasts. @default 8 hours */
-  sessionTtlMs?: number;
+  sessionTtlMs?: number | undefined;
 }
 
 /**
@@ -64,7 +64,7 @@ export function operatorConsole(options: OperatorConsoleOptions): Hono {
   const sessions = adminToken
     ? new SessionStore(options.redis, adminToken, {
       prefix: options.prefix,
-      ...(options.sessionTtlMs ? { ttlMs: options.sessionTtlMs } : {}),
+      ttlMs: options.sessionTtlMs,
     })
     : undefined;
 
