@@ -107,7 +107,7 @@ export function operatorConsole(options: OperatorConsoleOptions): Hono {
       <Layout
         title="That did not work"
         readOnly={readOnly}
-        {...(session ? { csrfToken: session.csrfToken } : {})}
+        csrfToken={session?.csrfToken}
         flash={{ text: error instanceof OpsError ? error.message : "internal error", error: true }}
       >
         <p>
@@ -122,7 +122,7 @@ export function operatorConsole(options: OperatorConsoleOptions): Hono {
   app.get("/sign-in", csp, (c) => {
     const flash = flashFrom((n) => c.req.query(n));
     return c.html(
-      <Layout title="Sign in" {...(flash ? { flash } : {})}>
+      <Layout title="Sign in" flash={flash}>
         <SignInPage next={safeNext(c.req.query("next"))} enabled={!!sessions} />
       </Layout>,
       sessions ? 200 : 503,
@@ -161,7 +161,7 @@ export function operatorConsole(options: OperatorConsoleOptions): Hono {
         nav={nav}
         csrfToken={c.get("session").csrfToken}
         readOnly={readOnly}
-        {...(flash ? { flash } : {})}
+        flash={flash}
       >
         {body}
       </Layout>,

@@ -265,7 +265,7 @@ async function requireFailed(queue: Queue<SyncJobData>, id: string): Promise<Job
 /** Stops workers taking new sync jobs; intake keeps accepting and enqueueing. */
 export async function pauseProcessing(deps: OpsDeps, reason?: string): Promise<void> {
   await deps.queue.pause();
-  await deps.audit.record({ action: "pause", actor: deps.actor, ...(reason ? { reason } : {}) });
+  await deps.audit.record({ action: "pause", actor: deps.actor, reason });
 }
 
 /** Lets workers take jobs again. */
