@@ -46,7 +46,7 @@ export interface StepJobOptions {
    * process learns that its requests ended; the delay covers a job another process delayed.
    * @default 2000
    */
-  recheckMs?: number;
+  recheckMs?: number | undefined;
 }
 
 /**

@@ -26,7 +26,7 @@ export async function syncS3Keys(
   ctx: SyncContext,
   idpId: string,
   account: { id: string; email: string; active: boolean },
-  recorded: { ionosId?: string; s3KeysOff?: string },
+  recorded: { ionosId?: string | undefined; s3KeysOff?: string | undefined },
   whileSettling: <T>(write: () => Promise<T>) => Promise<T> = (w) => w(),
 ): Promise<string[]> {
   // The caller only gets here for managed accounts; asked again so no path can skip the rule.

@@ -56,7 +56,7 @@ async function runSyncJob(
   const started = Date.now();
   try {
     const outcome = await runStepJob({ ...ctx, logger: log }, job, token, step, {
-      ...(options.requestRecheckMs ? { recheckMs: options.requestRecheckMs } : {}),
+      recheckMs: options.requestRecheckMs,
     });
     log.info("sync done", {
       result: outcome.result,

@@ -40,12 +40,14 @@ export interface TargetWorkerOptions {
   /** @default false */
   tracing?: boolean;
   /** For metrics, labelled by target. */
-  onJobDone?: (
-    target: QueuedTarget,
-    kind: TargetJobData["kind"],
-    outcome: "completed" | "failed",
-    ms: number,
-  ) => void;
+  onJobDone?:
+    | ((
+      target: QueuedTarget,
+      kind: TargetJobData["kind"],
+      outcome: "completed" | "failed",
+      ms: number,
+    ) => void)
+    | undefined;
 }
 
 /**

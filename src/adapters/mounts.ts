@@ -15,23 +15,23 @@ import { keycloakRoute } from "./keycloak/route.ts";
 import { workosRoute } from "./workos/route.ts";
 
 export interface ProviderMountsOptions {
-  scimToken?: string;
-  workosWebhookSecret?: string;
-  keycloakWebhookSecret?: string;
+  scimToken?: string | undefined;
+  workosWebhookSecret?: string | undefined;
+  keycloakWebhookSecret?: string | undefined;
   redis: Redis;
   /** @default "sync" */
-  prefix?: string;
+  prefix?: string | undefined;
   records: SyncRecords;
   ingest: IngestDeps;
   logger: Logger;
   /** @default 1 MiB */
-  bodyLimitBytes?: number;
+  bodyLimitBytes?: number | undefined;
   /** Shared budget for signed bodies read before their signature is checked. */
-  unauthenticatedBudget?: ByteBudget;
+  unauthenticatedBudget?: ByteBudget | undefined;
   /** Deadline for reading a signed body. @default 10_000 */
-  bodyReadTimeoutMs?: number;
+  bodyReadTimeoutMs?: number | undefined;
   /** Counts refused webhook requests by reason, as `createApp({ onRejected })` does for `/events`. */
-  onRejected?: (reason: string) => void;
+  onRejected?: ((reason: string) => void) | undefined;
 }
 
 /**
@@ -56,11 +56,9 @@ export function providerMounts(options: ProviderMountsOptions): { path: string; 
     prefix,
     logger,
     bodyLimitBytes,
-    ...(options.unauthenticatedBudget
-      ? { unauthenticatedBudget: options.unauthenticatedBudget }
-      : {}),
-    ...(options.bodyReadTimeoutMs ? { bodyReadTimeoutMs: options.bodyReadTimeoutMs } : {}),
-    ...(options.onRejected ? { onRejected: options.onRejected } : {}),
+    unauthenticatedBudget: options.unauthenticatedBudget,
+    bodyReadTimeoutMs: options.bodyReadTimeoutMs,
+    onRejected: options.onRejected,
   };
   if (options.workosWebhookSecret) {
     mounts.push({ path: "/", app: workosRoute({ ...hooks, secret: options.workosWebhookSecret }) });

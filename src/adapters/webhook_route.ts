@@ -57,27 +57,27 @@ export interface WebhookRouteOptions {
   /** The route path, e.g. `/hooks/workos`. */
   path: string;
   /** @default every request goes on to `verify` */
-  checkHeaders?: (headers: Headers) => HeaderCheck;
+  checkHeaders?: ((headers: Headers) => HeaderCheck) | undefined;
   verify: (headers: Headers, rawBody: string) => VerifyResult | Promise<VerifyResult>;
   map: (payload: unknown, context: MapContext) => MapResult | Promise<MapResult>;
   ingest: IngestDeps;
   /** For the unknown-event counter. */
   redis: Redis;
   /** @default "sync" */
-  prefix?: string;
+  prefix?: string | undefined;
   logger: Logger;
   /** @default 1 MiB */
-  bodyLimitBytes?: number;
+  bodyLimitBytes?: number | undefined;
   /** Bytes read before the signature is checked, shared process-wide. @default a private 8 MiB */
-  unauthenticatedBudget?: ByteBudget;
+  unauthenticatedBudget?: ByteBudget | undefined;
   /** Deadline for reading the body. @default 10_000 */
-  bodyReadTimeoutMs?: number;
+  bodyReadTimeoutMs?: number | undefined;
   /** `Content-Type` a body must have, else 415. @default any */
-  contentType?: RegExp;
+  contentType?: RegExp | undefined;
   /** `WWW-Authenticate` value sent with every 401, e.g. `Bearer realm="events"`. @default none */
-  challenge?: string;
+  challenge?: string | undefined;
   /** Counts refusals by reason (`unauthorized`, `too_large`, ...): the metrics hook. */
-  onRejected?: (reason: string) => void;
+  onRejected?: ((reason: string) => void) | undefined;
 }
 
 const VERIFY: HeaderCheck = { kind: "verify" };
@@ -129,7 +129,7 @@ export function webhookRoute(options: WebhookRouteOptions): Hono {
         const read = await readGuardedBody(c.req.raw, {
           limit: bodyLimitBytes,
           budget,
-          ...(options.bodyReadTimeoutMs ? { timeoutMs: options.bodyReadTimeoutMs } : {}),
+          timeoutMs: options.bodyReadTimeoutMs,
         });
         if (!read.ok) {
           onRejected(read.error);

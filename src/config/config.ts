@@ -140,8 +140,8 @@ export interface Config {
   bullPrefix: string;
   ionos: {
     apiUrl: string;
-    auth?: { token: string } | { username: string; password: string };
-    contractNumber?: string;
+    auth?: { token: string } | { username: string; password: string } | undefined;
+    contractNumber?: string | undefined;
     rateLimitPerSecond: number;
     maxAttempts: number;
     timeoutMs: number;
@@ -159,19 +159,19 @@ export interface Config {
   /** Cloudflare settings; `apiToken`/`accountId` only when set. */
   cloudflare: {
     apiUrl: string;
-    apiToken?: string;
-    accountId?: string;
+    apiToken?: string | undefined;
+    accountId?: string | undefined;
     /** Names of the CLOUDFLARE_* settings that are not set. */
     missing: string[];
     rateLimitPerSecond: number;
   };
-  eventsToken?: string;
-  webhookSecret?: string;
-  adminToken?: string;
-  scimToken?: string;
-  workosWebhookSecret?: string;
-  keycloakWebhookSecret?: string;
-  syncConfigPath?: string;
+  eventsToken?: string | undefined;
+  webhookSecret?: string | undefined;
+  adminToken?: string | undefined;
+  scimToken?: string | undefined;
+  workosWebhookSecret?: string | undefined;
+  keycloakWebhookSecret?: string | undefined;
+  syncConfigPath?: string | undefined;
   logLevel: z.infer<typeof Env>["LOG_LEVEL"];
   bodyLimitBytes: number;
   unauthenticatedBytes: number;
@@ -196,7 +196,7 @@ export interface Config {
     eventLogMaxEntries: number;
     /** Tombstone emails and finished jobs older than this are removed by the sweeper. */
     retentionMs: number;
-    metricsToken?: string;
+    metricsToken?: string | undefined;
     metricsPort?: number;
     dashboardReadOnly: boolean;
     reconcileIntervalMinutes: number;
@@ -268,8 +268,8 @@ export function loadConfig(env: Record<string, string | undefined>, role: Role =
     bullPrefix: bullPrefixFor(redis, e.REDIS_PREFIX),
     ionos: {
       apiUrl: e.IONOS_API_URL.replace(/\/+$/, ""),
-      ...(auth ? { auth } : {}),
-      ...(e.IONOS_CONTRACT_NUMBER ? { contractNumber: e.IONOS_CONTRACT_NUMBER } : {}),
+      auth,
+      contractNumber: e.IONOS_CONTRACT_NUMBER,
       rateLimitPerSecond: e.IONOS_RATE_LIMIT_RPS,
       maxAttempts: e.IONOS_MAX_ATTEMPTS,
       timeoutMs: e.IONOS_TIMEOUT_MS,
@@ -277,13 +277,13 @@ export function loadConfig(env: Record<string, string | undefined>, role: Role =
     },
     contabo: contaboSettings(e),
     cloudflare: cloudflareSettings(e),
-    ...(e.EVENTS_TOKEN ? { eventsToken: e.EVENTS_TOKEN } : {}),
-    ...(e.WEBHOOK_SECRET ? { webhookSecret: e.WEBHOOK_SECRET } : {}),
-    ...(e.ADMIN_TOKEN ? { adminToken: e.ADMIN_TOKEN } : {}),
-    ...(e.SCIM_TOKEN ? { scimToken: e.SCIM_TOKEN } : {}),
-    ...(e.WORKOS_WEBHOOK_SECRET ? { workosWebhookSecret: e.WORKOS_WEBHOOK_SECRET } : {}),
-    ...(e.KEYCLOAK_WEBHOOK_SECRET ? { keycloakWebhookSecret: e.KEYCLOAK_WEBHOOK_SECRET } : {}),
-    ...(e.SYNC_CONFIG ? { syncConfigPath: e.SYNC_CONFIG } : {}),
+    eventsToken: e.EVENTS_TOKEN,
+    webhookSecret: e.WEBHOOK_SECRET,
+    adminToken: e.ADMIN_TOKEN,
+    scimToken: e.SCIM_TOKEN,
+    workosWebhookSecret: e.WORKOS_WEBHOOK_SECRET,
+    keycloakWebhookSecret: e.KEYCLOAK_WEBHOOK_SECRET,
+    syncConfigPath: e.SYNC_CONFIG,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     unauthenticatedBytes: e.UNAUTHENTICATED_BYTES_IN_FLIGHT,
@@ -303,7 +303,7 @@ export function loadConfig(env: Record<string, string | undefined>, role: Role =
       eventLogMaxAgeMs: e.EVENT_LOG_MAX_AGE_HOURS * 3_600_000,
       eventLogMaxEntries: e.EVENT_LOG_MAX_ENTRIES,
       retentionMs: e.RETENTION_HOURS * 3_600_000,
-      ...(e.METRICS_TOKEN ? { metricsToken: e.METRICS_TOKEN } : {}),
+      metricsToken: e.METRICS_TOKEN,
       ...(e.METRICS_PORT !== undefined
         ? { metricsPort: e.METRICS_PORT }
         : c.PORT !== undefined && role === "worker"
@@ -353,8 +353,8 @@ function cloudflareSettings(e: Parsed): Config["cloudflare"] {
   ];
   return {
     apiUrl: e.CLOUDFLARE_API_URL.replace(/\/+$/, ""),
-    ...(e.CLOUDFLARE_API_TOKEN ? { apiToken: e.CLOUDFLARE_API_TOKEN } : {}),
-    ...(e.CLOUDFLARE_ACCOUNT_ID ? { accountId: e.CLOUDFLARE_ACCOUNT_ID } : {}),
+    apiToken: e.CLOUDFLARE_API_TOKEN,
+    accountId: e.CLOUDFLARE_ACCOUNT_ID,
     missing,
     rateLimitPerSecond: e.CLOUDFLARE_RATE_LIMIT_RPS,
   };
@@ -427,8 +427,8 @@ function redisSettings(e: Env): RedisSettings {
     waitTimeoutMs: e.REDIS_WAIT_TIMEOUT_MS,
   };
   const credentials = {
-    ...(e.REDIS_USERNAME ? { username: e.REDIS_USERNAME } : {}),
-    ...(e.REDIS_PASSWORD ? { password: e.REDIS_PASSWORD } : {}),
+    username: e.REDIS_USERNAME,
+    password: e.REDIS_PASSWORD,
   };
   if (e.REDIS_CLUSTER_NODES) {
     return {
@@ -447,8 +447,8 @@ function redisSettings(e: Env): RedisSettings {
     kind: "sentinel",
     sentinels: e.REDIS_SENTINELS,
     masterName: e.REDIS_SENTINEL_NAME!,
-    ...(e.REDIS_SENTINEL_USERNAME ? { sentinelUsername: e.REDIS_SENTINEL_USERNAME } : {}),
-    ...(e.REDIS_SENTINEL_PASSWORD ? { sentinelPassword: e.REDIS_SENTINEL_PASSWORD } : {}),
+    sentinelUsername: e.REDIS_SENTINEL_USERNAME,
+    sentinelPassword: e.REDIS_SENTINEL_PASSWORD,
     sentinelTls: e.REDIS_SENTINEL_TLS === "true",
     ...credentials,
     db: e.REDIS_DB,

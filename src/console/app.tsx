@@ -48,9 +48,9 @@ const FORM_LIMIT_BYTES = 16 * 1024;
 
 export interface OperatorConsoleOptions extends ConsoleDeps {
   /** Without it nobody can sign in, as the admin API refuses everything. */
-  adminToken?: string;
+  adminToken?: string | undefined;
   /** How long a sign-in lasts. @default 8 hours */
-  sessionTtlMs?: number;
+  sessionTtlMs?: number | undefined;
 }
 
 /**
@@ -64,7 +64,7 @@ export function operatorConsole(options: OperatorConsoleOptions): Hono {
   const sessions = adminToken
     ? new SessionStore(options.redis, adminToken, {
       prefix: options.prefix,
-      ...(options.sessionTtlMs ? { ttlMs: options.sessionTtlMs } : {}),
+      ttlMs: options.sessionTtlMs,
     })
     : undefined;
 
@@ -107,7 +107,7 @@ export function operatorConsole(options: OperatorConsoleOptions): Hono {
       <Layout
         title="That did not work"
         readOnly={readOnly}
-        {...(session ? { csrfToken: session.csrfToken } : {})}
+        csrfToken={session?.csrfToken}
         flash={{ text: error instanceof OpsError ? error.message : "internal error", error: true }}
       >
         <p>
@@ -122,7 +122,7 @@ export function operatorConsole(options: OperatorConsoleOptions): Hono {
   app.get("/sign-in", csp, (c) => {
     const flash = flashFrom((n) => c.req.query(n));
     return c.html(
-      <Layout title="Sign in" {...(flash ? { flash } : {})}>
+      <Layout title="Sign in" flash={flash}>
         <SignInPage next={safeNext(c.req.query("next"))} enabled={!!sessions} />
       </Layout>,
       sessions ? 200 : 503,
@@ -161,7 +161,7 @@ export function operatorConsole(options: OperatorConsoleOptions): Hono {
         nav={nav}
         csrfToken={c.get("session").csrfToken}
         readOnly={readOnly}
-        {...(flash ? { flash } : {})}
+        flash={flash}
       >
         {body}
       </Layout>,

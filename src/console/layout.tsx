@@ -68,9 +68,9 @@ export interface LayoutProps {
   title: string;
   nav?: NavId;
   /** Present when signed in: the sign-out form needs its CSRF token. */
-  csrfToken?: string;
+  csrfToken?: string | undefined;
   readOnly?: boolean;
-  flash?: { text: string; error?: boolean };
+  flash?: { text: string; error?: boolean } | undefined;
   children?: Child;
 }
 

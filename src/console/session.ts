@@ -28,11 +28,11 @@ interface StoredSession {
 
 export interface SessionStoreOptions {
   /** @default "sync" */
-  prefix?: string;
+  prefix?: string | undefined;
   /** How long a session lasts; not extended by use. @default 8 hours (one shift) */
-  ttlMs?: number;
+  ttlMs?: number | undefined;
   /** @default Date.now */
-  now?: () => number;
+  now?: (() => number) | undefined;
 }
 
 const encoder = new TextEncoder();

@@ -15,7 +15,7 @@ export interface GuardedBodyOptions {
    * The whole body must arrive within this time.
    * @default 10_000
    */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
 }
 
 /** The body, or why it was not read; the status and texts are meant for the answer. */

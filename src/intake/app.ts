@@ -26,20 +26,20 @@ export interface AppOptions {
   store: WantedStateStore;
   records: SyncRecords;
   logger: Logger;
-  eventsToken?: string;
-  webhookSecret?: string;
-  adminToken?: string;
+  eventsToken?: string | undefined;
+  webhookSecret?: string | undefined;
+  adminToken?: string | undefined;
   /** @default 1 MiB */
-  bodyLimitBytes?: number;
+  bodyLimitBytes?: number | undefined;
   /** Shared budget for signed bodies read before their signature is checked. */
-  unauthenticatedBudget?: ByteBudget;
+  unauthenticatedBudget?: ByteBudget | undefined;
   /** Deadline for reading a signed body. @default 10_000 */
-  bodyReadTimeoutMs?: number;
+  bodyReadTimeoutMs?: number | undefined;
   /**
    * How events are stored and enqueued. @default store and queue of these options, with
    * `onIngested` and `eventLog`
    */
-  ingest?: IngestDeps;
+  ingest?: IngestDeps | undefined;
   onIngested?: IngestDeps["onIngested"];
   /** Logs accepted events in the enqueue's transaction. */
   eventLog?: IngestDeps["eventLog"];
@@ -47,14 +47,14 @@ export interface AppOptions {
    * Counts refused requests of `/events` by reason; give the same hook to `providerMounts` so
    * the provider webhooks are counted alike.
    */
-  onRejected?: (reason: string) => void;
-  readiness?: () => Record<string, unknown>;
+  onRejected?: ((reason: string) => void) | undefined;
+  readiness?: (() => Record<string, unknown>) | undefined;
   /**
    * Further routers mounted at their paths (SCIM, IdP adapters, admin API). Admin ones are
    * mounted under `/admin/api` behind the admin token.
    */
-  mounts?: { path: string; app: Hono }[];
-  adminMounts?: { path: string; app: Hono }[];
+  mounts?: { path: string; app: Hono }[] | undefined;
+  adminMounts?: { path: string; app: Hono }[] | undefined;
 }
 
 /**
@@ -70,26 +70,24 @@ export function createApp(options: AppOptions): Hono {
   // One line a minute per route for refused requests, with a count: a flood is not a log flood.
   app.use("*", refusalLog({ logger }));
 
-  app.route("/", healthRoutes({ redis: options.redis, ...pick(options, "readiness") }));
+  app.route("/", healthRoutes({ redis: options.redis, readiness: options.readiness }));
   // POST /events only with a credential for it: SCIM or a provider hook alone is a valid set-up.
   if (options.eventsToken || options.webhookSecret) {
     app.route(
       "/",
       eventsRoute({
-        ...pick(
-          options,
-          "eventsToken",
-          "webhookSecret",
-          "onRejected",
-          "unauthenticatedBudget",
-          "bodyReadTimeoutMs",
-        ),
+        eventsToken: options.eventsToken,
+        webhookSecret: options.webhookSecret,
+        onRejected: options.onRejected,
+        unauthenticatedBudget: options.unauthenticatedBudget,
+        bodyReadTimeoutMs: options.bodyReadTimeoutMs,
         bodyLimitBytes,
         redis: options.redis,
         logger,
         ingest: options.ingest ?? {
           store: options.store,
           queue: options.queue,
+          // `IngestDeps` takes these only when set (src/intake/ingest.ts).
           ...pick(options, "onIngested", "eventLog"),
         },
       }),
@@ -114,9 +112,15 @@ export function createApp(options: AppOptions): Hono {
   return app;
 }
 
-/** Copies only the defined keys, so optional options stay absent rather than `undefined`. */
-function pick<T extends object, K extends keyof T>(o: T, ...keys: K[]): Partial<Pick<T, K>> {
-  const out: Partial<Pick<T, K>> = {};
-  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+/**
+ * Copies only the defined keys, so optional options stay absent rather than `undefined`: for
+ * `IngestDeps`, whose optional fields do not take `undefined`.
+ */
+function pick<T extends object, K extends keyof T>(
+  o: T,
+  ...keys: K[]
+): { [P in K]?: Exclude<T[P], undefined> } {
+  const out: { [P in K]?: Exclude<T[P], undefined> } = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k] as Exclude<T[K], undefined>;
   return out;
 }

@@ -10,8 +10,8 @@ import { PROMETHEUS_CONTENT_TYPE, type Registry } from "./registry.ts";
 export interface MetricsRouteOptions {
   registry: Registry;
   /** When set, scrapes must send it as a bearer token. @default open */
-  token?: string;
-  logger?: Logger;
+  token?: string | undefined;
+  logger?: Logger | undefined;
 }
 
 /**

@@ -55,8 +55,8 @@ export function parseListQuery(type: ResourceTypeDef, params: URLSearchParams): 
       : {}),
     startIndex,
     count,
-    ...(attributes ? { attributes } : {}),
-    ...(excluded ? { excluded } : {}),
+    attributes,
+    excluded,
   };
 }
 

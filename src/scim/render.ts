@@ -10,16 +10,16 @@ import { IONOS_USER_SCHEMA } from "./urns.ts";
 
 export interface Projection {
   /** Only these (plus `id` and `schemas`). */
-  attributes?: ResolvedPath[];
+  attributes?: ResolvedPath[] | undefined;
   /** All but these. Ignored when `attributes` is given. */
-  excluded?: ResolvedPath[];
+  excluded?: ResolvedPath[] | undefined;
 }
 
 export interface RenderOptions extends Projection {
   /** The SCIM base URL, e.g. `https://sync.example.com/scim/v2`. */
   baseUrl: string;
   /** The user's IONOS twin, from `SyncRecords`. */
-  twin?: TwinRecord;
+  twin?: TwinRecord | undefined;
 }
 
 /**

@@ -63,9 +63,9 @@ export function resourceRoutes(type: ResourceTypeDef, options: ResourceRoutesOpt
     const excluded = parseAttributeList(type, c.req.query("excludedAttributes"));
     const body = renderResource(type, resource.doc, {
       baseUrl: baseUrl(c),
-      ...(twin ? { twin } : {}),
-      ...(attributes ? { attributes } : {}),
-      ...(excluded ? { excluded } : {}),
+      twin,
+      attributes,
+      excluded,
     });
     c.header("ETag", etagOf(resource.version));
     if (status === 201) c.header("Location", (body.meta as { location: string }).location);
@@ -85,9 +85,9 @@ export function resourceRoutes(type: ResourceTypeDef, options: ResourceRoutesOpt
       Resources: page.map((r, i) =>
         renderResource(type, r.doc, {
           baseUrl: base,
-          ...(twins[i] ? { twin: twins[i] } : {}),
-          ...(q.attributes ? { attributes: q.attributes } : {}),
-          ...(q.excluded ? { excluded: q.excluded } : {}),
+          twin: twins[i],
+          attributes: q.attributes,
+          excluded: q.excluded,
         })
       ),
     });

@@ -111,7 +111,7 @@ export async function startIntake(deps: IntakeDeps): Promise<{ app: Hono; url: s
   });
   const dashboard = adminDashboard({
     queues: [queue, reconcileQueue],
-    ...(config.adminToken ? { adminToken: config.adminToken } : {}),
+    adminToken: config.adminToken,
     readOnly: config.ops.dashboardReadOnly,
   });
   // The operator console (issue 13): pages under /admin beside the API and bull-board.
@@ -129,7 +129,7 @@ export async function startIntake(deps: IntakeDeps): Promise<{ app: Hono; url: s
     readOnly: config.ops.dashboardReadOnly,
     targets,
     logger,
-    ...(config.adminToken ? { adminToken: config.adminToken } : {}),
+    adminToken: config.adminToken,
   });
   // --- end operations ---
 
@@ -156,11 +156,11 @@ export async function startIntake(deps: IntakeDeps): Promise<{ app: Hono; url: s
     bodyLimitBytes: config.bodyLimitBytes,
     unauthenticatedBudget,
     bodyReadTimeoutMs: config.bodyReadTimeoutMs,
-    ...(config.eventsToken ? { eventsToken: config.eventsToken } : {}),
-    ...(config.webhookSecret ? { webhookSecret: config.webhookSecret } : {}),
-    ...(config.adminToken ? { adminToken: config.adminToken } : {}),
+    eventsToken: config.eventsToken,
+    webhookSecret: config.webhookSecret,
+    adminToken: config.adminToken,
     onIngested,
-    ...(logIngest ? { eventLog: logIngest } : {}),
+    eventLog: logIngest,
     onRejected: obs.metrics.onRejected,
     // Only a process that also runs workers calls IONOS; an api-only one has nothing to say.
     readiness: () => config.role === "all" ? { ionos: obs.ionosHealth.report() } : {},

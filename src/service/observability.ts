@@ -32,7 +32,7 @@ export function createObservability(): Observability {
 export function metricsRouteFor(config: Config, obs: Observability, logger: Logger): Hono {
   return metricsRoute({
     registry: obs.metrics.registry,
-    ...(config.ops.metricsToken ? { token: config.ops.metricsToken } : {}),
+    token: config.ops.metricsToken,
     logger,
   });
 }

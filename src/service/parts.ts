@@ -157,7 +157,7 @@ export async function ionosClient(
     maxAttempts: config.ionos.maxAttempts,
     timeoutMs: config.ionos.timeoutMs,
     requestTimeoutMs: config.ionos.requestTimeoutMs,
-    ...(config.ionos.contractNumber ? { contractNumber: config.ionos.contractNumber } : {}),
+    contractNumber: config.ionos.contractNumber,
     ...extras,
   });
   return { client, rateLimiter };

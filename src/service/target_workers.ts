@@ -64,7 +64,7 @@ export async function startTargetWorkers(
       lockDurationMs: config.workerLockDurationMs,
       stalledIntervalMs: config.workerStalledIntervalMs,
       tracing: config.tracing,
-      ...(deps.onJobDone ? { onJobDone: deps.onJobDone } : {}),
+      onJobDone: deps.onJobDone,
     }));
   }
   return workers;

@@ -25,13 +25,13 @@ export interface RedisSentinelSettings {
   /** The name the Sentinels monitor the primary under (`sentinel monitor <name> ...`). */
   masterName: string;
   /** For the Sentinels themselves (`requirepass` / ACL user in sentinel.conf). */
-  sentinelUsername?: string;
-  sentinelPassword?: string;
+  sentinelUsername?: string | undefined;
+  sentinelPassword?: string | undefined;
   /** TLS to the Sentinels. */
   sentinelTls: boolean;
   /** For the primary and replicas. */
-  username?: string;
-  password?: string;
+  username?: string | undefined;
+  password?: string | undefined;
   db: number;
   /** TLS to the primary and replicas. */
   tls: boolean;
@@ -44,8 +44,8 @@ export interface RedisSentinelSettings {
 export interface RedisClusterSettings {
   kind: "cluster";
   nodes: HostPort[];
-  username?: string;
-  password?: string;
+  username?: string | undefined;
+  password?: string | undefined;
   tls: boolean;
 }
 
@@ -62,10 +62,14 @@ export type RedisSettings = (RedisUrlSettings | RedisSentinelSettings | RedisClu
   waitTimeoutMs: number;
 };
 
-/** Options that differ by role (fail fast in the intake, wait in workers); see `createRedis`. */
+/**
+ * Options that differ by role (fail fast in the intake, wait in workers); see `createRedis`.
+ * Without `replyMapping`: the service uses the default, and ioredis' constructor types refuse
+ * its own `RedisOptions["replyMapping"]` (`| undefined`) under `exactOptionalPropertyTypes`.
+ */
 export type RoleOptions = Omit<
   RedisOptions,
-  "host" | "port" | "path" | "sentinels" | "name" | "password" | "username" | "tls"
+  "host" | "port" | "path" | "sentinels" | "name" | "password" | "username" | "tls" | "replyMapping"
 >;
 
 /**

@@ -7,7 +7,7 @@ import net from "node:net";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Cluster, Redis, type RedisOptions } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 
 export async function freePort(): Promise<number> {
   return await new Promise((resolve, reject) => {
@@ -63,7 +63,12 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
       "no",
     ]
     : ["--port", String(port)];
-  const connection: RedisOptions = { port, ...(t ? { tls: { ca: t.ca } } : {}) };
+  // Not `RedisOptions`: its `replyMapping?: ... | undefined` is refused by ioredis' own
+  // constructor under `exactOptionalPropertyTypes`.
+  const connection: { port: number; tls?: { ca: string } } = {
+    port,
+    ...(t ? { tls: { ca: t.ca } } : {}),
+  };
 
   const launch = async () => {
     child = spawn("redis-server", [

@@ -30,8 +30,8 @@ export const jobsList: Command = {
     const jobs = await listJobs(ctx.queue, {
       state: oneOf(v.state, JOB_STATES, "state", "failed"),
       limit: positiveInt(v.limit, "limit", 50),
-      ...(str(v.entity) ? { entity: str(v.entity)! } : {}),
-      ...(str(v.error) ? { errorContains: str(v.error)! } : {}),
+      entity: str(v.entity),
+      errorContains: str(v.error),
     });
     out.result(jobs, () =>
       jobs.length === 0 ? "no jobs\n" : formatTable<JobSummary>(jobs, [
@@ -84,8 +84,8 @@ examples:
       throw new UsageError("give a job id, --all, or --entity/--error (one of them)");
     }
     const selection: RetrySelection = id !== undefined ? { jobId: id } : v.all ? { all: true } : {
-      ...(str(v.entity) ? { entity: str(v.entity)! } : {}),
-      ...(str(v.error) ? { errorContains: str(v.error)! } : {}),
+      entity: str(v.entity),
+      errorContains: str(v.error),
     };
     const result = await retryFailed(ctx, selection);
     out.result(

@@ -19,9 +19,9 @@ export const DASHBOARD_PATH = "/admin/queues";
 export interface AdminDashboardOptions {
   queues: Queue[];
   /** Without it the dashboard refuses every request, like the admin API. */
-  adminToken?: string;
+  adminToken?: string | undefined;
   /** Hide every button that changes jobs or queues (retry included). @default false */
-  readOnly?: boolean;
+  readOnly?: boolean | undefined;
 }
 
 /**

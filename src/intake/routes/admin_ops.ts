@@ -135,8 +135,8 @@ export function adminOpsApi(options: AdminOpsOptions): OpenAPIHono<BlankEnv> {
         state: q.state,
         limit: q.limit,
         offset: q.offset,
-        ...(q.entity ? { entity: q.entity } : {}),
-        ...(q.error ? { errorContains: q.error } : {}),
+        entity: q.entity,
+        errorContains: q.error,
       });
       return c.json({ jobs }, 200);
     },
@@ -154,8 +154,8 @@ export function adminOpsApi(options: AdminOpsOptions): OpenAPIHono<BlankEnv> {
     async (c) => {
       const b = c.req.valid("json");
       const selection: RetrySelection = b.all ? { all: true } : {
-        ...(b.entity ? { entity: b.entity } : {}),
-        ...(b.error ? { errorContains: b.error } : {}),
+        entity: b.entity,
+        errorContains: b.error,
       };
       return c.json(await retryFailed(deps(c), selection), 200);
     },
@@ -249,9 +249,9 @@ export function adminOpsApi(options: AdminOpsOptions): OpenAPIHono<BlankEnv> {
           store,
           eventLog,
           ...deps(c),
-          ...(options.onIngested ? { onIngested: options.onIngested } : {}),
-          ...(options.alsoInTransaction ? { alsoInTransaction: options.alsoInTransaction } : {}),
-          ...(requestId ? { requestId } : {}),
+          onIngested: options.onIngested,
+          alsoInTransaction: options.alsoInTransaction,
+          requestId,
         },
         selection,
         { dryRun: b.dryRun },

@@ -21,20 +21,20 @@ import { fieldIssues } from "../errors.ts";
 import type { IngestDeps } from "../ingest.ts";
 
 export interface EventsRouteOptions {
-  eventsToken?: string;
+  eventsToken?: string | undefined;
   /** `whsec_<base64>`; requests with a `webhook-signature` header are judged by it alone. */
-  webhookSecret?: string;
+  webhookSecret?: string | undefined;
   bodyLimitBytes: number;
   /** Bytes of signed bodies read before their signature is checked. @default a private 8 MiB */
-  unauthenticatedBudget?: ByteBudget;
+  unauthenticatedBudget?: ByteBudget | undefined;
   /** Deadline for reading a signed body. @default 10_000 */
-  bodyReadTimeoutMs?: number;
+  bodyReadTimeoutMs?: number | undefined;
   ingest: IngestDeps;
   /** Only for the route factory's unknown-event counter, which `/events` never uses. */
   redis: Redis;
   logger: Logger;
   /** Counts rejections by reason (metrics). */
-  onRejected?: (reason: string) => void;
+  onRejected?: ((reason: string) => void) | undefined;
 }
 
 /** `application/json` or any `+json` type. */
@@ -82,11 +82,9 @@ export function eventsRoute(options: EventsRouteOptions): Hono {
     bodyLimitBytes: options.bodyLimitBytes,
     contentType: JSON_MEDIA_TYPE,
     challenge: 'Bearer realm="events"',
-    ...(options.unauthenticatedBudget
-      ? { unauthenticatedBudget: options.unauthenticatedBudget }
-      : {}),
-    ...(options.bodyReadTimeoutMs ? { bodyReadTimeoutMs: options.bodyReadTimeoutMs } : {}),
-    ...(options.onRejected ? { onRejected: options.onRejected } : {}),
+    unauthenticatedBudget: options.unauthenticatedBudget,
+    bodyReadTimeoutMs: options.bodyReadTimeoutMs,
+    onRejected: options.onRejected,
   });
 }
 

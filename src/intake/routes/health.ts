@@ -5,7 +5,7 @@ import type { Redis } from "ioredis";
 export interface HealthOptions {
   redis: Redis;
   /** Extra readiness facts (e.g. when IONOS last answered); merged into the /readyz body. */
-  readiness?: () => Record<string, unknown>;
+  readiness?: (() => Record<string, unknown>) | undefined;
 }
 
 export function healthRoutes(options: HealthOptions): Hono {

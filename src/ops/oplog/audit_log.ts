@@ -18,11 +18,11 @@ export interface AuditRecord {
   action: AuditAction;
   /** Who: "cli:<user>", "admin-api", "scheduler". */
   actor: string;
-  entity?: string;
-  jobId?: string;
-  reason?: string;
+  entity?: string | undefined;
+  jobId?: string | undefined;
+  reason?: string | undefined;
   /** Anything else worth keeping (the job's last error, counts). */
-  detail?: Record<string, unknown>;
+  detail?: Record<string, unknown> | undefined;
 }
 
 export interface AuditEntry extends AuditRecord {

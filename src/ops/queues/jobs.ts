@@ -53,14 +53,14 @@ export interface JobDetail extends JobSummary {
 
 export interface JobFilter {
   /** @default "failed" */
-  state?: JobState;
-  entity?: string;
+  state?: JobState | undefined;
+  entity?: string | undefined;
   /** Case-insensitive text the last error must contain. */
-  errorContains?: string;
+  errorContains?: string | undefined;
   /** @default 50 */
-  limit?: number;
+  limit?: number | undefined;
   /** Skip this many matches. @default 0 */
-  offset?: number;
+  offset?: number | undefined;
 }
 
 const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : undefined);
@@ -160,7 +160,7 @@ export async function showJob(queue: Queue<SyncJobData>, id: string): Promise<Jo
 export type RetrySelection =
   | { jobId: string }
   | { all: true }
-  | { entity?: string; errorContains?: string };
+  | { entity?: string | undefined; errorContains?: string | undefined };
 
 export interface RetryResult {
   /** One entry per entity: the new (or already queued) job and the failed jobs it replaces. */
@@ -265,7 +265,7 @@ async function requireFailed(queue: Queue<SyncJobData>, id: string): Promise<Job
 /** Stops workers taking new sync jobs; intake keeps accepting and enqueueing. */
 export async function pauseProcessing(deps: OpsDeps, reason?: string): Promise<void> {
   await deps.queue.pause();
-  await deps.audit.record({ action: "pause", actor: deps.actor, ...(reason ? { reason } : {}) });
+  await deps.audit.record({ action: "pause", actor: deps.actor, reason });
 }
 
 /** Lets workers take jobs again. */

@@ -37,10 +37,10 @@ export interface ReplayDeps {
   audit: AuditLog;
   actor: string;
   /** Further ingest hooks (metrics); the event log is written by replay itself. */
-  onIngested?: IngestDeps["onIngested"];
+  onIngested?: IngestDeps["onIngested"] | undefined;
   /** Writes for each batch's enqueue transaction (the console's count), as ingest has them. */
-  alsoInTransaction?: IngestDeps["alsoInTransaction"];
-  requestId?: string;
+  alsoInTransaction?: IngestDeps["alsoInTransaction"] | undefined;
+  requestId?: string | undefined;
 }
 
 export interface ReplayResult {

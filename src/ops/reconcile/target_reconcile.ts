@@ -39,9 +39,9 @@ export type TargetReconcileDeps = TargetClientOf & {
   mapping: Mapping;
   /** This target's own queue: repairs go there, never to the cloud directly. */
   queue: Queue<TargetJobData>;
-  audit?: AuditLog;
+  audit?: AuditLog | undefined;
   /** Who asked, for the audit log. @default "unknown" */
-  actor?: string;
+  actor?: string | undefined;
 };
 
 export interface TargetReconcileReport extends TargetPlan {

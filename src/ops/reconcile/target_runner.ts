@@ -84,8 +84,8 @@ export function targetReconciler(options: TargetReconcilerOptions): TargetReconc
           links: new TargetLinks(redis, target, { prefix: config.redisPrefix }),
           mapping,
           queue,
-          ...(audit ? { audit } : {}),
-          ...(run.actor ? { actor: run.actor } : {}),
+          audit,
+          actor: run.actor,
         },
         run,
       );

@@ -78,11 +78,11 @@ export class CloudflareClient {
           code: String(first.code),
         };
       },
-      ...(options.limiter ? { limiter: options.limiter } : {}),
-      ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
-      ...(options.baseDelayMs !== undefined ? { baseDelayMs: options.baseDelayMs } : {}),
-      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-      ...(options.fetch ? { fetch: options.fetch } : {}),
+      limiter: options.limiter,
+      maxAttempts: options.maxAttempts,
+      baseDelayMs: options.baseDelayMs,
+      timeoutMs: options.timeoutMs,
+      fetch: options.fetch,
     });
   }
 

@@ -29,16 +29,16 @@ export interface ContaboCredentials {
 /** Options for {@linkcode ContaboTokenSource}. */
 export interface ContaboTokenSourceOptions {
   /** @default CONTABO_DEFAULT_AUTH_URL */
-  authUrl?: string;
+  authUrl?: string | undefined;
   credentials: ContaboCredentials;
   /** Refresh this long before the token lapses. @default 30_000 */
-  refreshMarginMs?: number;
+  refreshMarginMs?: number | undefined;
   /** @default 30_000 */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** @default globalThis.fetch */
-  fetch?: typeof fetch;
+  fetch?: typeof fetch | undefined;
   /** @default Date.now */
-  now?: () => number;
+  now?: (() => number) | undefined;
 }
 
 const TokenAnswer = z.object({
@@ -48,7 +48,9 @@ const TokenAnswer = z.object({
 
 /** Fetches, caches and refreshes the bearer token; concurrent callers share one fetch. */
 export class ContaboTokenSource {
-  readonly #o: Required<ContaboTokenSourceOptions>;
+  readonly #o: {
+    [K in keyof ContaboTokenSourceOptions]-?: Exclude<ContaboTokenSourceOptions[K], undefined>;
+  };
   #token: { value: string; expiresAt: number } | undefined;
   #pending: Promise<string> | undefined;
 

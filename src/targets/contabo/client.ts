@@ -22,22 +22,22 @@ import type { z } from "zod";
 /** Options for {@linkcode ContaboClient}. */
 export interface ContaboClientOptions {
   /** @default "https://api.contabo.com" */
-  apiUrl?: string;
+  apiUrl?: string | undefined;
   /** Token endpoint. @default CONTABO_DEFAULT_AUTH_URL */
-  authUrl?: string;
+  authUrl?: string | undefined;
   credentials: ContaboCredentials;
   /** Shared call budget. @default none */
-  limiter?: RateLimiter;
+  limiter?: RateLimiter | undefined;
   /** Users per list page (the API's `size`). @default 100 */
-  pageSize?: number;
+  pageSize?: number | undefined;
   /** Attempts per call. @default 4 */
-  maxAttempts?: number;
+  maxAttempts?: number | undefined;
   /** @default 200 */
-  baseDelayMs?: number;
+  baseDelayMs?: number | undefined;
   /** @default 30_000 */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** @default globalThis.fetch */
-  fetch?: typeof fetch;
+  fetch?: typeof fetch | undefined;
 }
 
 /** See the module comment. */
@@ -56,9 +56,9 @@ export class ContaboClient {
     this.#pageSize = pageSize;
     this.#tokens = new ContaboTokenSource({
       credentials: options.credentials,
-      ...(options.authUrl ? { authUrl: options.authUrl } : {}),
-      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-      ...(options.fetch ? { fetch: options.fetch } : {}),
+      authUrl: options.authUrl,
+      timeoutMs: options.timeoutMs,
+      fetch: options.fetch,
     });
     const tokens = this.#tokens;
     this.#http = new HttpTransport({
@@ -80,11 +80,11 @@ export class ContaboClient {
         tokens.invalidate();
         return true;
       },
-      ...(options.limiter ? { limiter: options.limiter } : {}),
-      ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
-      ...(options.baseDelayMs !== undefined ? { baseDelayMs: options.baseDelayMs } : {}),
-      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-      ...(options.fetch ? { fetch: options.fetch } : {}),
+      limiter: options.limiter,
+      maxAttempts: options.maxAttempts,
+      baseDelayMs: options.baseDelayMs,
+      timeoutMs: options.timeoutMs,
+      fetch: options.fetch,
     });
   }
 

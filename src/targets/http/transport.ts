@@ -36,21 +36,21 @@ export interface HttpTransportOptions {
   /** The credentials this client holds; scrubbed from every error text. */
   secrets: () => readonly string[];
   /** Reads the cloud's error body. @default the body text, trimmed */
-  parseError?: (body: unknown, text: string) => ErrorDetail;
+  parseError?: ((body: unknown, text: string) => ErrorDetail) | undefined;
   /** Called on a 401; when it resolves `true` the call is tried once more (token refresh). */
-  onUnauthorized?: () => Promise<boolean> | boolean;
+  onUnauthorized?: (() => Promise<boolean> | boolean) | undefined;
   /** Shared budget; a 429 pauses it for everyone. @default none */
-  limiter?: RateLimiter;
+  limiter?: RateLimiter | undefined;
   /** Attempts per call, first included. @default 4 */
-  maxAttempts?: number;
+  maxAttempts?: number | undefined;
   /** @default 200 */
-  baseDelayMs?: number;
+  baseDelayMs?: number | undefined;
   /** @default 10_000 */
-  maxDelayMs?: number;
+  maxDelayMs?: number | undefined;
   /** Per attempt. @default 30_000 */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** @default globalThis.fetch */
-  fetch?: typeof fetch;
+  fetch?: typeof fetch | undefined;
 }
 
 /** One call. */
@@ -75,10 +75,17 @@ const IDEMPOTENT = new Set(["GET", "PUT", "PATCH", "DELETE"]);
 /** See the module comment. */
 export class HttpTransport {
   readonly target: TargetName;
-  readonly #o: Required<Omit<HttpTransportOptions, "limiter" | "onUnauthorized">> & {
-    limiter: RateLimiter | undefined;
-    onUnauthorized: HttpTransportOptions["onUnauthorized"];
-  };
+  readonly #o:
+    & {
+      [K in Exclude<keyof HttpTransportOptions, "limiter" | "onUnauthorized">]-?: Exclude<
+        HttpTransportOptions[K],
+        undefined
+      >;
+    }
+    & {
+      limiter: RateLimiter | undefined;
+      onUnauthorized: HttpTransportOptions["onUnauthorized"];
+    };
 
   constructor(options: HttpTransportOptions) {
     const {

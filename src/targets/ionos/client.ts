@@ -60,7 +60,7 @@ export interface IonosClientOptions {
   /** Token (Bearer) works always; Basic only for accounts without 2-factor authentication. */
   auth: { token: string } | { username: string; password: string };
   /** Sent as `X-Contract-Number`, for accounts with several contracts. */
-  contractNumber?: string;
+  contractNumber?: string | undefined;
   /** Budget shared by all workers with the same credentials. @default none (only pauses) */
   rateLimiter?: RateLimiter;
   /** Attempts for retryable failures inside one call. @default 5 */
@@ -748,7 +748,7 @@ export class IonosClient implements RequestStatusSource {
         headers: call.body === undefined
           ? this.#headers
           : { ...this.#headers, "Content-Type": "application/json" },
-        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        body: call.body === undefined ? null : JSON.stringify(call.body),
         // Never follow: a 307/308 re-sends the body (a new user's password) and the credentials
         // to wherever `Location` points. A 3xx is an error below.
         redirect: "manual",

@@ -102,7 +102,7 @@ interface Entry {
   /** When this request should next be looked at, and its current interval. */
   due: number;
   interval: number;
-  last?: IonosRequestState;
+  last?: IonosRequestState | undefined;
   misses: number;
   resolve: (s: IonosRequestStatus) => void;
   reject: (e: unknown) => void;

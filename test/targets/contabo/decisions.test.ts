@@ -31,6 +31,9 @@ const wanted = (over: Partial<WantedUser> = {}): WantedUser => ({
   ...over,
 });
 
+/** A wanted user with no `email` key at all (the IdP sent none). */
+const withoutEmail = ({ email: _email, ...user }: WantedUser): WantedUser => user;
+
 const contabo = (over: Partial<ContaboUser> = {}): ContaboUser => ({
   userId: "c1",
   firstName: "Ada",
@@ -80,7 +83,7 @@ describe("desiredContaboUser()", () => {
     [
       ["deleted with onUserDeleted delete", wanted({ deleted: true }), mapping, "absent"],
       ["unknown to the IdP", undefined, mapping, "absent"],
-      ["no email", wanted({ email: undefined }), mapping, "absent"],
+      ["no email", withoutEmail(wanted()), mapping, "absent"],
       [
         "deleted with onUserDeleted deactivate",
         wanted({ deleted: true }),

@@ -22,7 +22,7 @@ export interface CallRecord {
   /** True when the shared rate limit (not a fault) refused the call. */
   rateLimited?: boolean;
   /** Request-status id of an accepted write (also for lost answers). */
-  requestId?: string;
+  requestId?: string | undefined;
   /** `X-Contract-Number`, when sent. */
   contractNumber?: string;
 }

@@ -20,11 +20,12 @@ const token = Deno.env.get("SIM_TOKEN");
 const profile = Deno.env.get("SIM_PROFILE");
 const running = await startIonosSimulator({
   port: numberEnv("SIM_PORT", 8090),
-  ...(token ? { token } : {}),
+  // An empty SIM_TOKEN counts as unset, as in compose files.
+  token: token || undefined,
   rateLimitPerSecond: numberEnv("SIM_RATE_LIMIT", 50),
   requestDelayMs: numberEnv("SIM_REQUEST_DELAY_MS", 20),
   seed: numberEnv("SIM_SEED"),
-  ...(profile ? { requestTiming: profile as TimingProfile } : {}),
+  requestTiming: (profile || undefined) as TimingProfile | undefined,
 });
 
 console.log(`IONOS Cloud API v6 User Management SIMULATOR (sandbox, not IONOS): ${running.url}`);

@@ -5,47 +5,54 @@ import type { Faults } from "../../simulator/faults.ts";
 /** Options for {@linkcode createIonosSimulator}. */
 export interface SimulatorOptions {
   /** Accepted as `Authorization: Bearer <token>`. @default {"sim-token"} */
-  token?: string;
+  token?: string | undefined;
   /** Accepted with `password` as Basic auth. @default {"sim@example.com"} */
-  username?: string;
+  username?: string | undefined;
   /** Basic auth password. @default {"sim-password"} */
-  password?: string;
+  password?: string | undefined;
   /**
    * Time a write's request takes to reach DONE; 0 = DONE at once. Shorthand for a `fixed`
    * {@linkcode requestTiming}, which wins when both are given. @default {20}
    */
-  requestDelayMs?: number;
+  requestDelayMs?: number | undefined;
   /**
    * How long requests take (a distribution) and the share that ends FAILED: a profile name
    * (`fast`: 20 ms; `realistic`: median 3 s, tail to 15 s, some FAILED) or a timing.
    * Changeable at run time with `POST /__sim/timing`. @default {fixed requestDelayMs}
    */
-  requestTiming?: TimingProfile | RequestTiming;
+  requestTiming?: TimingProfile | RequestTiming | undefined;
   /** Refill rate of the shared token bucket; 0 or Infinity = no limit. @default {50} */
-  rateLimitPerSecond?: number;
+  rateLimitPerSecond?: number | undefined;
   /** Bucket size, sent as `X-RateLimit-Burst`. @default {rateLimitPerSecond} */
-  rateLimitBurst?: number;
+  rateLimitBurst?: number | undefined;
   /** Delay in ms added to every API call. @default {0} */
-  latencyMs?: number;
+  latencyMs?: number | undefined;
   /** Seed for fault dice and generated ids; same seed, same run. @default {random} */
-  seed?: number;
+  seed?: number | undefined;
   /** Faults active from the start. @default {{}} */
-  faults?: Faults;
+  faults?: Faults | undefined;
   /**
    * Answer 422 to writes on a user or group whose create request is not DONE yet. IONOS tools
    * all wait for DONE and Terraform had a bug from not waiting (ionos-facts.md), so the
    * simulator makes that mistake visible. @default {true}
    */
-  requireCreateDone?: boolean;
+  requireCreateDone?: boolean | undefined;
   /** Call-log entries kept (oldest dropped). @default {100000} */
-  maxCallLog?: number;
+  maxCallLog?: number | undefined;
 }
 
 /** Options with every default applied. */
-export type ResolvedOptions = Required<Omit<SimulatorOptions, "seed" | "requestTiming">> & {
-  seed: number;
-  requestTiming: RequestTiming;
-};
+export type ResolvedOptions =
+  & {
+    [K in Exclude<keyof SimulatorOptions, "seed" | "requestTiming">]-?: Exclude<
+      SimulatorOptions[K],
+      undefined
+    >;
+  }
+  & {
+    seed: number;
+    requestTiming: RequestTiming;
+  };
 
 /**
  * Applies defaults and checks ranges.

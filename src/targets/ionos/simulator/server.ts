@@ -6,9 +6,9 @@ import { API_BASE } from "./um_routes.ts";
 /** Options for {@linkcode startIonosSimulator}. */
 export interface ServeOptions extends SimulatorOptions {
   /** Port; 0 picks a free one. @default {0} */
-  port?: number;
+  port?: number | undefined;
   /** Interface to listen on. @default {"127.0.0.1"} */
-  hostname?: string;
+  hostname?: string | undefined;
 }
 
 /** A simulator listening on a port. */

@@ -118,7 +118,7 @@ export class SimState {
    * Changes some properties of a user (the routes pass the full set, as PUT does).
    * @throws {IonosApiError} 404 if missing, 422 if the new email belongs to someone else.
    */
-  updateUser(id: string, patch: Partial<IonosUserProperties>): SimUser {
+  updateUser(id: string, patch: Patch<IonosUserProperties>): SimUser {
     const user = this.#user(id);
     if (patch.email !== undefined) {
       this.#assertEmailFree(patch.email, id);
@@ -175,7 +175,7 @@ export class SimState {
    * Changes some properties of a group.
    * @throws {IonosApiError} 404 if missing.
    */
-  updateGroup(id: string, patch: Partial<IonosGroupProperties>): IonosGroup {
+  updateGroup(id: string, patch: Patch<IonosGroupProperties>): IonosGroup {
     const group = this.#group(id);
     Object.assign(group.properties, stripUndefined(patch));
     return structuredClone(group);
@@ -250,6 +250,9 @@ export class SimState {
   }
 }
 
-function stripUndefined<T extends object>(o: T): Partial<T> {
+/** Some properties to change; an `undefined` one is left as it is. */
+export type Patch<T> = { [K in keyof T]?: T[K] | undefined };
+
+function stripUndefined<T extends object>(o: Patch<T>): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

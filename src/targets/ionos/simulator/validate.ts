@@ -4,7 +4,7 @@
  */
 import { IONOS_PRIVILEGES, type IonosGroupProperties, type IonosUserProperties } from "../types.ts";
 import { IonosApiError } from "./errors.ts";
-import type { UserInput } from "./state.ts";
+import type { Patch, UserInput } from "./state.ts";
 
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 /** The standard IONOS password policy (contracts may set a stricter one). */
@@ -81,7 +81,7 @@ export function parseUserCreate(body: unknown): UserInput {
  * property set (what Terraform and ionosctl send) rather than guessing what a gap would mean.
  * `secAuthActive` and `password` stay optional: they are changed only on purpose.
  */
-export function parseUserUpdate(body: unknown, id: string): Partial<IonosUserProperties> {
+export function parseUserUpdate(body: unknown, id: string): Patch<IonosUserProperties> {
   const bodyId = (body as { id?: unknown } | null)?.id;
   if (bodyId !== undefined && bodyId !== id) invalid(`Body id '${bodyId}' does not match ${id}`);
   const p = propertiesOf(body);
