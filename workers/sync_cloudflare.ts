@@ -19,7 +19,12 @@ import {
   wantsCloudflareMember,
 } from "../src/targets/cloudflare/decisions.ts";
 import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
-import { takeOverFound, type TargetOutcome, type TargetSyncContext } from "./target_context.ts";
+import {
+  claimLostCreate,
+  takeOverFound,
+  type TargetOutcome,
+  type TargetSyncContext,
+} from "./target_context.ts";
 
 export type CloudflareSyncContext = TargetSyncContext<CloudflareClient>;
 
@@ -41,14 +46,13 @@ export async function syncCloudflareUser(
   }
   let linked = false;
   if (!current && link.creating) {
-    // Our own invitation's answer was lost (a 5xx after the write, a killed worker): the member
-    // it made, if any, is ours, even if the IdP changed or deleted the user since.
-    current = await client.findMemberByEmail(link.creating);
+    // Our own invitation's answer was lost (a 5xx after the write, a killed worker).
+    const found = await client.findMemberByEmail(link.creating);
+    current = await claimLostCreate(ctx, "user", idpId, found, (m) => m.id);
     if (current) {
       origin = "created";
-      await links.link("user", idpId, current.id, "created");
       linked = true;
-    } else await links.clearCreating("user", idpId);
+    }
   }
   if (!current && wanted?.email && wantsCloudflareMember(wanted)) {
     current = await client.findMemberByEmail(wanted.email);
@@ -133,12 +137,10 @@ export async function syncCloudflareGroup(
     }
   }
   if (!current && link.creating) {
-    // Our own create's answer was lost: the user group it made, if any, is ours.
-    current = await client.findUserGroupByName(link.creating);
-    if (current) {
-      origin = "created";
-      await links.link("group", idpId, current.id, "created");
-    } else await links.clearCreating("group", idpId);
+    // Our own create's answer was lost.
+    const found = await client.findUserGroupByName(link.creating);
+    current = await claimLostCreate(ctx, "group", idpId, found, (g) => g.id);
+    if (current) origin = "created";
   }
   if (!current && desired.kind === "present") {
     current = await client.findUserGroupByName(desired.name);

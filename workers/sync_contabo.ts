@@ -15,6 +15,7 @@ import {
 } from "../src/targets/contabo/decisions.ts";
 import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 import {
+  claimLostCreate,
   groupNamesOf,
   takeOverFound,
   type TargetOutcome,
@@ -45,13 +46,10 @@ export async function syncContaboUser(
     }
   }
   if (!current && link.creating) {
-    // Our own create's answer was lost (a 5xx after the write, a killed worker): the user it
-    // made, if any, is ours, even if the IdP changed or deleted the user since.
-    current = await client.findUserByEmail(link.creating);
-    if (current) {
-      origin = "created";
-      await links.link("user", idpId, current.userId, "created");
-    } else await links.clearCreating("user", idpId);
+    // Our own create's answer was lost (a 5xx after the write, a killed worker).
+    const found = await client.findUserByEmail(link.creating);
+    current = await claimLostCreate(ctx, "user", idpId, found, (u) => u.userId);
+    if (current) origin = "created";
   }
   if (!current && contaboLooksUpByEmail(wanted)) {
     current = await client.findUserByEmail(wanted!.email!);

@@ -64,3 +64,31 @@ export async function takeOverFound(
   await ctx.links.unlink("user", holder, targetId);
   return link.targetId === targetId ? link.origin : undefined;
 }
+
+/**
+ * After a create whose answer was lost (a `creating` mark on the link), what to make of `found`,
+ * the object that now has the mark's email or name: it is this IdP entity's own, even if the IdP
+ * changed or deleted the entity since, unless another IdP entity manages it. Another job may
+ * have made one with that email or name meanwhile, when this create was not applied after all
+ * (a 5xx before the write); taking that for our own bound one account to two IdP users (model
+ * test, contabo seed 36). Links `found` as created, or ends the mark.
+ *
+ * @returns `found` when it is ours, else undefined
+ */
+export async function claimLostCreate<T>(
+  ctx: Pick<TargetSyncContext<unknown>, "links">,
+  kind: "user" | "group",
+  idpId: string,
+  found: T | undefined,
+  idOf: (object: T) => string,
+): Promise<T | undefined> {
+  if (found) {
+    const holder = await ctx.links.holderOf(kind, idOf(found));
+    if (!holder || holder === idpId) {
+      await ctx.links.link(kind, idpId, idOf(found), "created");
+      return found;
+    }
+  }
+  await ctx.links.clearCreating(kind, idpId);
+  return undefined;
+}

@@ -17,7 +17,7 @@ import {
   startContaboSimulator,
 } from "../../src/targets/contabo/simulator/server.ts";
 import { TargetLinks } from "../../src/targets/links.ts";
-import { WaitingForDependencyError } from "../../workers/errors.ts";
+import { SyncConflictError, WaitingForDependencyError } from "../../workers/errors.ts";
 import { syncContaboUser } from "../../workers/sync_contabo.ts";
 import { userEvent } from "../_support/harness.ts";
 import { startRedis, type TestRedis } from "../_support/redis.ts";
@@ -70,6 +70,48 @@ describe("syncContaboUser()", () => {
       expect(error).toBeInstanceOf(WaitingForDependencyError);
       // The create was refused: no creating mark is left to mistake the other account for ours.
       expect((await ctx.links.get("user", "u-race")).creating).toBeFalsy();
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it("after a lost create, takes no account another IdP user holds for its own", async () => {
+    // u-a's create was not applied (a 5xx before the write); meanwhile u-b's job made a user
+    // with the same address. u-a's retry must not take it as the one its create made (model
+    // test, contabo seed 36: one account bound to two IdP users).
+    const store = new WantedStateStore(conn, { prefix: "lost" });
+    for (const [id, email] of [["u-a", "same@example.com"], ["u-b", "same@example.com"]]) {
+      const parsed = parseEventBatch(userEvent("user.created", id!, email!));
+      if (!parsed.success) throw new Error("bad test event");
+      await store.applyEvents(parsed.events);
+    }
+    const links = new TargetLinks(conn, "contabo", { prefix: "lost" });
+    const made = contabo.sim.addUser({ email: "same@example.com" });
+    await links.link("user", "u-b", made.userId, "created");
+    await links.markCreating("user", "u-a", "same@example.com");
+    const client = new ContaboClient({
+      apiUrl: contabo.url,
+      authUrl: contabo.authUrl,
+      credentials: { ...CONTABO_SIM_CREDENTIALS },
+      baseDelayMs: 1,
+    });
+    const queue = createTargetQueue(conn, "contabo");
+    const ctx = {
+      store,
+      links,
+      mapping: parseMapping(JSON.stringify({ targets: ["ionos", "contabo"] })),
+      client,
+      queue,
+      logger: silentLogger,
+    };
+    try {
+      const error = await syncContaboUser(ctx, "u-a").catch((e) => e);
+      // Two live IdP users want one address: a person must act; the account stays u-b's.
+      expect(error).toBeInstanceOf(SyncConflictError);
+      expect(await links.holderOf("user", made.userId)).toBe("u-b");
+      const a = await links.get("user", "u-a");
+      expect(a.targetId).toBeUndefined();
+      expect(a.creating).toBeFalsy();
     } finally {
       await queue.close();
     }

@@ -67,8 +67,15 @@ export function planCloudflareMember(
   facts: CloudflareMemberFacts,
 ): CloudflarePlan<CloudflareMemberChange> {
   const { mapping, section, wanted, current, origin } = facts;
-  if (isProtectedEmail(mapping, wanted?.email) || isProtectedEmail(mapping, current?.email)) {
+  // A protected member is never touched; a protected address is never invited. A member the
+  // sync already holds for an IdP user who moved to a protected address still goes when the
+  // IdP user is deactivated or deleted (found by the model test on Contabo: "left as it is"
+  // kept such a user able to log in).
+  if (isProtectedEmail(mapping, current?.email)) {
     return { changes: [], note: "protected email: left as it is in Cloudflare" };
+  }
+  if (!current && isProtectedEmail(mapping, wanted?.email)) {
+    return { changes: [], note: "protected email: not invited" };
   }
   if (!wantsCloudflareMember(wanted)) {
     if (!current) return { changes: [] };
@@ -108,6 +115,10 @@ export function planCloudflareMember(
           `administrator role and is not adopted; add it to protectedEmails or set adopt.users: all`,
       };
     }
+  }
+  if (isProtectedEmail(mapping, wanted!.email)) {
+    // A membership's address cannot change, and the protected one is never invited.
+    return { changes: [], note: "protected email: the member keeps its own address" };
   }
   if (normalizeEmail(current.email) !== normalizeEmail(wanted!.email!)) {
     // A membership's email cannot be changed: the new address gets its own invitation, and the

@@ -85,7 +85,8 @@ export function desiredContaboUser(
     user: {
       firstName: wanted.firstName || wanted.displayName?.split(" ")[0] || local,
       lastName: wanted.lastName || wanted.displayName?.split(" ").slice(1).join(" ") || local,
-      email: wanted.email,
+      // Never moved to a protected address (see planContaboUser): the user keeps its own.
+      email: current && isProtectedEmail(mapping, wanted.email) ? current.email : wanted.email,
       enabled,
       // A 2FA the person switched on stays on; the mapping can only require it.
       totp: section.totp || !!current?.totp,
@@ -163,9 +164,15 @@ export function contaboAdoptionRefusal(
  */
 export function planContaboUser(facts: ContaboUserFacts): ContaboPlan {
   const { mapping, wanted, current, origin } = facts;
-  const wantedEmail = wanted?.email;
-  if (isProtectedEmail(mapping, wantedEmail) || isProtectedEmail(mapping, current?.email)) {
+  // A protected account is never touched. A protected address the IdP user moved to is never
+  // given to a user (none is made for it), but the user the sync already holds for that IdP
+  // user is still brought in step, keeping its own address: disabled or deleted when the IdP
+  // says so (found by the model test: "left as it is" kept a deactivated user able to log in).
+  if (isProtectedEmail(mapping, current?.email)) {
     return { changes: [], note: `protected email: left as it is in Contabo` };
+  }
+  if (!current && isProtectedEmail(mapping, wanted?.email)) {
+    return { changes: [], note: `protected email: no Contabo user is made for it` };
   }
   if (current?.owner) {
     return {

@@ -130,6 +130,32 @@ describe("planCloudflareMember()", () => {
       "note",
     ],
     [
+      "moved to a protected email and deactivated: removed",
+      {
+        wanted: wanted({ email: "root@example.com", active: false }),
+        current: member(),
+        origin: "created",
+      },
+      [{ op: "remove", memberId: member().id }],
+      "-",
+    ],
+    [
+      "moved to a protected email, still active: kept, not re-invited",
+      {
+        wanted: wanted({ email: "root@example.com" }),
+        current: member(),
+        origin: "created",
+      },
+      [],
+      "note",
+    ],
+    [
+      "a protected email and no member yet: not invited",
+      { wanted: wanted({ email: "root@example.com" }) },
+      [],
+      "note",
+    ],
+    [
       "existing super administrator, not ours: conflict under non-admin",
       {
         current: member({ roleNames: ["Super Administrator - All Privileges"] }),

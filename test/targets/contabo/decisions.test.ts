@@ -170,6 +170,29 @@ describe("planContaboUser()", () => {
       current: contabo({ email: "root@example.com" }),
       origin: "created",
     }, []],
+    ["moved to a protected email and deactivated: disabled, keeping its own email", {
+      wanted: wanted({ email: "root@example.com", active: false }),
+      current: contabo(),
+      origin: "created",
+    }, [{
+      op: "update",
+      userId: "c1",
+      patch: { enabled: false, roles: [] },
+      reduction: true,
+    }]],
+    ["moved to a protected email and deleted: DELETE", {
+      wanted: wanted({ email: "root@example.com", deleted: true }),
+      current: contabo(),
+      origin: "created",
+    }, [{ op: "delete", userId: "c1" }]],
+    ["moved to a protected email, still active: nothing changes its email", {
+      wanted: wanted({ email: "root@example.com" }),
+      current: contabo(),
+      origin: "created",
+    }, []],
+    ["a protected email and no user yet: none is made", {
+      wanted: wanted({ email: "root@example.com" }),
+    }, []],
     [
       "account owner: conflict, nothing",
       {
