@@ -22,6 +22,7 @@ import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 import {
   claimLostCreate,
   takeOverFound,
+  takeOverFoundGroup,
   type TargetOutcome,
   type TargetSyncContext,
 } from "./target_context.ts";
@@ -143,8 +144,20 @@ export async function syncCloudflareGroup(
     if (current) origin = "created";
   }
   if (!current && desired.kind === "present") {
-    current = await client.findUserGroupByName(desired.name);
-    origin = undefined;
+    const name = desired.name;
+    current = await client.findUserGroupByName(name);
+    origin = current
+      ? await takeOverFoundGroup(ctx, idpId, current.id, name, (holder) => {
+        const wants = desiredCloudflareGroup(mapping.cloudflare, holder);
+        return wants.kind === "present" && wants.name === name;
+      }).catch(async (e) => {
+        if (e instanceof SyncConflictError) {
+          await links.record("group", idpId, { state: "conflict", result: "conflict" });
+        }
+        throw e;
+      })
+      : undefined;
+    if (current && origin) await links.link("group", idpId, current.id, origin);
   }
   const plan = planCloudflareGroup({ desired, current, origin, mapping });
   if (plan.conflict) {

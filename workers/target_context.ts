@@ -4,7 +4,7 @@ import { normalizeEmail } from "../src/config/mapping.ts";
 import type { Mapping } from "../src/config/mapping.ts";
 import type { Logger } from "../src/log.ts";
 import type { TargetJobData } from "../src/queue/target_queue.ts";
-import type { WantedStateStore } from "../src/store/wanted_state.ts";
+import type { WantedGroup, WantedStateStore } from "../src/store/wanted_state.ts";
 import type { TargetLinks } from "../src/targets/links.ts";
 import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 
@@ -56,6 +56,14 @@ export async function takeOverFound(
     if (other.email && normalizeEmail(other.email) === normalizeEmail(email)) {
       throw new SyncConflictError(`conflict: IdP user ${holder} already holds ${email}`);
     }
+    if ((await ctx.links.get("user", holder)).state === "conflict") {
+      // The holder's own sync cannot move the account away (a person must act there first):
+      // waiting for it would never end (model test, cloudflare seed 32).
+      throw new SyncConflictError(
+        `conflict: ${ctx.links.target} account of ${email} is held by IdP user ${holder}, ` +
+          `whose own sync is in conflict`,
+      );
+    }
     throw new WaitingForDependencyError(
       `${ctx.links.target} account of ${email} is still IdP user ${holder}'s; waiting for its sync`,
     );
@@ -91,4 +99,46 @@ export async function claimLostCreate<T>(
   }
   await ctx.links.clearCreating(kind, idpId);
   return undefined;
+}
+
+/**
+ * A group found by name may already be another IdP group's (the managed index says whose): one
+ * target group never serves two IdP groups, or one's members would be granted the other's
+ * access (model test, cloudflare seed 16). Like {@linkcode takeOverFound} for users.
+ *
+ * @param holderWantsName whether the holding IdP group still wants a group of this name
+ * @returns `undefined` when nobody holds it, or the origin to take it over with when its holder
+ *   was deleted in the IdP
+ * @throws {SyncConflictError} when a live IdP group holds it and wants that name, or its own
+ *   sync is in conflict
+ * @throws {WaitingForDependencyError} when its live holder wants another name now: its own job
+ *   renames the group (or lets it go), then this one finds it free or gone
+ */
+export async function takeOverFoundGroup(
+  ctx: Pick<TargetSyncContext<unknown>, "store" | "links">,
+  idpId: string,
+  targetId: string,
+  name: string,
+  holderWantsName: (holder: WantedGroup) => boolean,
+): Promise<"created" | "adopted" | undefined> {
+  const holder = await ctx.links.holderOf("group", targetId);
+  if (!holder || holder === idpId) return undefined;
+  const other = await ctx.store.getGroup(holder);
+  if (other && !other.deleted) {
+    if (holderWantsName(other)) {
+      throw new SyncConflictError(`conflict: IdP group ${holder} already holds the group ${name}`);
+    }
+    if ((await ctx.links.get("group", holder)).state === "conflict") {
+      throw new SyncConflictError(
+        `conflict: ${ctx.links.target} group ${name} is held by IdP group ${holder}, whose own ` +
+          `sync is in conflict`,
+      );
+    }
+    throw new WaitingForDependencyError(
+      `${ctx.links.target} group ${name} is still IdP group ${holder}'s; waiting for its sync`,
+    );
+  }
+  const link = await ctx.links.get("group", holder);
+  await ctx.links.unlink("group", holder, targetId);
+  return link.targetId === targetId ? link.origin : undefined;
 }
