@@ -41,7 +41,7 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-async function context(prefix: string) {
+function context(prefix: string) {
   const store = new WantedStateStore(conn, { prefix });
   const client = new CloudflareClient({
     apiUrl: cf.url,
@@ -66,7 +66,7 @@ async function apply(store: WantedStateStore, body: unknown) {
 
 describe("Cloudflare ownership", () => {
   it("a user group another live IdP group holds under the same name is a conflict", async () => {
-    const ctx = await context("holders-g");
+    const ctx = context("holders-g");
     try {
       for (const id of ["g-a", "g-b"]) {
         await apply(ctx.store, {
@@ -87,7 +87,7 @@ describe("Cloudflare ownership", () => {
   });
 
   it("an account whose holder's own sync is in conflict is a conflict, not a wait", async () => {
-    const ctx = await context("holders-u");
+    const ctx = context("holders-u");
     try {
       // u-b holds the member of old@ but wants another address now; its own sync cannot move
       // the member (adopted: a person must act) and is in conflict.
