@@ -13,7 +13,7 @@ import {
   contaboLooksUpByEmail,
   planContaboUser,
 } from "../src/targets/contabo/decisions.ts";
-import { SyncConflictError } from "./errors.ts";
+import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 import {
   groupNamesOf,
   takeOverFound,
@@ -90,7 +90,18 @@ export async function syncContaboUser(
         idpId,
         normalizeEmail(change.body.email),
         () => client.createUser(change.body),
-      );
+      ).catch((e) => {
+        // Contabo refuses a taken email (409): another IdP user's job created it since the
+        // look-up. Retried, this job looks again and finds it (another's: a conflict or a wait),
+        // as Cloudflare's worker does with a taken invitation.
+        if (e instanceof TargetApiError && e.status === 409) {
+          throw new WaitingForDependencyError(
+            `a Contabo user with this email appeared since the look-up: ${e.message}`,
+            { cause: e },
+          );
+        }
+        throw e;
+      });
       targetId = created.userId;
       await links.link("user", idpId, created.userId, "created");
       done.push(`created ${created.userId}`);
