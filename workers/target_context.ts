@@ -1,11 +1,11 @@
 /** What a non-IONOS target's sync step needs: the wanted state, its links, its client, its queue. */
 import type { Queue } from "bullmq";
-import { normalizeEmail } from "../src/config/mapping.ts";
 import type { Mapping } from "../src/config/mapping.ts";
 import type { Logger } from "../src/log.ts";
 import type { TargetJobData } from "../src/queue/target_queue.ts";
 import type { WantedStateStore } from "../src/store/wanted_state.ts";
 import type { TargetLinks } from "../src/targets/links.ts";
+import { claimFoundAccount } from "../src/targets/take_over.ts";
 import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 
 export interface TargetSyncContext<Client> {
@@ -34,7 +34,8 @@ export async function groupNamesOf(store: WantedStateStore, userId: string): Pro
 
 /**
  * A user found by email may already be another IdP user's (the managed index says whose): one
- * account never gets two owners. Returns `undefined` when nobody holds it (the adoption rules
+ * account never gets two owners. `claimFoundAccount()` decides (reconcile's plans ask it too);
+ * this reads its facts and acts. Returns `undefined` when nobody holds it (the adoption rules
  * decide), or the origin to take it over with when its holder was deleted in the IdP (the same
  * person re-created under a new id: the old link is dropped first, so the old user's own job
  * cannot later delete or disable what the new one now holds).
@@ -51,16 +52,22 @@ export async function takeOverFound(
 ): Promise<"created" | "adopted" | undefined> {
   const holder = await ctx.links.holderOf("user", targetId);
   if (!holder || holder === idpId) return undefined;
-  const other = await ctx.store.getUser(holder);
-  if (other && !other.deleted) {
-    if (other.email && normalizeEmail(other.email) === normalizeEmail(email)) {
-      throw new SyncConflictError(`conflict: IdP user ${holder} already holds ${email}`);
-    }
-    throw new WaitingForDependencyError(
-      `${ctx.links.target} account of ${email} is still IdP user ${holder}'s; waiting for its sync`,
-    );
-  }
-  const link = await ctx.links.get("user", holder);
+  const [holderUser, holderLink] = await Promise.all([
+    ctx.store.getUser(holder),
+    ctx.links.get("user", holder),
+  ]);
+  const claim = claimFoundAccount({
+    target: ctx.links.target,
+    idpId,
+    targetId,
+    email,
+    holder,
+    holderUser,
+    holderLink,
+  });
+  if (claim.kind === "conflict") throw new SyncConflictError(claim.reason);
+  if (claim.kind === "wait") throw new WaitingForDependencyError(claim.reason);
+  if (claim.kind === "free") return undefined;
   await ctx.links.unlink("user", holder, targetId);
-  return link.targetId === targetId ? link.origin : undefined;
+  return claim.origin;
 }
