@@ -88,17 +88,17 @@ export async function syncContaboUser(
         idpId,
         normalizeEmail(change.body.email),
         () => client.createUser(change.body),
-      ).catch((error: unknown): never => {
-        // 409: a user with this email appeared since the look-up (another job moved an email
-        // to it, or a person made it). Retried, the job looks again and finds it, and the
-        // ownership rules decide (takeOverFound): a conflict, a wait, or a take-over.
-        if (error instanceof TargetApiError && error.status === 409) {
+      ).catch((e) => {
+        // Contabo refuses a taken email (409): another IdP user's job created it since the
+        // look-up. Retried, this job looks again and finds it (another's: a conflict or a wait),
+        // as Cloudflare's worker does with a taken invitation.
+        if (e instanceof TargetApiError && e.status === 409) {
           throw new WaitingForDependencyError(
-            `a Contabo user with this email appeared since the look-up: ${error.message}`,
-            { cause: error },
+            `a Contabo user with this email appeared since the look-up: ${e.message}`,
+            { cause: e },
           );
         }
-        throw error;
+        throw e;
       });
       targetId = created.userId;
       await links.link("user", idpId, created.userId, "created");

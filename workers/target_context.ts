@@ -1,11 +1,11 @@
 /** What a non-IONOS target's sync step needs: the wanted state, its links, its client, its queue. */
 import type { Queue } from "bullmq";
-import { normalizeEmail } from "../src/config/mapping.ts";
 import type { Mapping } from "../src/config/mapping.ts";
 import type { Logger } from "../src/log.ts";
 import type { TargetJobData } from "../src/queue/target_queue.ts";
 import type { WantedGroup, WantedStateStore } from "../src/store/wanted_state.ts";
 import type { TargetLinks } from "../src/targets/links.ts";
+import { claimFoundAccount, claimFoundGroup } from "../src/targets/take_over.ts";
 import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 
 export interface TargetSyncContext<Client> {
@@ -34,7 +34,8 @@ export async function groupNamesOf(store: WantedStateStore, userId: string): Pro
 
 /**
  * A user found by email may already be another IdP user's (the managed index says whose): one
- * account never gets two owners. Returns `undefined` when nobody holds it (the adoption rules
+ * account never gets two owners. `claimFoundAccount()` decides (reconcile's plans ask it too);
+ * this reads its facts and acts. Returns `undefined` when nobody holds it (the adoption rules
  * decide), or the origin to take it over with when its holder was deleted in the IdP (the same
  * person re-created under a new id: the old link is dropped first, so the old user's own job
  * cannot later delete or disable what the new one now holds).
@@ -51,26 +52,24 @@ export async function takeOverFound(
 ): Promise<"created" | "adopted" | undefined> {
   const holder = await ctx.links.holderOf("user", targetId);
   if (!holder || holder === idpId) return undefined;
-  const other = await ctx.store.getUser(holder);
-  if (other && !other.deleted) {
-    if (other.email && normalizeEmail(other.email) === normalizeEmail(email)) {
-      throw new SyncConflictError(`conflict: IdP user ${holder} already holds ${email}`);
-    }
-    if ((await ctx.links.get("user", holder)).state === "conflict") {
-      // The holder's own sync cannot move the account away (a person must act there first):
-      // waiting for it would never end (model test, cloudflare seed 32).
-      throw new SyncConflictError(
-        `conflict: ${ctx.links.target} account of ${email} is held by IdP user ${holder}, ` +
-          `whose own sync is in conflict`,
-      );
-    }
-    throw new WaitingForDependencyError(
-      `${ctx.links.target} account of ${email} is still IdP user ${holder}'s; waiting for its sync`,
-    );
-  }
-  const link = await ctx.links.get("user", holder);
+  const [holderUser, holderLink] = await Promise.all([
+    ctx.store.getUser(holder),
+    ctx.links.get("user", holder),
+  ]);
+  const claim = claimFoundAccount({
+    target: ctx.links.target,
+    idpId,
+    targetId,
+    email,
+    holder,
+    holderUser,
+    holderLink,
+  });
+  if (claim.kind === "conflict") throw new SyncConflictError(claim.reason);
+  if (claim.kind === "wait") throw new WaitingForDependencyError(claim.reason);
+  if (claim.kind === "free") return undefined;
   await ctx.links.unlink("user", holder, targetId);
-  return link.targetId === targetId ? link.origin : undefined;
+  return claim.origin;
 }
 
 /**
@@ -102,17 +101,16 @@ export async function claimLostCreate<T>(
 }
 
 /**
- * A group found by name may already be another IdP group's (the managed index says whose): one
- * target group never serves two IdP groups, or one's members would be granted the other's
- * access (model test, cloudflare seed 16). Like {@linkcode takeOverFound} for users.
+ * A group found by name may already be another IdP group's: `claimFoundGroup` decides (one
+ * target group never serves two IdP groups), and this acts on it, like
+ * {@linkcode takeOverFound} for users.
  *
  * @param holderWantsName whether the holding IdP group still wants a group of this name
  * @returns `undefined` when nobody holds it, or the origin to take it over with when its holder
  *   was deleted in the IdP
  * @throws {SyncConflictError} when a live IdP group holds it and wants that name, or its own
  *   sync is in conflict
- * @throws {WaitingForDependencyError} when its live holder wants another name now: its own job
- *   renames the group (or lets it go), then this one finds it free or gone
+ * @throws {WaitingForDependencyError} when its live holder wants another name now
  */
 export async function takeOverFoundGroup(
   ctx: Pick<TargetSyncContext<unknown>, "store" | "links">,
@@ -123,22 +121,24 @@ export async function takeOverFoundGroup(
 ): Promise<"created" | "adopted" | undefined> {
   const holder = await ctx.links.holderOf("group", targetId);
   if (!holder || holder === idpId) return undefined;
-  const other = await ctx.store.getGroup(holder);
-  if (other && !other.deleted) {
-    if (holderWantsName(other)) {
-      throw new SyncConflictError(`conflict: IdP group ${holder} already holds the group ${name}`);
-    }
-    if ((await ctx.links.get("group", holder)).state === "conflict") {
-      throw new SyncConflictError(
-        `conflict: ${ctx.links.target} group ${name} is held by IdP group ${holder}, whose own ` +
-          `sync is in conflict`,
-      );
-    }
-    throw new WaitingForDependencyError(
-      `${ctx.links.target} group ${name} is still IdP group ${holder}'s; waiting for its sync`,
-    );
-  }
-  const link = await ctx.links.get("group", holder);
+  const [other, holderLink] = await Promise.all([
+    ctx.store.getGroup(holder),
+    ctx.links.get("group", holder),
+  ]);
+  const alive = !!other && !other.deleted;
+  const claim = claimFoundGroup({
+    target: ctx.links.target,
+    idpId,
+    targetId,
+    name,
+    holder,
+    holderAlive: alive,
+    holderWantsName: alive && holderWantsName(other!),
+    holderLink,
+  });
+  if (claim.kind === "conflict") throw new SyncConflictError(claim.reason);
+  if (claim.kind === "wait") throw new WaitingForDependencyError(claim.reason);
+  if (claim.kind === "free") return undefined;
   await ctx.links.unlink("group", holder, targetId);
-  return link.targetId === targetId ? link.origin : undefined;
+  return claim.origin;
 }

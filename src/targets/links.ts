@@ -29,6 +29,12 @@ export interface TargetLink {
   creating?: string;
 }
 
+/**
+ * A twin as reconcile reads it: the target object and how the sync came to manage it (both or
+ * neither), and the `creating` mark of a create whose answer may have been lost.
+ */
+export type LinkView = Pick<TargetLink, "targetId" | "origin" | "creating">;
+
 /** Reads and writes one target's links. */
 export class TargetLinks {
   readonly target: TargetName;
@@ -58,24 +64,28 @@ export class TargetLinks {
   }
 
   /**
-   * Several twins at once, pipelined: IdP id -> target id and origin, for the linked ones
-   * (reconcile reads every wanted entity's twin this way).
+   * Several twins at once, pipelined: IdP id -> target id and origin, and the `creating` mark,
+   * for the linked or marked ones (reconcile reads every wanted entity's twin this way, and
+   * looks under a mark as the workers do).
    */
-  async twins(
-    kind: EntityKind,
-    idpIds: readonly string[],
-  ): Promise<Map<string, Required<Pick<TargetLink, "targetId" | "origin">>>> {
-    const out = new Map<string, Required<Pick<TargetLink, "targetId" | "origin">>>();
+  async twins(kind: EntityKind, idpIds: readonly string[]): Promise<Map<string, LinkView>> {
+    const out = new Map<string, LinkView>();
     for (let i = 0; i < idpIds.length; i += 500) {
       const chunk = idpIds.slice(i, i + 500);
       const pipe = this.#redis.pipeline();
-      for (const id of chunk) pipe.hmget(this.#keys.link(kind, id), "targetId", "origin");
+      for (const id of chunk) {
+        pipe.hmget(this.#keys.link(kind, id), "targetId", "origin", "creating");
+      }
       const answers = await pipe.exec();
       answers?.forEach(([, v], j) => {
-        const [targetId, origin] = (v ?? []) as (string | null)[];
+        const [targetId, origin, creating] = (v ?? []) as (string | null)[];
+        const view: LinkView = {};
         if (targetId && (origin === "created" || origin === "adopted")) {
-          out.set(chunk[j]!, { targetId, origin });
+          view.targetId = targetId;
+          view.origin = origin;
         }
+        if (creating) view.creating = creating;
+        if (view.targetId || view.creating) out.set(chunk[j]!, view);
       });
     }
     return out;

@@ -7,8 +7,9 @@
  * - (t-grant) no account a live IdP user owns holds a group, role, admin flag or log-in the
  *   IdP does not want for it; an account the sync created that no live IdP user owns can log
  *   in nowhere (disabled, or gone where the target cannot disable);
- * - (t-removed) every deleted or deactivated IdP user's account is gone or disabled, unless a
- *   conflict for a person was recorded (Cloudflare cannot disable an adopted member);
+ * - (t-removed) every deleted or deactivated IdP user's account is gone or disabled, adopted or
+ *   not, conflict or not (Cloudflare, which cannot disable, removes even an adopted member);
+ *   only protected and owner accounts are never touched (never linked, and checked above);
  * - (t-bound) no account is bound to two live IdP users;
  * - (t-untouched) protected and owner accounts, and pre-existing accounts the mapping may not
  *   adopt, are exactly as seeded;
@@ -90,8 +91,8 @@ export function checkTargetInvariants(
     if (u) {
       const want = w.users.get(u)!;
       const may = want.alive && want.active;
-      // A conflict recorded for a person excuses it (Cloudflare cannot disable an adopted member).
-      if (x.enabled && !may && !conflicted(u)) {
+      // No conflict excuses it: every target takes the access of a removed IdP user away.
+      if (x.enabled && !may) {
         fail(
           "t-grant",
           `${show(x)} of ${u} can log in; wanted alive=${want.alive} active=${want.active}`,
@@ -127,14 +128,21 @@ export function checkTargetInvariants(
     if (!allowed) fail("t-untouched", `pre-existing ${seeded.email} was deleted`);
   }
 
-  // (t-removed): the IdP user's own account (its link), if any, can no longer log in.
+  // (t-removed): the IdP user's own account (its link), if any, can no longer log in. Strict:
+  // no recorded conflict excuses it (an adopted Cloudflare member is removed, not kept for a
+  // person); protected and owner accounts are never linked.
   for (const want of w.users.values()) {
     if (want.alive && want.active) continue;
     const x = o.links.get(want.id)?.targetId;
     const acc = x ? byId.get(x) : undefined;
-    if (acc?.enabled && !conflicted(want.id) && owner(acc.id) !== undefined) {
+    const seeded = acc && o.initial.get(normalizeEmail(acc.email));
+    const untouchable = !!acc && (protectedEmails.has(normalizeEmail(acc.email)) ||
+      (seeded?.id === acc.id && seeded.owner));
+    if (untouchable) {
+      fail("t-removed", `protected or owner ${show(acc!)} is linked to ${want.id}`);
+    } else if (acc?.enabled && owner(acc.id) !== undefined) {
       fail("t-removed", `${show(acc)} of removed IdP user ${want.id} can still log in`);
-    } else if (acc?.enabled && !conflicted(want.id) && !want.alive) {
+    } else if (acc?.enabled && !want.alive) {
       fail("t-removed", `${show(acc)} of deleted IdP user ${want.id} can still log in`);
     }
   }

@@ -81,6 +81,11 @@ function twinsOf(
   };
 }
 
+/** Twins with only a creating mark for one user: a create whose answer was lost. */
+function markedOf(idpId: string, email: string): TargetTwins {
+  return { ...twinsOf({}), users: new Map([[idpId, { creating: email }]]) };
+}
+
 const cUser = (userId: string, over: Partial<ContaboUser> = {}): ContaboUser => ({
   userId,
   firstName: "u1",
@@ -201,6 +206,48 @@ describe("planContaboDrift()", () => {
       twins: twinsOf({}),
       contabo: [cUser("c-own", { email: "boss@example.com", owner: true })],
       expected: ["conflict user:boss", "unmanaged boss@example.com"],
+    },
+    {
+      name: "a user another live IdP user holds with this email: a conflict, never adopted",
+      wanted: wantedOf([user("u1"), user("u2", { email: "u1@example.com" })], [[ops, ["u1"]]]),
+      twins: twinsOf({ u1: ["c1", "created"] }),
+      contabo: [cUser("c1")],
+      expected: ["conflict user:u2"],
+    },
+    {
+      name: "a user whose live holder wants another email now: waits for the holder's job",
+      wanted: wantedOf([
+        user("u1", { email: "u1.new@example.com" }),
+        user("u2", {
+          email: "u1@example.com",
+        }),
+      ], [[ops, ["u1"]]]),
+      twins: twinsOf({ u1: ["c1", "created"] }),
+      contabo: [cUser("c1")],
+      expected: ["update user:u1", "wait user:u2"],
+    },
+    {
+      name: "a user of a deleted IdP user passes over to the new one with its origin",
+      wanted: wantedOf([user("u1", { deleted: true }), user("u2", { email: "u1@example.com" })]),
+      twins: twinsOf({ u1: ["c1", "created"] }),
+      // An admin-looking user is taken over (it was the sync's), not refused as an adoption.
+      contabo: [cUser("c1", { roles: [], admin: true })],
+      // Admin off first, on its own; then the rest.
+      expected: ["adopt user:u2", "delete user:u1", "update user:u2", "update user:u2"],
+    },
+    {
+      name: "our own create whose answer was lost is found under the creating mark",
+      wanted: wantedOf([user("u1", { deleted: true })]),
+      twins: markedOf("u1", "u1@example.com"),
+      contabo: [cUser("c1")],
+      expected: ["adopt user:u1", "delete user:u1"],
+    },
+    {
+      name: "under the creating mark, an admin-looking user is ours: no adoption refusal",
+      wanted: wantedOf([user("u1")], [[ops, ["u1"]]]),
+      twins: markedOf("u1", "u1@example.com"),
+      contabo: [cUser("c1", { admin: true })],
+      expected: ["adopt user:u1", "update user:u1"],
     },
     {
       name: "a protected wanted user is left alone",
@@ -335,11 +382,88 @@ describe("planCloudflareDrift()", () => {
       expected: ["adopt group:g-ops", "unmanaged billing", "unmanaged root@example.com"],
     },
     {
-      name: "an adopted member cannot be removed: a conflict for a person",
+      name: "deleted at the IdP, adopted: the member is removed all the same",
       wanted: wantedOf([user("u1", { deleted: true })]),
       twins: twinsOf({ u1: ["m1", "adopted"] }),
       cf: cfOf([m1]),
-      expected: ["conflict user:u1"],
+      expected: ["delete user:u1"],
+    },
+    {
+      name: "deactivated at the IdP, adopted: the member is removed",
+      wanted: wantedOf([user("u1", { active: false })]),
+      twins: twinsOf({ u1: ["m1", "adopted"] }),
+      cf: cfOf([m1]),
+      expected: ["delete user:u1"],
+    },
+    {
+      name: "a member another live IdP user holds with this email: a conflict, never adopted",
+      wanted: wantedOf([user("u1"), user("u2", { email: "u1@example.com" })]),
+      twins: twinsOf({ u1: ["m1", "created"] }),
+      cf: cfOf([m1]),
+      expected: ["conflict user:u2"],
+    },
+    {
+      name: "a member whose live holder wants another email now: waits for the holder's job",
+      wanted: wantedOf([
+        user("u1", { email: "u1.new@example.com" }),
+        user("u2", {
+          email: "u1@example.com",
+        }),
+      ]),
+      twins: twinsOf({ u1: ["m1", "created"] }),
+      cf: cfOf([m1]),
+      expected: ["create user:u1", "delete user:u1", "wait user:u2"],
+    },
+    {
+      name: "a member of a deleted IdP user passes over to the new one with its origin",
+      wanted: wantedOf([user("u1", { deleted: true }), user("u2", { email: "u1@example.com" })]),
+      twins: twinsOf({ u1: ["m1", "created"] }),
+      cf: cfOf([m1]),
+      // The deleted user's own job removes it if it runs first; u2's job then invites again.
+      expected: ["adopt user:u2", "delete user:u1"],
+    },
+    {
+      name: "our own invitation whose answer was lost is found under the creating mark",
+      wanted: wantedOf([user("u1", { deleted: true })]),
+      twins: markedOf("u1", "u1@example.com"),
+      cf: cfOf([m1]),
+      expected: ["adopt user:u1", "delete user:u1"],
+    },
+    {
+      name: "under the creating mark, a live user's member is linked as created, not adopted",
+      wanted: wantedOf([user("u1", { email: "u1.new@example.com" })]),
+      twins: markedOf("u1", "u1@example.com"),
+      cf: cfOf([m1]),
+      expected: ["adopt user:u1", "create user:u1", "delete user:u1"],
+    },
+    {
+      name: "a user group our lost create made is found under the creating mark",
+      wanted: wantedOf([user("u1")], [[group("g-ops", "ops", { deleted: true }), ["u1"]]]),
+      twins: {
+        ...twinsOf({ u1: ["m1", "created"] }),
+        groups: new Map([["g-ops", { creating: "ops" }]]),
+      },
+      cf: cfOf([m1], [[userGroup("grp1", "ops"), []]]),
+      expected: ["adopt group:g-ops", "delete group:g-ops"],
+    },
+    {
+      name: "a user group another live IdP group holds under this name is a conflict",
+      wanted: wantedOf([user("u1")], [[ops, ["u1"]], [group("g-dup", "ops"), []]]),
+      twins: twinsOf({ u1: ["m1", "created"] }, { "g-ops": ["grp1", "created"] }),
+      cf: cfOf([m1], [[userGroup("grp1", "ops"), ["m1"]]]),
+      expected: ["conflict group:g-dup"],
+    },
+    {
+      name: "under the creating mark, a member another IdP user holds is not the lost create",
+      wanted: wantedOf([user("u1"), user("u2", { email: "u1@example.com" })]),
+      twins: {
+        ...twinsOf({ u1: ["m1", "created"] }),
+        users: new Map([["u1", { targetId: "m1", origin: "created" as const }], ["u2", {
+          creating: "u1@example.com",
+        }]]),
+      },
+      cf: cfOf([m1]),
+      expected: ["conflict user:u2"],
     },
   ])("$name", ({ wanted, twins, cf, expected }) => {
     const plan = planCloudflareDrift(mapping, wanted, twins, cf);

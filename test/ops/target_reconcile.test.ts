@@ -16,6 +16,7 @@ import {
   type RunningCloudflareSimulator,
   startCloudflareSimulator,
 } from "../../src/targets/cloudflare/simulator/server.ts";
+import { TargetLinks } from "../../src/targets/links.ts";
 import { CONTABO_SIM_CREDENTIALS } from "../../src/targets/contabo/simulator/app.ts";
 import {
   type RunningContaboSimulator,
@@ -227,6 +228,41 @@ describe("reconcile of Contabo and Cloudflare", () => {
     expect(
       cloudflare.sim.calls.filter((c) => c.method !== "GET" && c.path.includes(outsider.id)),
     ).toEqual([]);
+  });
+
+  it("Cloudflare: an invitation whose answer was lost is the sync's own in the plan; the fix links it", async () => {
+    await h.postEvents(userEvent("user.created", "u-lost", "lost@example.com"));
+    await h.drain();
+    const lost = cfMember("lost@example.com")!;
+    const r = h.redis.client();
+    try {
+      // As after a 5xx on the invitation: the member was made, the link was not.
+      const links = new TargetLinks(r, "cloudflare", {
+        prefix: h.bullPrefix.replace(/bull$/, "") || "sync",
+      });
+      await links.unlink("user", "u-lost", lost.id);
+      await links.markCreating("user", "u-lost", "lost@example.com");
+
+      const report = await runReconcile("cloudflare", "report");
+      expect(itemsOf(report).filter((i) => i.label === "lost@example.com")).toEqual([
+        expect.objectContaining({
+          entity: "user:u-lost",
+          action: "adopt",
+          detail: expect.stringMatching(/own create whose answer was lost/),
+          targetId: lost.id,
+        }),
+      ]);
+      await runReconcile("cloudflare", "fix");
+      await eventually(async () =>
+        expect(await links.get("user", "u-lost")).toMatchObject({
+          targetId: lost.id,
+          origin: "created",
+        })
+      );
+      expect(cfMember("lost@example.com")).toEqual(lost);
+    } finally {
+      r.disconnect();
+    }
   });
 
   it("the CLI reconciles a target with --target, through the same decisions", async () => {

@@ -34,7 +34,7 @@ describe.each(TARGETS)("core scenarios on %s", (target) => {
     t = await startTargetHarness(target, {
       groups: GROUPS,
       administrators: ["team-admins"],
-      extra: { onUserDeleted: "delete" },
+      extra: { onUserDeleted: "delete", protectedEmails: ["keeper@example.com"] },
     });
   }, 60_000);
   afterAll(async () => await t?.stop());
@@ -161,6 +161,38 @@ describe.each(TARGETS)("core scenarios on %s", (target) => {
     expect(view().user("ada.king@example.com")).toBeUndefined();
     expect(view().user("by.stander@example.com")).toEqual(before);
     expect(await t.failedJobs()).toEqual([]);
+  });
+
+  it("an adopted account loses its access when its IdP user is deactivated or deleted; a protected one is untouched", async () => {
+    view().addUnmanagedUser("pre.a@example.com");
+    view().addUnmanagedUser("pre.b@example.com");
+    view().addUnmanagedUser("keeper@example.com");
+    await send(
+      userEvent("user.created", "pa", "pre.a@example.com"),
+      userEvent("user.created", "pb", "pre.b@example.com"),
+      userEvent("user.created", "pk", "keeper@example.com"),
+    );
+    // Adopted, not invited or created a second time.
+    expect(view().usersWithEmail("pre.a@example.com")).toBe(1);
+    expect(view().usersWithEmail("pre.b@example.com")).toBe(1);
+    const keeper = view().user("keeper@example.com");
+    await send(
+      userEvent("user.deactivated", "pa", "pre.a@example.com"),
+      groupEvent("user.deleted", { id: "pb" }),
+      userEvent("user.deactivated", "pk", "keeper@example.com"),
+    );
+    for (const email of ["pre.a@example.com", "pre.b@example.com"]) {
+      // Kept but off where the target can deactivate (deleteAdopted is false); Cloudflare can
+      // only end the membership (the person's own Cloudflare user stays).
+      if (caps.deactivate) {
+        expect(view().user(email)).toMatchObject({ enabled: false, admin: false });
+      } else expect(view().user(email)).toBeUndefined();
+    }
+    expect(view().user("keeper@example.com")).toEqual(keeper);
+    // Only IONOS's refusals of the protected email for an IdP user: no conflict on the target.
+    for (const failed of await t.failedJobs()) {
+      expect(failed).toMatch(/^ionos-sync user:pk: conflict: .*protected/);
+    }
   });
 
   it("refuses to give two live IdP users one account: the second is a conflict", async () => {

@@ -18,7 +18,10 @@ import {
   wantsCloudflareMember,
 } from "../../targets/cloudflare/decisions.ts";
 import {
+  claimGroupIn,
+  claimIn,
   finishPlan,
+  heldByAnother,
   idsToPlan,
   startingPoint,
   type TargetPlan,
@@ -98,18 +101,41 @@ function planMembers(
   const adopted = new Set<string>();
   for (const idpId of idsToPlan(wanted.users, twins.managedUsers)) {
     const user = wanted.users.get(idpId);
-    const { current, origin, gone } = startingPoint(
+    const { current, origin, gone, claim, marked } = startingPoint(
       twins.users.get(idpId),
       cf.members,
-      wantsCloudflareMember(user),
-      () => byEmail.get(normalizeEmail(user!.email!.trim())),
+      (email) => byEmail.get(normalizeEmail(email.trim())),
+      wantsCloudflareMember(user) ? user!.email : undefined,
+      (m) => claimIn("cloudflare", wanted, twins, idpId, m.id, m.email),
+      (m) => heldByAnother(twins.managedUsers, idpId, m.id),
     );
     const facts = { mapping, section: mapping.cloudflare, wanted: user, current, origin };
     const plan = planCloudflareMember(facts);
     const item = itemFor(`user:${idpId}`, user?.email ?? current?.email ?? idpId);
+    // As the worker: a member another IdP user holds is a conflict or a wait, before any plan.
+    if (claim?.kind === "conflict" || claim?.kind === "wait") {
+      items.push(item(claim.kind, claim.reason, current?.id));
+      continue;
+    }
     if (plan.conflict) {
       items.push(item("conflict", plan.conflict, current?.id));
       continue;
+    }
+    if (marked) {
+      adopted.add(current!.id);
+      items.push(item(
+        "adopt",
+        `Cloudflare member ${current!.id} is the sync's own create whose answer was lost: linked`,
+        current!.id,
+      ));
+    }
+    if (claim?.kind === "take-over" && origin) {
+      adopted.add(current!.id);
+      items.push(item(
+        "adopt",
+        `Cloudflare member ${current!.id} passes over from deleted user:${claim.from}`,
+        current!.id,
+      ));
     }
     if (cloudflareMemberAdopts(facts, plan)) {
       adopted.add(current!.id);
@@ -152,19 +178,46 @@ function planGroups(
   for (const idpId of idsToPlan(wanted.groups, twins.managedGroups)) {
     const group = wanted.groups.get(idpId);
     const desired = desiredCloudflareGroup(mapping.cloudflare, group);
-    const { current, origin, gone } = startingPoint(
+    const { current, origin, gone, marked, claim } = startingPoint(
       twins.groups.get(idpId),
       cf.groups,
-      desired.kind === "present",
       // As `findUserGroupByName`: the first group listed with exactly this name.
-      () =>
-        [...cf.groups.values()].find((g) => desired.kind === "present" && g.name === desired.name),
+      (name) => [...cf.groups.values()].find((g) => g.name === name),
+      desired.kind === "present" ? desired.name : undefined,
+      (g) =>
+        claimGroupIn("cloudflare", wanted, twins, idpId, g.id, g.name, (holder) => {
+          const wants = desiredCloudflareGroup(mapping.cloudflare, holder);
+          return wants.kind === "present" && wants.name === g.name;
+        }),
+      (g) => heldByAnother(twins.managedGroups, idpId, g.id),
     );
     const plan = planCloudflareGroup({ desired, current, origin, mapping });
     const item = itemFor(`group:${idpId}`, group?.displayName ?? current?.name ?? idpId);
+    // As the worker (`takeOverFoundGroup()`): a group another IdP group holds is a conflict or a
+    // wait, before any plan.
+    if (claim?.kind === "conflict" || claim?.kind === "wait") {
+      items.push(item(claim.kind, claim.reason, current?.id));
+      continue;
+    }
     if (plan.conflict) {
       items.push(item("conflict", plan.conflict, current?.id));
       continue;
+    }
+    if (marked) {
+      adopted.add(current!.id);
+      items.push(item(
+        "adopt",
+        `user group ${current!.id} is the sync's own create whose answer was lost: linked`,
+        current!.id,
+      ));
+    }
+    if (claim?.kind === "take-over" && origin) {
+      adopted.add(current!.id);
+      items.push(item(
+        "adopt",
+        `user group ${current!.id} passes over from deleted group:${claim.from}`,
+        current!.id,
+      ));
     }
     if (cloudflareGroupAdopts({ desired, current, origin }, plan)) {
       adopted.add(current!.id);

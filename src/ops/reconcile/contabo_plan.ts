@@ -14,8 +14,10 @@ import {
   planContaboUser,
 } from "../../targets/contabo/decisions.ts";
 import {
+  claimIn,
   finishPlan,
   groupNamesIn,
+  heldByAnother,
   idsToPlan,
   show,
   startingPoint,
@@ -53,11 +55,13 @@ export function planContaboDrift(
   const adopted = new Set<string>();
   for (const idpId of idsToPlan(wanted.users, twins.managedUsers)) {
     const user = wanted.users.get(idpId);
-    const { current, origin, gone } = startingPoint(
+    const { current, origin, gone, claim, marked } = startingPoint(
       twins.users.get(idpId),
       contabo.users,
-      contaboLooksUpByEmail(user),
-      () => byEmail.get(normalizeEmail(user!.email!.trim())),
+      (email) => byEmail.get(normalizeEmail(email.trim())),
+      contaboLooksUpByEmail(user) ? user!.email : undefined,
+      (u) => claimIn("contabo", wanted, twins, idpId, u.userId, u.email),
+      (u) => heldByAnother(twins.managedUsers, idpId, u.userId),
     );
     const facts = {
       mapping,
@@ -77,9 +81,30 @@ export function planContaboDrift(
       detail,
       ...(targetId ? { targetId } : {}),
     });
+    // As the worker: an account another IdP user holds is a conflict or a wait, before any plan.
+    if (claim?.kind === "conflict" || claim?.kind === "wait") {
+      items.push(item(claim.kind, claim.reason, current?.userId));
+      continue;
+    }
     if (plan.conflict) {
       items.push(item("conflict", plan.conflict, current?.userId));
       continue;
+    }
+    if (marked) {
+      adopted.add(current!.userId);
+      items.push(item(
+        "adopt",
+        `Contabo user ${current!.userId} is the sync's own create whose answer was lost: linked`,
+        current!.userId,
+      ));
+    }
+    if (claim?.kind === "take-over" && origin) {
+      adopted.add(current!.userId);
+      items.push(item(
+        "adopt",
+        `Contabo user ${current!.userId} passes over from deleted user:${claim.from}`,
+        current!.userId,
+      ));
     }
     if (contaboAdopts(facts, plan)) {
       adopted.add(current!.userId);

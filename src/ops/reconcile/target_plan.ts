@@ -5,8 +5,13 @@
  * here only feed them what reconcile read and say in words what they answered.
  */
 import type { QueuedTarget } from "../../queue/target_queue.ts";
-import type { EntityKey } from "../../store/wanted_state.ts";
-import type { TargetLink } from "../../targets/links.ts";
+import type { EntityKey, WantedGroup } from "../../store/wanted_state.ts";
+import type { LinkView } from "../../targets/links.ts";
+import {
+  claimFoundAccount,
+  claimFoundGroup,
+  type FoundAccountClaim,
+} from "../../targets/take_over.ts";
 import type { WantedSnapshot } from "./snapshot.ts";
 
 export const TARGET_PLAN_ACTIONS = [
@@ -16,6 +21,7 @@ export const TARGET_PLAN_ACTIONS = [
   "deactivate",
   "reactivate",
   "delete",
+  "wait",
   "add-role",
   "remove-role",
   "add-member",
@@ -51,8 +57,11 @@ export interface TargetPlan {
 /** What a plan reads of the wanted state. */
 export type WantedView = Pick<WantedSnapshot, "users" | "groups" | "members" | "userGroups">;
 
-/** A twin as reconcile reads it: the target object and how the sync came to manage it. */
-export type TwinView = Required<Pick<TargetLink, "targetId" | "origin">>;
+/**
+ * A twin as reconcile reads it: the target object and how the sync came to manage it (both or
+ * neither), and the `creating` mark of a create whose answer may have been lost.
+ */
+export type TwinView = LinkView;
 
 /** A target's twin records of every wanted entity, and the target ids it manages. */
 export interface TargetTwins {
@@ -77,22 +86,104 @@ export function finishPlan(target: QueuedTarget, items: TargetPlanItem[]): Targe
   return { target, items, counts, entities };
 }
 
+/** What a job starts from, as `startingPoint()` finds it. */
+export interface StartingPoint<T> {
+  current: T | undefined;
+  origin: "created" | "adopted" | undefined;
+  /** The linked object's id when it is gone (deleted outside the sync: the job unlinks it). */
+  gone?: string;
+  /** Found under the `creating` mark: the sync's own create, which the job links as created. */
+  marked?: true;
+  /** What the job does with an object found by the wanted email, when `claim` was asked. */
+  claim?: FoundAccountClaim;
+}
+
 /**
- * What a job starts from, as the workers find it: the linked object while it still exists
- * (its origin with it); else, when the decisions module says to look (`lookUp`), the one with
- * the wanted email or name, as not managed yet.
+ * What a job starts from, in the workers' order: the linked object while it still exists (its
+ * origin with it); else the object under the twin's `creating` mark, the sync's own create whose
+ * answer was lost (`created`, whatever the IdP says now); else, when the decisions module says
+ * to look, the one with the wanted email or name (`lookUp`): not managed yet, or, for users,
+ * what `claim` (`claimFoundAccount()`) says when another IdP user holds it.
  */
 export function startingPoint<T>(
   twin: TwinView | undefined,
   byId: ReadonlyMap<string, T>,
-  lookUp: boolean,
-  find: () => T | undefined,
-): { current: T | undefined; origin: TwinView["origin"] | undefined; gone?: string } {
-  const linked = twin ? byId.get(twin.targetId) : undefined;
+  find: (label: string) => T | undefined,
+  lookUp: string | undefined,
+  claim?: (found: T) => FoundAccountClaim,
+  heldByAnother?: (found: T) => boolean,
+): StartingPoint<T> {
+  const linked = twin?.targetId ? byId.get(twin.targetId) : undefined;
   if (linked) return { current: linked, origin: twin!.origin };
   // A linked object that is gone was deleted outside the sync: the job forgets the link.
-  const gone = twin ? { gone: twin.targetId } : {};
-  return { current: lookUp ? find() : undefined, origin: undefined, ...gone };
+  const gone = twin?.targetId ? { gone: twin.targetId } : {};
+  // As `claimLostCreate()`: what another IdP entity holds is not this one's lost create.
+  const marked = twin?.creating ? find(twin.creating) : undefined;
+  const mine = marked && !heldByAnother?.(marked) ? marked : undefined;
+  if (mine) return { current: mine, origin: "created", marked: true, ...gone };
+  const found = lookUp ? find(lookUp) : undefined;
+  if (!found || !claim) return { current: found, origin: undefined, ...gone };
+  const claimed = claim(found);
+  const origin = claimed.kind === "take-over" ? claimed.origin : undefined;
+  return { current: found, origin, claim: claimed, ...gone };
+}
+
+/**
+ * `claimFoundAccount()` over what reconcile read: the holder from the managed index, its wanted
+ * user and its twin.
+ */
+export function claimIn(
+  target: QueuedTarget,
+  wanted: WantedView,
+  twins: TargetTwins,
+  idpId: string,
+  targetId: string,
+  email: string,
+): FoundAccountClaim {
+  const holder = twins.managedUsers.get(targetId);
+  return claimFoundAccount({
+    target,
+    idpId,
+    targetId,
+    email,
+    holder,
+    holderUser: holder === undefined ? undefined : wanted.users.get(holder),
+    holderLink: holder === undefined ? undefined : twins.users.get(holder),
+  });
+}
+
+/**
+ * `claimFoundGroup()` over what reconcile read: the holder from the managed index, its wanted
+ * group and its twin; `wantsName` says whether a live holder still wants a group of that name.
+ */
+export function claimGroupIn(
+  target: QueuedTarget,
+  wanted: WantedView,
+  twins: TargetTwins,
+  idpId: string,
+  targetId: string,
+  name: string,
+  wantsName: (holder: WantedGroup) => boolean,
+): FoundAccountClaim {
+  const holder = twins.managedGroups.get(targetId);
+  const other = holder === undefined ? undefined : wanted.groups.get(holder);
+  const alive = !!other && !other.deleted;
+  return claimFoundGroup({
+    target,
+    idpId,
+    targetId,
+    name,
+    holder,
+    holderAlive: alive,
+    holderWantsName: alive && wantsName(other!),
+    holderLink: holder === undefined ? undefined : twins.groups.get(holder),
+  });
+}
+
+/** Whether an IdP entity other than `idpId` holds `targetId` (the managed index). */
+export function heldByAnother(managed: Map<string, string>, idpId: string, targetId: string) {
+  const holder = managed.get(targetId);
+  return holder !== undefined && holder !== idpId;
 }
 
 /** Every IdP id to look at: the wanted ones, and the managed ones the IdP no longer has. */

@@ -3,10 +3,12 @@
  * there. Pure: the worker and reconcile both call it; `decisions.test.ts` covers it from tables.
  *
  * Cloudflare has no "disabled member": an IdP user who is deactivated or deleted must stop being
- * a member, so removal is the only way to take access away. The safety rules are IONOS's
- * (docs/security.md) within that: protected emails are never touched; only members the service
- * invited (or adopted with `deleteAdopted`) are removed, and an adopted one that cannot be
- * removed is a conflict for a person, never silently left with access; removals come before
+ * a member, so removal is the only way to take access away. It ends the membership of this
+ * account only: the person's own Cloudflare user and their other accounts stay (Cloudflare API
+ * reference, "Account Members", cited in api.ts). So a member the service adopted loses its
+ * membership like one it invited, as an adopted IONOS or Contabo user is deactivated or
+ * disabled. The safety rules are IONOS's (docs/security.md) within that: protected emails are
+ * never touched; members the service does not manage are never removed; removals come before
  * additions; a group's whole member list is replaced (PUT) only when every current member is
  * one the service manages, so nobody added by hand is dropped.
  */
@@ -67,28 +69,18 @@ export function planCloudflareMember(
   facts: CloudflareMemberFacts,
 ): CloudflarePlan<CloudflareMemberChange> {
   const { mapping, section, wanted, current, origin } = facts;
-  // A protected member is never touched; a protected address is never invited. A member the
-  // sync already holds for an IdP user who moved to a protected address still goes when the
-  // IdP user is deactivated or deleted (found by the model test on Contabo: "left as it is"
-  // kept such a user able to log in).
-  if (isProtectedEmail(mapping, current?.email)) {
-    return { changes: [], note: "protected email: left as it is in Cloudflare" };
-  }
-  if (!current && isProtectedEmail(mapping, wanted?.email)) {
-    return { changes: [], note: "protected email: not invited" };
-  }
+  const protectedNote = { changes: [], note: "protected email: left as it is in Cloudflare" };
+  if (isProtectedEmail(mapping, current?.email)) return protectedNote;
   if (!wantsCloudflareMember(wanted)) {
     if (!current) return { changes: [] };
     if (!origin) return { changes: [], note: `member ${current.id} is not managed by the sync` };
-    if (origin === "created" || mapping.adopt.deleteAdopted) {
-      return { changes: [{ op: "remove", memberId: current.id }] };
-    }
-    return {
-      changes: [],
-      conflict: `conflict: Cloudflare member ${current.id} (${current.email}) was adopted and ` +
-        `Cloudflare cannot deactivate a member; remove it by hand or set adopt.deleteAdopted`,
-    };
+    // Invited or adopted, the access goes: Cloudflare cannot deactivate, and removing the
+    // membership leaves the person's own Cloudflare user (IONOS deactivates an adopted user).
+    // This holds even when the IdP user's new email is protected: that address is never given
+    // to the member, and the member it has is deprovisioned normally.
+    return { changes: [{ op: "remove", memberId: current.id }] };
   }
+  if (isProtectedEmail(mapping, wanted?.email)) return protectedNote;
   if (!current) {
     if (section.memberRoles.length === 0) {
       return {
@@ -115,10 +107,6 @@ export function planCloudflareMember(
           `administrator role and is not adopted; add it to protectedEmails or set adopt.users: all`,
       };
     }
-  }
-  if (isProtectedEmail(mapping, wanted!.email)) {
-    // A membership's address cannot change, and the protected one is never invited.
-    return { changes: [], note: "protected email: the member keeps its own address" };
   }
   if (normalizeEmail(current.email) !== normalizeEmail(wanted!.email!)) {
     // A membership's email cannot be changed: the new address gets its own invitation, and the

@@ -100,14 +100,70 @@ describe("planCloudflareMember()", () => {
       "-",
     ],
     [
-      "deleted, adopted: conflict, a person must act",
+      "deleted, adopted: removed (the person's own Cloudflare user stays)",
       {
         wanted: wanted({ deleted: true }),
         current: member(),
         origin: "adopted",
       },
+      [{ op: "remove", memberId: "m1" }],
+      "-",
+    ],
+    [
+      "deactivated, adopted: removed (Cloudflare cannot deactivate)",
+      {
+        wanted: wanted({ active: false }),
+        current: member(),
+        origin: "adopted",
+      },
+      [{ op: "remove", memberId: "m1" }],
+      "-",
+    ],
+    [
+      "no longer known to the IdP, adopted: removed",
+      { wanted: undefined, current: member(), origin: "adopted" },
+      [{ op: "remove", memberId: "m1" }],
+      "-",
+    ],
+    [
+      "deactivated, adopted administrator (adopt.users: all): removed",
+      {
+        wanted: wanted({ active: false }),
+        current: member({ roleNames: ["Super Administrator - All Privileges"] }),
+        origin: "adopted",
+      },
+      [{ op: "remove", memberId: "m1" }],
+      "-",
+    ],
+    [
+      "deleted, adopted, protected email: never touched",
+      {
+        wanted: wanted({ email: "root@example.com", deleted: true }),
+        current: member({ email: "root@example.com" }),
+        origin: "adopted",
+      },
       [],
-      "conflict",
+      "note",
+    ],
+    [
+      "deactivated with a new email that is protected: its member is still removed",
+      {
+        wanted: wanted({ email: "root@example.com", active: false }),
+        current: member(),
+        origin: "adopted",
+      },
+      [{ op: "remove", memberId: "m1" }],
+      "-",
+    ],
+    [
+      "active with a new email that is protected: the member keeps its own, nothing invited",
+      {
+        wanted: wanted({ email: "root@example.com" }),
+        current: member(),
+        origin: "created",
+      },
+      [],
+      "note",
     ],
     [
       "deleted, never managed: left alone",
@@ -205,14 +261,29 @@ describe("planCloudflareMember()", () => {
     expect(!!plan.note).toBe(flag === "note");
   });
 
-  it("deleteAdopted lets an IdP delete remove an adopted member", () => {
+  it.each([false, true])(
+    "an adopted member of a removed IdP user goes whatever deleteAdopted says (%s)",
+    (deleteAdopted) => {
+      for (const gone of [{ deleted: true }, { active: false }]) {
+        const plan = planCloudflareMember(facts({
+          mapping: Mapping.parse({ adopt: { deleteAdopted } }),
+          wanted: wanted(gone),
+          current: member(),
+          origin: "adopted",
+        }));
+        expect(plan).toEqual({ changes: [{ op: "remove", memberId: "m1" }] });
+      }
+    },
+  );
+
+  it("deleteAdopted lets an adopted member's email change remove it and invite the new one", () => {
     const plan = planCloudflareMember(facts({
       mapping: Mapping.parse({ adopt: { deleteAdopted: true } }),
-      wanted: wanted({ deleted: true }),
+      wanted: wanted({ email: "ada.king@example.com" }),
       current: member(),
       origin: "adopted",
     }));
-    expect(plan.changes).toEqual([{ op: "remove", memberId: "m1" }]);
+    expect(plan.changes.map((c) => c.op)).toEqual(["remove", "invite"]);
   });
 
   it("an empty memberRoles is a conflict, never an invite without a role", () => {

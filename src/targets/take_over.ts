@@ -1,0 +1,125 @@
+/**
+ * Whose an account found by email is, for a target beside IONOS: one account never gets two
+ * owners. Pure; the workers (`takeOverFound()` in workers/target_context.ts) and reconcile's
+ * plans (src/ops/reconcile/target_plan.ts) both ask it, so the plan says what the job does.
+ */
+import { normalizeEmail } from "../config/mapping.ts";
+import type { WantedUser } from "../store/wanted_state.ts";
+import type { TargetLink } from "./links.ts";
+
+/** What a job does with an account it found by email. */
+export type FoundAccountClaim =
+  /** Nobody else holds it: the adoption rules decide. */
+  | { kind: "free" }
+  /** A live IdP user with this email holds it: a person must act. */
+  | { kind: "conflict"; reason: string }
+  /** Its live holder wants another email now: its own job moves the account away first. */
+  | { kind: "wait"; reason: string }
+  /**
+   * Its holder was deleted at the IdP (the same person re-created under a new id): the job
+   * takes it over with the holder's origin (`undefined` when the holder's link no longer
+   * points at it: the adoption rules decide), and the holder's link is dropped first.
+   */
+  | { kind: "take-over"; from: string; origin: "created" | "adopted" | undefined };
+
+/** Everything `claimFoundAccount` reads. */
+export interface FoundAccountFacts {
+  /** The target, for the words. */
+  target: string;
+  /** The IdP user whose job found the account. */
+  idpId: string;
+  /** The found account's target id and email. */
+  targetId: string;
+  email: string;
+  /** The IdP user whose link holds `targetId` (the managed index), if any. */
+  holder: string | undefined;
+  /** The holder's wanted user; `undefined` when the IdP no longer knows it. */
+  holderUser: WantedUser | undefined;
+  /** The holder's link. */
+  holderLink: Pick<TargetLink, "targetId" | "origin" | "state"> | undefined;
+}
+
+/**
+ * What a job does with an account found by email.
+ *
+ * @example claimFoundAccount({ ...facts, holder: undefined }) // { kind: "free" }
+ */
+export function claimFoundAccount(facts: FoundAccountFacts): FoundAccountClaim {
+  const { target, idpId, targetId, email, holder, holderUser, holderLink } = facts;
+  if (!holder || holder === idpId) return { kind: "free" };
+  if (holderUser && !holderUser.deleted) {
+    if (holderUser.email && normalizeEmail(holderUser.email) === normalizeEmail(email)) {
+      return { kind: "conflict", reason: `conflict: IdP user ${holder} already holds ${email}` };
+    }
+    if (holderLink?.state === "conflict") {
+      // The holder's own sync cannot move the account away (a person must act there first):
+      // waiting for it would never end (model test, cloudflare seed 32).
+      return {
+        kind: "conflict",
+        reason: `conflict: ${target} account of ${email} is held by IdP user ${holder}, whose ` +
+          `own sync is in conflict`,
+      };
+    }
+    return {
+      kind: "wait",
+      reason: `${target} account of ${email} is still IdP user ${holder}'s; waiting for its sync`,
+    };
+  }
+  return {
+    kind: "take-over",
+    from: holder,
+    origin: holderLink?.targetId === targetId ? holderLink.origin : undefined,
+  };
+}
+
+/** Everything `claimFoundGroup` reads. */
+export interface FoundGroupFacts {
+  /** The target, for the words. */
+  target: string;
+  /** The IdP group whose job found the group. */
+  idpId: string;
+  /** The found group's target id and name. */
+  targetId: string;
+  name: string;
+  /** The IdP group whose link holds `targetId` (the managed index), if any. */
+  holder: string | undefined;
+  /** The holder is a live IdP group (known and not deleted). */
+  holderAlive: boolean;
+  /** The live holder still wants a group of this name. */
+  holderWantsName: boolean;
+  /** The holder's link. */
+  holderLink: Pick<TargetLink, "targetId" | "origin" | "state"> | undefined;
+}
+
+/**
+ * What a job does with a group found by name: one target group never serves two IdP groups, or
+ * one's members would get the other's access (model test, cloudflare seed 16). Like
+ * {@linkcode claimFoundAccount} for accounts.
+ *
+ * @example claimFoundGroup({ ...facts, holder: undefined }) // { kind: "free" }
+ */
+export function claimFoundGroup(facts: FoundGroupFacts): FoundAccountClaim {
+  const { target, idpId, targetId, name, holder, holderAlive, holderWantsName, holderLink } = facts;
+  if (!holder || holder === idpId) return { kind: "free" };
+  if (holderAlive) {
+    if (holderWantsName) {
+      return { kind: "conflict", reason: `conflict: IdP group ${holder} already holds ${name}` };
+    }
+    if (holderLink?.state === "conflict") {
+      return {
+        kind: "conflict",
+        reason: `conflict: ${target} group ${name} is held by IdP group ${holder}, whose own ` +
+          `sync is in conflict`,
+      };
+    }
+    return {
+      kind: "wait",
+      reason: `${target} group ${name} is still IdP group ${holder}'s; waiting for its sync`,
+    };
+  }
+  return {
+    kind: "take-over",
+    from: holder,
+    origin: holderLink?.targetId === targetId ? holderLink.origin : undefined,
+  };
+}
