@@ -54,6 +54,20 @@ export interface LoggerOptions {
   fields?: Record<string, unknown>;
 }
 
+/**
+ * With `OTEL_DENO=true`, Deno exports `console` calls as OTel logs (unless
+ * `OTEL_DENO_CONSOLE=ignore`, docs/operators-guide.md): lines then go through `console` one by
+ * one, as before, so that export keeps every line.
+ */
+const otelCapturesConsole = (() => {
+  try {
+    const otel = Deno.env.get("OTEL_DENO")?.toLowerCase();
+    return (otel === "true" || otel === "1") && Deno.env.get("OTEL_DENO_CONSOLE") !== "ignore";
+  } catch {
+    return false; // no env permission: no OTel either
+  }
+})();
+
 /** Debug and info lines not yet written to stdout (see `defaultWrite`). */
 let pending = "";
 let flushScheduled = false;
@@ -89,6 +103,10 @@ const defaultWrite = (line: string, level: LogLevel) => {
   if (level === "error" || level === "warn") {
     flushLogs();
     console.error(line);
+    return;
+  }
+  if (otelCapturesConsole) {
+    console.log(line); // the OTel export reads `console` calls, not stdout
     return;
   }
   pending += line + "\n";
