@@ -113,6 +113,15 @@ export async function syncContaboUser(
             { cause: e },
           );
         }
+        // 404: the user was deleted since the look-up (by a person, or by the job of an IdP
+        // user it passed from). Retried, the job reads again and decides afresh (model test,
+        // contabo seed 43).
+        if (e instanceof TargetApiError && e.status === 404) {
+          throw new WaitingForDependencyError(
+            `the Contabo user was deleted since the look-up: ${e.message}`,
+            { cause: e },
+          );
+        }
         throw e;
       });
       done.push(

@@ -1,6 +1,6 @@
 /** What a non-IONOS target's sync step needs: the wanted state, its links, its client, its queue. */
 import type { Queue } from "bullmq";
-import type { Mapping } from "../src/config/mapping.ts";
+import { isProtectedEmail, type Mapping } from "../src/config/mapping.ts";
 import type { Logger } from "../src/log.ts";
 import type { TargetJobData } from "../src/queue/target_queue.ts";
 import type { WantedGroup, WantedStateStore } from "../src/store/wanted_state.ts";
@@ -45,7 +45,7 @@ export async function groupNamesOf(store: WantedStateStore, userId: string): Pro
  *   job moves the account away (or off), then this one finds it free or gone
  */
 export async function takeOverFound(
-  ctx: Pick<TargetSyncContext<unknown>, "store" | "links">,
+  ctx: Pick<TargetSyncContext<unknown>, "store" | "links" | "mapping">,
   idpId: string,
   targetId: string,
   email: string,
@@ -64,6 +64,7 @@ export async function takeOverFound(
     holder,
     holderUser,
     holderLink,
+    holderKeepsAddress: isProtectedEmail(ctx.mapping, holderUser?.email),
   });
   if (claim.kind === "conflict") throw new SyncConflictError(claim.reason);
   if (claim.kind === "wait") throw new WaitingForDependencyError(claim.reason);

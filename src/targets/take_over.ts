@@ -37,6 +37,11 @@ export interface FoundAccountFacts {
   holderUser: WantedUser | undefined;
   /** The holder's link. */
   holderLink: Pick<TargetLink, "targetId" | "origin" | "state"> | undefined;
+  /**
+   * The live holder's own job keeps the account's address: the address the holder wants now is
+   * protected, and a user is never moved to a protected address. @default false
+   */
+  holderKeepsAddress?: boolean;
 }
 
 /**
@@ -58,6 +63,14 @@ export function claimFoundAccount(facts: FoundAccountFacts): FoundAccountClaim {
         kind: "conflict",
         reason: `conflict: ${target} account of ${email} is held by IdP user ${holder}, whose ` +
           `own sync is in conflict`,
+      };
+    }
+    if (facts.holderKeepsAddress) {
+      // Nor will it when the holder's new address is protected (model test, contabo seed 54).
+      return {
+        kind: "conflict",
+        reason: `conflict: ${target} account of ${email} stays IdP user ${holder}'s, whose new ` +
+          `address is protected`,
       };
     }
     return {

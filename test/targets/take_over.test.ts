@@ -45,6 +45,19 @@ describe("claimFoundAccount()", () => {
       { kind: "wait", reason: expect.stringMatching(/still IdP user old's/) },
     ],
     [
+      "a live holder whose own sync is in conflict: a conflict, not an endless wait",
+      {
+        holderUser: user({ email: "ada.king@example.com" }),
+        holderLink: { targetId: "m1", origin: "adopted", state: "conflict" },
+      },
+      { kind: "conflict", reason: expect.stringMatching(/own sync is in conflict/) },
+    ],
+    [
+      "a live holder whose new address is protected keeps the account: a conflict",
+      { holderUser: user({ email: "security@example.com" }), holderKeepsAddress: true },
+      { kind: "conflict", reason: expect.stringMatching(/new address is protected/) },
+    ],
+    [
       "a holder deleted at the IdP: taken over with its origin",
       { holderUser: user({ deleted: true }), holderLink: { targetId: "m1", origin: "adopted" } },
       { kind: "take-over", from: "old", origin: "adopted" },

@@ -116,4 +116,42 @@ describe("syncContaboUser()", () => {
       await queue.close();
     }
   });
+
+  it("waits and reads again when its user was deleted between the read and the update", async () => {
+    const store = new WantedStateStore(conn, { prefix: "gone" });
+    const parsed = parseEventBatch(userEvent("user.created", "u-g", "gone@example.com"));
+    if (!parsed.success) throw new Error("bad test event");
+    await store.applyEvents(parsed.events);
+    const links = new TargetLinks(conn, "contabo", { prefix: "gone" });
+    // Ours, but out of step (disabled): the job will PATCH it.
+    const made = contabo.sim.addUser({ email: "gone@example.com", enabled: false });
+    await links.link("user", "u-g", made.userId, "created");
+    const client = new ContaboClient({
+      apiUrl: contabo.url,
+      authUrl: contabo.authUrl,
+      credentials: { ...CONTABO_SIM_CREDENTIALS },
+      baseDelayMs: 1,
+    });
+    const read = client.getUser.bind(client);
+    client.getUser = async (id: string) => {
+      const user = await read(id);
+      await client.deleteUser(id); // deleted right after the job read it
+      return user;
+    };
+    const queue = createTargetQueue(conn, "contabo");
+    const ctx = {
+      store,
+      links,
+      mapping: parseMapping(JSON.stringify({ targets: ["ionos", "contabo"] })),
+      client,
+      queue,
+      logger: silentLogger,
+    };
+    try {
+      const error = await syncContaboUser(ctx, "u-g").catch((e) => e);
+      expect(error).toBeInstanceOf(WaitingForDependencyError);
+    } finally {
+      await queue.close();
+    }
+  });
 });

@@ -106,7 +106,7 @@ function planMembers(
       cf.members,
       (email) => byEmail.get(normalizeEmail(email.trim())),
       wantsCloudflareMember(user) ? user!.email : undefined,
-      (m) => claimIn("cloudflare", wanted, twins, idpId, m.id, m.email),
+      (m) => claimIn(mapping, "cloudflare", wanted, twins, idpId, m.id, m.email),
       (m) => heldByAnother(twins.managedUsers, idpId, m.id),
     );
     const facts = { mapping, section: mapping.cloudflare, wanted: user, current, origin };

@@ -60,7 +60,7 @@ export function planContaboDrift(
       contabo.users,
       (email) => byEmail.get(normalizeEmail(email.trim())),
       contaboLooksUpByEmail(user) ? user!.email : undefined,
-      (u) => claimIn("contabo", wanted, twins, idpId, u.userId, u.email),
+      (u) => claimIn(mapping, "contabo", wanted, twins, idpId, u.userId, u.email),
       (u) => heldByAnother(twins.managedUsers, idpId, u.userId),
     );
     const facts = {

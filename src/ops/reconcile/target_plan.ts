@@ -4,6 +4,7 @@
  * modules (src/targets/<cloud>/decisions.ts), the very functions their workers call; the plans
  * here only feed them what reconcile read and say in words what they answered.
  */
+import { isProtectedEmail, type Mapping } from "../../config/mapping.ts";
 import type { QueuedTarget } from "../../queue/target_queue.ts";
 import type { EntityKey, WantedGroup } from "../../store/wanted_state.ts";
 import type { LinkView } from "../../targets/links.ts";
@@ -133,6 +134,7 @@ export function startingPoint<T>(
  * user and its twin.
  */
 export function claimIn(
+  mapping: Mapping,
   target: QueuedTarget,
   wanted: WantedView,
   twins: TargetTwins,
@@ -149,6 +151,8 @@ export function claimIn(
     holder,
     holderUser: holder === undefined ? undefined : wanted.users.get(holder),
     holderLink: holder === undefined ? undefined : twins.users.get(holder),
+    holderKeepsAddress: holder !== undefined &&
+      isProtectedEmail(mapping, wanted.users.get(holder)?.email),
   });
 }
 
