@@ -9,7 +9,35 @@
 import type { Redis } from "ioredis";
 import { storeKeys, type TargetLinkKeys } from "../store/keys.ts";
 import type { EntityKind } from "../store/wanted_state.ts";
+import { LuaScript } from "../store/lua_script.ts";
+import { TargetError } from "./errors.ts";
 import type { TargetName } from "./target.ts";
+
+/**
+ * KEYS: the IdP entity's link, the managed index. ARGV: target id, IdP id, origin. Links unless
+ * another IdP entity holds the target id; returns that holder, or nil when linked.
+ */
+const LINK_SCRIPT = new LuaScript(`
+local holder = redis.call('HGET', KEYS[2], ARGV[1])
+if holder and holder ~= ARGV[2] then return holder end
+redis.call('HSET', KEYS[1], 'targetId', ARGV[1], 'origin', ARGV[3])
+redis.call('HDEL', KEYS[1], 'creating')
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return false
+`);
+
+/** Another IdP entity took the target object between this job's look-up and its link. */
+export class TargetClaimedError extends TargetError {
+  override name = "TargetClaimedError";
+  readonly holder: string;
+
+  constructor(target: TargetName, kind: EntityKind, targetId: string, holder: string) {
+    super(target, `${target} ${kind} ${targetId} was taken by IdP ${kind} ${holder} meanwhile`, {
+      retryable: true,
+    });
+    this.holder = holder;
+  }
+}
 
 /** One twin record. */
 export interface TargetLink {
@@ -111,13 +139,22 @@ export class TargetLinks {
     await m.exec();
   }
 
-  /** Links an IdP entity to the target object it now manages (and ends a `creating` mark). */
+  /**
+   * Links an IdP entity to the target object it now manages (and ends a `creating` mark), unless
+   * another IdP entity holds that object: the check and the link are one script, so two jobs
+   * that found the same account at once cannot both take it (model test, contabo seed 65: both
+   * saw it free, both linked it).
+   *
+   * @throws {TargetClaimedError} when another IdP entity holds `targetId` (retried: the job then
+   *   sees the holder and the ownership rules decide)
+   */
   async link(kind: EntityKind, idpId: string, targetId: string, origin: "created" | "adopted") {
-    await this.#redis.multi()
-      .hset(this.#keys.link(kind, idpId), { targetId, origin })
-      .hdel(this.#keys.link(kind, idpId), "creating")
-      .hset(this.#keys.managed(kind), targetId, idpId)
-      .exec();
+    const holder = await LINK_SCRIPT.run(
+      this.#redis,
+      [this.#keys.link(kind, idpId), this.#keys.managed(kind)],
+      [targetId, idpId, origin],
+    ) as string | null;
+    if (holder !== null) throw new TargetClaimedError(this.target, kind, targetId, holder);
   }
 
   /** The IdP id whose link holds `targetId`, if any (the managed index). */

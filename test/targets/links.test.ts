@@ -1,0 +1,53 @@
+/** TargetLinks against a real Redis: one target object, one IdP owner, even under a race. */
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TargetClaimedError, TargetLinks } from "../../src/targets/links.ts";
+import { startRedis, type TestRedis } from "../_support/redis.ts";
+
+let redis: TestRedis;
+let conn: Redis;
+beforeAll(async () => {
+  redis = await startRedis();
+  conn = new Redis(redis.url);
+});
+afterAll(async () => {
+  conn?.disconnect();
+  await redis?.stop();
+});
+
+describe("TargetLinks.link()", () => {
+  it("links an object nobody holds, and again for the same IdP entity", async () => {
+    const links = new TargetLinks(conn, "contabo", { prefix: "l1" });
+    await links.markCreating("user", "u1", "ada@example.com");
+    await links.link("user", "u1", "c1", "created");
+    await links.link("user", "u1", "c1", "created");
+    expect(await links.get("user", "u1")).toMatchObject({ targetId: "c1", origin: "created" });
+    expect((await links.get("user", "u1")).creating).toBeUndefined();
+    expect(await links.holderOf("user", "c1")).toBe("u1");
+  });
+
+  it("refuses an object another IdP entity holds: two jobs at once cannot both take it", async () => {
+    const links = new TargetLinks(conn, "contabo", { prefix: "l2" });
+    // Both jobs found the account free; both link at once (model test, contabo seed 65).
+    const results = await Promise.allSettled([
+      links.link("user", "u1", "c1", "adopted"),
+      links.link("user", "u3", "c1", "adopted"),
+    ]);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    const refused = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    expect(refused.reason).toBeInstanceOf(TargetClaimedError);
+    expect(refused.reason.retryable).toBe(true);
+    const holder = await links.holderOf("user", "c1");
+    const loser = holder === "u1" ? "u3" : "u1";
+    expect((await links.get("user", loser)).targetId).toBeUndefined();
+    expect(refused.reason.holder).toBe(holder);
+  });
+
+  it("links after the holder let go (a take-over unlinks the old holder first)", async () => {
+    const links = new TargetLinks(conn, "cloudflare", { prefix: "l3" });
+    await links.link("user", "old", "m1", "created");
+    await links.unlink("user", "old", "m1");
+    await links.link("user", "new", "m1", "created");
+    expect(await links.holderOf("user", "m1")).toBe("new");
+  });
+});
