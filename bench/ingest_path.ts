@@ -47,7 +47,10 @@ export async function benchIngestPath(o: IngestPathOptions): Promise<IngestPathR
   // ingest connection has none and the transaction one.
   const before = connect(5_000);
   const now = connect();
-  await Promise.all([before, now].map((r) => new Promise((ok) => r.once("ready", ok))));
+  const txConnection = connect();
+  await Promise.all(
+    [before, now, txConnection].map((r) => new Promise((ok) => r.once("ready", ok))),
+  );
   const queues = [createSyncQueue(before), createSyncQueue(now)] as const;
   const stores = [new WantedStateStore(before), new WantedStateStore(now)] as const;
   const logs = [new EventLog(before), new EventLog(now)] as const;
@@ -78,6 +81,8 @@ export async function benchIngestPath(o: IngestPathOptions): Promise<IngestPathR
         {
           store: stores[1],
           queue: queues[1],
+          // As the service wires it: transactions on a connection without BullMQ's scripts.
+          transactionConnection: txConnection,
           enqueueTimeoutMs: 5_000,
           eventLog: { log: logs[1], onFailed: (e) => o.log(`  event log failed: ${e}`) },
         },
@@ -125,6 +130,7 @@ export async function benchIngestPath(o: IngestPathOptions): Promise<IngestPathR
     await before.flushall();
     before.disconnect();
     now.disconnect();
+    txConnection.disconnect();
   }
   return out;
 }
