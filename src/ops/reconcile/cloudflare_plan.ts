@@ -5,7 +5,7 @@
  * sync does not manage, reported and never touched. Pure: target_snapshot.ts reads the inputs.
  */
 import { isProtectedEmail, type Mapping, normalizeEmail } from "../../config/mapping.ts";
-import type { EntityKey, WantedUser } from "../../store/wanted_state.ts";
+import type { WantedUser } from "../../store/wanted_state.ts";
 import type { CloudflareMember, CloudflareUserGroup } from "../../targets/cloudflare/api.ts";
 import {
   cloudflareGroupAdopts,
@@ -23,9 +23,10 @@ import {
   finishPlan,
   heldByAnother,
   idsToPlan,
+  itemFor,
+  openingItems,
   startingPoint,
   type TargetPlan,
-  type TargetPlanAction,
   type TargetPlanItem,
   type TargetTwins,
   type WantedView,
@@ -40,16 +41,6 @@ export interface CloudflareSnapshot {
   /** Group id -> member ids; for the groups the sync manages or would adopt. */
   groupMembers: Map<string, string[]>;
 }
-
-type ItemOf = (action: TargetPlanAction, detail: string, targetId?: string) => TargetPlanItem;
-
-const itemFor = (entity: EntityKey, label: string): ItemOf => (action, detail, targetId) => ({
-  entity,
-  action,
-  label,
-  detail,
-  ...(targetId ? { targetId } : {}),
-});
 
 /**
  * @example
@@ -113,30 +104,13 @@ function planMembers(
     const plan = planCloudflareMember(facts);
     const item = itemFor(`user:${idpId}`, user?.email ?? current?.email ?? idpId);
     // As the worker: a member another IdP user holds is a conflict or a wait, before any plan.
-    if (claim?.kind === "conflict" || claim?.kind === "wait") {
-      items.push(item(claim.kind, claim.reason, current?.id));
-      continue;
-    }
-    if (plan.conflict) {
-      items.push(item("conflict", plan.conflict, current?.id));
-      continue;
-    }
-    if (marked) {
-      adopted.add(current!.id);
-      items.push(item(
-        "adopt",
-        `Cloudflare member ${current!.id} is the sync's own create whose answer was lost: linked`,
-        current!.id,
-      ));
-    }
-    if (claim?.kind === "take-over" && origin) {
-      adopted.add(current!.id);
-      items.push(item(
-        "adopt",
-        `Cloudflare member ${current!.id} passes over from deleted user:${claim.from}`,
-        current!.id,
-      ));
-    }
+    const start = { origin, claim, marked };
+    if (
+      !openingItems(start, plan.conflict, current?.id, "Cloudflare member", item, {
+        items,
+        adopted,
+      })
+    ) continue;
     if (cloudflareMemberAdopts(facts, plan)) {
       adopted.add(current!.id);
       items.push(item("adopt", `unmanaged Cloudflare member ${current!.id} has this email`));
@@ -195,29 +169,9 @@ function planGroups(
     const item = itemFor(`group:${idpId}`, group?.displayName ?? current?.name ?? idpId);
     // As the worker (`takeOverFoundGroup()`): a group another IdP group holds is a conflict or a
     // wait, before any plan.
-    if (claim?.kind === "conflict" || claim?.kind === "wait") {
-      items.push(item(claim.kind, claim.reason, current?.id));
+    const start = { origin, claim, marked };
+    if (!openingItems(start, plan.conflict, current?.id, "user group", item, { items, adopted })) {
       continue;
-    }
-    if (plan.conflict) {
-      items.push(item("conflict", plan.conflict, current?.id));
-      continue;
-    }
-    if (marked) {
-      adopted.add(current!.id);
-      items.push(item(
-        "adopt",
-        `user group ${current!.id} is the sync's own create whose answer was lost: linked`,
-        current!.id,
-      ));
-    }
-    if (claim?.kind === "take-over" && origin) {
-      adopted.add(current!.id);
-      items.push(item(
-        "adopt",
-        `user group ${current!.id} passes over from deleted group:${claim.from}`,
-        current!.id,
-      ));
     }
     if (cloudflareGroupAdopts({ desired, current, origin }, plan)) {
       adopted.add(current!.id);

@@ -19,6 +19,8 @@ import {
   groupNamesIn,
   heldByAnother,
   idsToPlan,
+  itemFor,
+  openingItems,
   show,
   startingPoint,
   type TargetPlan,
@@ -74,38 +76,15 @@ export function planContaboDrift(
     const plan = planContaboUser(facts);
     const entity: EntityKey = `user:${idpId}`;
     const label = user?.email ?? current?.email ?? idpId;
-    const item = (action: TargetPlanAction, detail: string, targetId?: string): TargetPlanItem => ({
-      entity,
-      action,
-      label,
-      detail,
-      ...(targetId ? { targetId } : {}),
-    });
+    const item = itemFor(entity, label);
     // As the worker: an account another IdP user holds is a conflict or a wait, before any plan.
-    if (claim?.kind === "conflict" || claim?.kind === "wait") {
-      items.push(item(claim.kind, claim.reason, current?.userId));
-      continue;
-    }
-    if (plan.conflict) {
-      items.push(item("conflict", plan.conflict, current?.userId));
-      continue;
-    }
-    if (marked) {
-      adopted.add(current!.userId);
-      items.push(item(
-        "adopt",
-        `Contabo user ${current!.userId} is the sync's own create whose answer was lost: linked`,
-        current!.userId,
-      ));
-    }
-    if (claim?.kind === "take-over" && origin) {
-      adopted.add(current!.userId);
-      items.push(item(
-        "adopt",
-        `Contabo user ${current!.userId} passes over from deleted user:${claim.from}`,
-        current!.userId,
-      ));
-    }
+    const start = { origin, claim, marked };
+    if (
+      !openingItems(start, plan.conflict, current?.userId, "Contabo user", item, {
+        items,
+        adopted,
+      })
+    ) continue;
     if (contaboAdopts(facts, plan)) {
       adopted.add(current!.userId);
       items.push(item("adopt", `unmanaged Contabo user ${current!.userId} has this email`));

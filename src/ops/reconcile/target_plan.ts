@@ -129,6 +129,69 @@ export function startingPoint<T>(
   return { current: found, origin, claim: claimed, ...gone };
 }
 
+/** Builds one plan item of an entity; `targetId` names the object it is about. */
+export type ItemOf = (
+  action: TargetPlanAction,
+  detail: string,
+  targetId?: string,
+) => TargetPlanItem;
+
+/** Items of `entity`, shown as `label`. */
+export function itemFor(entity: EntityKey, label: string): ItemOf {
+  return (action, detail, targetId) => ({
+    entity,
+    action,
+    label,
+    detail,
+    ...(targetId ? { targetId } : {}),
+  });
+}
+
+/**
+ * The items every target plan opens an entity with, in the workers' order: a found object's
+ * claim that is a conflict or a wait, or the decision's conflict (planning of the entity stops
+ * there: returns false); then the sync's own lost create linked, or a take-over from a deleted
+ * holder (both counted in `adopted`). `noun` names the object ("Contabo user").
+ */
+export function openingItems(
+  start: {
+    origin: StartingPoint<unknown>["origin"];
+    marked?: true | undefined;
+    claim?: FoundAccountClaim | undefined;
+  },
+  conflict: string | undefined,
+  targetId: string | undefined,
+  noun: string,
+  item: ItemOf,
+  out: { items: TargetPlanItem[]; adopted: Set<string> },
+): boolean {
+  const { claim, marked, origin } = start;
+  if (claim?.kind === "conflict" || claim?.kind === "wait") {
+    out.items.push(item(claim.kind, claim.reason, targetId));
+    return false;
+  }
+  if (conflict) {
+    out.items.push(item("conflict", conflict, targetId));
+    return false;
+  }
+  if (marked) {
+    out.adopted.add(targetId!);
+    out.items.push(item(
+      "adopt",
+      `${noun} ${targetId} is the sync's own create whose answer was lost: linked`,
+      targetId,
+    ));
+  }
+  if (claim?.kind === "take-over" && origin) {
+    out.adopted.add(targetId!);
+    const kind = noun.includes("group") ? "group" : "user";
+    out.items.push(
+      item("adopt", `${noun} ${targetId} passes over from deleted ${kind}:${claim.from}`, targetId),
+    );
+  }
+  return true;
+}
+
 /**
  * `claimFoundAccount()` over what reconcile read: the holder from the managed index, its wanted
  * user and its twin.
