@@ -37,33 +37,39 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-describe("syncContaboUser()", () => {
-  it("waits and looks again when the email was taken between its look-up and its create", async () => {
-    const store = new WantedStateStore(conn, { prefix: "race" });
-    const parsed = parseEventBatch(userEvent("user.created", "u-race", "race@example.com"));
+/** A sync context on its own prefix, its IdP users stored; close its queue when done. */
+async function contextWith(prefix: string, users: [id: string, email: string][]) {
+  const store = new WantedStateStore(conn, { prefix });
+  for (const [id, email] of users) {
+    const parsed = parseEventBatch(userEvent("user.created", id, email));
     if (!parsed.success) throw new Error("bad test event");
     await store.applyEvents(parsed.events);
-    const client = new ContaboClient({
-      apiUrl: contabo.url,
-      authUrl: contabo.authUrl,
-      credentials: { ...CONTABO_SIM_CREDENTIALS },
-      baseDelayMs: 1,
-    });
+  }
+  const client = new ContaboClient({
+    apiUrl: contabo.url,
+    authUrl: contabo.authUrl,
+    credentials: { ...CONTABO_SIM_CREDENTIALS },
+    baseDelayMs: 1,
+  });
+  return {
+    store,
+    links: new TargetLinks(conn, "contabo", { prefix }),
+    mapping: parseMapping(JSON.stringify({ targets: ["ionos", "contabo"] })),
+    client,
+    queue: createTargetQueue(conn, "contabo"),
+    logger: silentLogger,
+  };
+}
+
+describe("syncContaboUser()", () => {
+  it("waits and looks again when the email was taken between its look-up and its create", async () => {
+    const ctx = await contextWith("race", [["u-race", "race@example.com"]]);
     // The look-up finds nothing; right after it, the email is taken.
-    const lookUp = client.findUserByEmail.bind(client);
-    client.findUserByEmail = async (email: string) => {
+    const lookUp = ctx.client.findUserByEmail.bind(ctx.client);
+    ctx.client.findUserByEmail = async (email: string) => {
       const found = await lookUp(email);
       contabo.sim.addUser({ email: "race@example.com" });
       return found;
-    };
-    const queue = createTargetQueue(conn, "contabo");
-    const ctx = {
-      store,
-      links: new TargetLinks(conn, "contabo", { prefix: "race" }),
-      mapping: parseMapping(JSON.stringify({ targets: ["ionos", "contabo"] })),
-      client,
-      queue,
-      logger: silentLogger,
     };
     try {
       const error = await syncContaboUser(ctx, "u-race").catch((e) => e);
@@ -71,7 +77,7 @@ describe("syncContaboUser()", () => {
       // The create was refused: no creating mark is left to mistake the other account for ours.
       expect((await ctx.links.get("user", "u-race")).creating).toBeFalsy();
     } finally {
-      await queue.close();
+      await ctx.queue.close();
     }
   });
 
@@ -79,79 +85,42 @@ describe("syncContaboUser()", () => {
     // u-a's create was not applied (a 5xx before the write); meanwhile u-b's job made a user
     // with the same address. u-a's retry must not take it as the one its create made (model
     // test, contabo seed 36: one account bound to two IdP users).
-    const store = new WantedStateStore(conn, { prefix: "lost" });
-    for (const [id, email] of [["u-a", "same@example.com"], ["u-b", "same@example.com"]]) {
-      const parsed = parseEventBatch(userEvent("user.created", id!, email!));
-      if (!parsed.success) throw new Error("bad test event");
-      await store.applyEvents(parsed.events);
-    }
-    const links = new TargetLinks(conn, "contabo", { prefix: "lost" });
+    const ctx = await contextWith("lost", [["u-a", "same@example.com"], [
+      "u-b",
+      "same@example.com",
+    ]]);
     const made = contabo.sim.addUser({ email: "same@example.com" });
-    await links.link("user", "u-b", made.userId, "created");
-    await links.markCreating("user", "u-a", "same@example.com");
-    const client = new ContaboClient({
-      apiUrl: contabo.url,
-      authUrl: contabo.authUrl,
-      credentials: { ...CONTABO_SIM_CREDENTIALS },
-      baseDelayMs: 1,
-    });
-    const queue = createTargetQueue(conn, "contabo");
-    const ctx = {
-      store,
-      links,
-      mapping: parseMapping(JSON.stringify({ targets: ["ionos", "contabo"] })),
-      client,
-      queue,
-      logger: silentLogger,
-    };
+    await ctx.links.link("user", "u-b", made.userId, "created");
+    await ctx.links.markCreating("user", "u-a", "same@example.com");
     try {
       const error = await syncContaboUser(ctx, "u-a").catch((e) => e);
       // Two live IdP users want one address: a person must act; the account stays u-b's.
       expect(error).toBeInstanceOf(SyncConflictError);
-      expect(await links.holderOf("user", made.userId)).toBe("u-b");
-      const a = await links.get("user", "u-a");
+      expect(await ctx.links.holderOf("user", made.userId)).toBe("u-b");
+      const a = await ctx.links.get("user", "u-a");
       expect(a.targetId).toBeUndefined();
       expect(a.creating).toBeFalsy();
     } finally {
-      await queue.close();
+      await ctx.queue.close();
     }
   });
 
   it("waits and reads again when its user was deleted between the read and the update", async () => {
-    const store = new WantedStateStore(conn, { prefix: "gone" });
-    const parsed = parseEventBatch(userEvent("user.created", "u-g", "gone@example.com"));
-    if (!parsed.success) throw new Error("bad test event");
-    await store.applyEvents(parsed.events);
-    const links = new TargetLinks(conn, "contabo", { prefix: "gone" });
+    const ctx = await contextWith("gone", [["u-g", "gone@example.com"]]);
     // Ours, but out of step (disabled): the job will PATCH it.
     const made = contabo.sim.addUser({ email: "gone@example.com", enabled: false });
-    await links.link("user", "u-g", made.userId, "created");
-    const client = new ContaboClient({
-      apiUrl: contabo.url,
-      authUrl: contabo.authUrl,
-      credentials: { ...CONTABO_SIM_CREDENTIALS },
-      baseDelayMs: 1,
-    });
-    const read = client.getUser.bind(client);
-    client.getUser = async (id: string) => {
+    await ctx.links.link("user", "u-g", made.userId, "created");
+    const read = ctx.client.getUser.bind(ctx.client);
+    ctx.client.getUser = async (id: string) => {
       const user = await read(id);
-      await client.deleteUser(id); // deleted right after the job read it
+      await ctx.client.deleteUser(id); // deleted right after the job read it
       return user;
-    };
-    const queue = createTargetQueue(conn, "contabo");
-    const ctx = {
-      store,
-      links,
-      mapping: parseMapping(JSON.stringify({ targets: ["ionos", "contabo"] })),
-      client,
-      queue,
-      logger: silentLogger,
     };
     try {
       const error = await syncContaboUser(ctx, "u-g").catch((e) => e);
       expect(error).toBeInstanceOf(WaitingForDependencyError);
     } finally {
-      await queue.close();
+      await ctx.queue.close();
     }
   });
 });
