@@ -32,7 +32,7 @@ export interface IngestDeps {
   store: WantedStateStore;
   queue: Queue<SyncJobData>;
   /** Logs every accepted event, with the job it caused, in the same transaction as the adds. */
-  eventLog?: IngestEventLog;
+  eventLog?: IngestEventLog | undefined;
   /**
    * How long to wait for the enqueue transaction, for a queue whose connection has no
    * per-command timeout (see `enqueueSyncAtomically`). @default no limit
