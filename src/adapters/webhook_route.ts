@@ -175,8 +175,8 @@ export function webhookRoute(options: WebhookRouteOptions): Hono {
         const { events } = mapped;
         const result = await ingestEvents(options.ingest, events, {
           source,
-          ...(deliveryId ? { deliveryId } : {}),
-          ...(requestId ? { requestId } : {}),
+          deliveryId,
+          requestId,
         });
         logger.info("events accepted", {
           source,

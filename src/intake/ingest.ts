@@ -32,7 +32,7 @@ export interface IngestDeps {
   store: WantedStateStore;
   queue: Queue<SyncJobData>;
   /** Logs every accepted event, with the job it caused, in the same transaction as the adds. */
-  eventLog?: IngestEventLog;
+  eventLog?: IngestEventLog | undefined;
   /**
    * How long to wait for the enqueue transaction, for a queue whose connection has no
    * per-command timeout (see `enqueueSyncAtomically`). @default no limit
@@ -42,12 +42,12 @@ export interface IngestDeps {
    * The connection the enqueue transaction is sent on: one that defines no scripts of its own
    * (see `AtomicEnqueueSteps.connection`). @default the queue's
    */
-  transactionConnection?: AtomicEnqueueSteps["connection"];
+  transactionConnection?: AtomicEnqueueSteps["connection"] | undefined;
   /**
    * More writes for the enqueue's transaction, after the adds (the console's per-minute count):
    * they cost no round trip of their own. A failure of one is ignored, like the log's.
    */
-  alsoInTransaction?: (result: ApplyResult) => ScriptCall[];
+  alsoInTransaction?: ((result: ApplyResult) => ScriptCall[]) | undefined;
   /**
    * Called after the events are stored and their jobs enqueued (metrics), with the id of the
    * job that syncs each touched entity.
@@ -63,8 +63,8 @@ export interface IngestDeps {
 export interface IngestContext {
   source: EventSource;
   /** Delivery id for whole-request de-duplication (Standard Webhooks `webhook-id`). */
-  deliveryId?: string;
-  requestId?: string;
+  deliveryId?: string | undefined;
+  requestId?: string | undefined;
   /** For source "replay": new event id -> the logged event it replays. */
   replayOf?: ReadonlyMap<string, string>;
 }
@@ -113,7 +113,7 @@ export async function ingestEvents(
     before,
     after,
     ...(deps.enqueueTimeoutMs ? { timeoutMs: deps.enqueueTimeoutMs } : {}),
-    ...(deps.transactionConnection ? { connection: deps.transactionConnection } : {}),
+    connection: deps.transactionConnection,
   });
   const logReply = logCall ? enqueued.after[after.indexOf(logCall)] : undefined;
   if (logReply?.[0]) eventLog!.onFailed(logReply[0], events, context);

@@ -54,7 +54,7 @@ export interface AtomicEnqueueSteps {
    * scripts are then run from the queue's connection's definitions, sent on this one.
    * @default the queue's connection
    */
-  connection?: Redis | Cluster;
+  connection?: Redis | Cluster | undefined;
 }
 
 /** Redis did not answer the enqueue transaction within `timeoutMs`. */

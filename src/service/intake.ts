@@ -144,7 +144,7 @@ export async function startIntake(deps: IntakeDeps): Promise<{ app: Hono; url: s
     enqueueTimeoutMs: INTAKE_REDIS_TIMEOUT_MS,
     onIngested,
     alsoInTransaction,
-    ...(logIngest ? { eventLog: logIngest } : {}),
+    eventLog: logIngest,
   };
   const app = createApp({
     redis,

@@ -35,11 +35,11 @@ export const eventsList: Command = {
     const until = timeOption(v.until, "until");
     const events = await ctx.eventLog.list({
       limit: positiveInt(v.limit, "limit", 50),
-      ...(since !== undefined ? { since } : {}),
-      ...(until !== undefined ? { until } : {}),
-      ...(str(v.entity) ? { entity: str(v.entity)! } : {}),
-      ...(str(v.source) ? { source: str(v.source)! } : {}),
-      ...(str(v.type) ? { type: str(v.type)! } : {}),
+      since,
+      until,
+      entity: str(v.entity),
+      source: str(v.source),
+      type: str(v.type),
     });
     const rows = events.map(({ payload: _p, ...rest }) => rest);
     out.result(rows, () => rows.length === 0 ? "no events\n" : eventTable(rows));
@@ -104,11 +104,12 @@ examples:
     if (id === undefined && since === undefined && until === undefined && !str(v.entity)) {
       throw new UsageError("give an event id, --since/--until or --entity");
     }
+    // `|| undefined`: the selection goes into the audit record, which leaves empty ones out.
     const selection: ReplaySelection = id !== undefined ? { eventId: id } : {
-      ...(since !== undefined ? { since } : {}),
-      ...(until !== undefined ? { until } : {}),
-      ...(str(v.entity) ? { entity: str(v.entity)! } : {}),
-      ...(str(v.source) ? { source: str(v.source)! } : {}),
+      since,
+      until,
+      entity: str(v.entity) || undefined,
+      source: str(v.source) || undefined,
     };
     // Replayed events go to every target the mapping lists, as through the intake (issue 11).
     // Same options as the IONOS queue: on a Cluster the prefix keeps them in the store's slot.

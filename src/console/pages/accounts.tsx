@@ -14,8 +14,8 @@ import { Badge, When } from "../layout.tsx";
 
 export interface AccountRow {
   entity: EntityKey;
-  wanted?: WantedUser | WantedGroup;
-  twin?: TwinRecord;
+  wanted?: WantedUser | WantedGroup | undefined;
+  twin?: TwinRecord | undefined;
   lastError?: string;
 }
 
@@ -100,8 +100,8 @@ async function rowsFor(deps: ConsoleDeps, entities: EntityKey[]): Promise<Accoun
     const lastError = failedError.get(entity) ?? twin?.lastError;
     return {
       entity,
-      ...(wanted ? { wanted } : {}),
-      ...(twin ? { twin } : {}),
+      wanted,
+      twin,
       ...(lastError ? { lastError } : {}),
     };
   });

@@ -34,7 +34,7 @@ export interface DriftData {
   targets: TargetName[];
   runs: ReconcileRunView[];
   /** The newest finished dry run (report mode), whose plan is shown. */
-  plan?: ReconcileRunView;
+  plan?: ReconcileRunView | undefined;
   /** A run still waiting or active. */
   pending: boolean;
 }
@@ -74,7 +74,7 @@ export async function loadDrift(
     target,
     targets: ["ionos", ...(deps.targets ?? []).map((t) => t.target)],
     runs: runs.slice(0, 10),
-    ...(plan ? { plan } : {}),
+    plan,
     pending: runs.some((r) => ["active", "waiting", "delayed"].includes(r.state)),
   };
 }

@@ -211,11 +211,11 @@ export function adminOpsApi(options: AdminOpsOptions): OpenAPIHono<BlankEnv> {
       const until = time(q.until);
       const events = await eventLog.list({
         limit: q.limit,
-        ...(since !== undefined ? { since } : {}),
-        ...(until !== undefined ? { until } : {}),
-        ...(q.entity ? { entity: q.entity } : {}),
-        ...(q.source ? { source: q.source } : {}),
-        ...(q.type ? { type: q.type } : {}),
+        since,
+        until,
+        entity: q.entity,
+        source: q.source,
+        type: q.type,
       });
       const withPayload = q.payload === "true";
       return c.json({
@@ -237,11 +237,13 @@ export function adminOpsApi(options: AdminOpsOptions): OpenAPIHono<BlankEnv> {
       const b = c.req.valid("json");
       const since = time(b.since);
       const until = time(b.until);
+      // `|| undefined`: the selection goes into the audit record, where an empty source was
+      // left out before and still is.
       const selection: ReplaySelection = b.eventId ? { eventId: b.eventId } : {
-        ...(since !== undefined ? { since } : {}),
-        ...(until !== undefined ? { until } : {}),
-        ...(b.entity ? { entity: b.entity } : {}),
-        ...(b.source ? { source: b.source } : {}),
+        since,
+        until,
+        entity: b.entity,
+        source: b.source || undefined,
       };
       const requestId = c.get("requestId" as never) as string | undefined;
       const result = await replayEvents(
@@ -392,7 +394,7 @@ export function adminOpsApi(options: AdminOpsOptions): OpenAPIHono<BlankEnv> {
       const q = c.req.valid("query");
       const entries = await audit.list({
         limit: q.limit,
-        ...(q.entity ? { entity: q.entity } : {}),
+        entity: q.entity,
       });
       return c.json({ entries }, 200);
     },

@@ -87,7 +87,12 @@ export class AuditLog {
    * @param scanLimit records read at most when filtering @default 5000
    */
   async list(
-    filter: { entity?: string; jobId?: string; limit?: number; scanLimit?: number } = {},
+    filter: {
+      entity?: string | undefined;
+      jobId?: string | undefined;
+      limit?: number | undefined;
+      scanLimit?: number | undefined;
+    } = {},
   ): Promise<AuditEntry[]> {
     const { limit = 50, scanLimit = 5000 } = filter;
     const filtering = !!(filter.entity || filter.jobId);

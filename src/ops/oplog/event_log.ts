@@ -65,16 +65,16 @@ export interface EventLogOptions {
 
 export interface EventLogQuery {
   /** Receive time from (inclusive), ms. */
-  since?: number;
+  since?: number | undefined;
   /** Receive time until (inclusive), ms. */
-  until?: number;
-  entity?: string;
-  source?: string;
-  type?: string;
+  until?: number | undefined;
+  entity?: string | undefined;
+  source?: string | undefined;
+  type?: string | undefined;
   /** @default 100 */
-  limit?: number;
+  limit?: number | undefined;
   /** Oldest first instead of newest first. @default false */
-  ascending?: boolean;
+  ascending?: boolean | undefined;
 }
 
 const ENTITY_INDEX_LENGTH = 200;

@@ -19,7 +19,12 @@ import type { EventLog, EventLogEntry } from "../oplog/event_log.ts";
 /** Which logged events to replay: one by id, or a receive-time range and/or one entity. */
 export type ReplaySelection =
   | { eventId: string }
-  | { since?: number; until?: number; entity?: string; source?: string };
+  | {
+    since?: number | undefined;
+    until?: number | undefined;
+    entity?: string | undefined;
+    source?: string | undefined;
+  };
 
 export interface ReplayOptions {
   /** Only report what would be replayed. @default false */
@@ -107,7 +112,7 @@ export async function replayEvents(
     const context = {
       source: "replay" as const,
       replayOf,
-      ...(deps.requestId ? { requestId: deps.requestId } : {}),
+      requestId: deps.requestId,
     };
     // The log names each replay with the event it repeats; a failure to log fails the replay.
     let logFailure: unknown;
@@ -116,7 +121,7 @@ export async function replayEvents(
         store: deps.store,
         queue: deps.queue,
         eventLog: { log: deps.eventLog, onFailed: (error) => (logFailure = error) },
-        ...(deps.alsoInTransaction ? { alsoInTransaction: deps.alsoInTransaction } : {}),
+        alsoInTransaction: deps.alsoInTransaction,
         onIngested: async (evs, applied, ctx, jobs) => {
           applied.entities.forEach((e) => entities.add(e));
           result.accepted += applied.accepted;
