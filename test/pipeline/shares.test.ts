@@ -210,12 +210,21 @@ describe("resource shares", () => {
       rate429: 0.1,
     });
     const before = sim().callLog.length;
+    const faultedSince = () => sim().callLog.slice(before).filter((c) => c.fault).length;
     try {
       await send(
         ev("group.created", { id: "ga2", displayName: "ionos-team-a-2" }),
         ev("group.updated", { id: "ga2", displayName: "ionos-team-a" }),
       );
       await h.drain(60_000);
+      // The dice may spare every write of one round (it happened in CI): rename the group out of
+      // the mapping's shares and back, more share writes under the same faults, until one is hit.
+      for (let round = 0; round < 3 && faultedSince() === 0; round++) {
+        await send(ev("group.updated", { id: "ga2", displayName: `ionos-team-a-${round + 3}` }));
+        await h.drain(60_000);
+        await send(ev("group.updated", { id: "ga2", displayName: "ionos-team-a" }));
+        await h.drain(60_000);
+      }
     } finally {
       sim().setFaults({});
     }
@@ -225,7 +234,6 @@ describe("resource shares", () => {
     expect(twin.ionosId).toBeDefined();
     expect(sharesOf(twin.ionosId!)).toEqual({ [R_DC]: [true, false], [R_SNAP]: [false, false] });
     expect(twin.managedShares).toBe(`${R_DC}:c,${R_SNAP}:c`);
-    const faulted = sim().callLog.slice(before).filter((c) => c.fault);
-    expect(faulted.length).toBeGreaterThan(0);
+    expect(faultedSince()).toBeGreaterThan(0);
   });
 });

@@ -184,8 +184,9 @@ describe("member writes", () => {
     const calls = h.sim.sim.callLog.slice(since);
     const adds = calls.filter((c) => c.method === "POST" && c.path.endsWith("/users"));
     expect(adds.length).toBeGreaterThan(ids.length); // the FAILED ones were sent again
-    // No status GET per member add: the requests listing confirmed them together.
+    // No status GET per member add: the requests listing confirmed them together. A write sent
+    // again alone (after FAILED) may be checked with one status GET: a few, not one per add.
     const statusGets = calls.filter((c) => c.path.endsWith("/status")).length;
-    expect(statusGets).toBeLessThan(adds.length / 4);
+    expect(statusGets).toBeLessThanOrEqual(adds.length / 3);
   });
 });
