@@ -5,7 +5,11 @@ import type { Logger } from "../src/log.ts";
 import type { TargetJobData } from "../src/queue/target_queue.ts";
 import type { WantedGroup, WantedStateStore } from "../src/store/wanted_state.ts";
 import type { TargetLinks } from "../src/targets/links.ts";
-import { claimFoundAccount, claimFoundGroup } from "../src/targets/take_over.ts";
+import {
+  claimFoundAccount,
+  claimFoundGroup,
+  type FoundAccountClaim,
+} from "../src/targets/take_over.ts";
 import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 
 export interface TargetSyncContext<Client> {
@@ -66,11 +70,7 @@ export async function takeOverFound(
     holderLink,
     holderKeepsAddress: isProtectedEmail(ctx.mapping, holderUser?.email),
   });
-  if (claim.kind === "conflict") throw new SyncConflictError(claim.reason);
-  if (claim.kind === "wait") throw new WaitingForDependencyError(claim.reason);
-  if (claim.kind === "free") return undefined;
-  await ctx.links.unlink("user", holder, targetId);
-  return claim.origin;
+  return await actOnClaim(ctx, "user", holder, targetId, claim);
 }
 
 /**
@@ -137,9 +137,23 @@ export async function takeOverFoundGroup(
     holderWantsName: alive && holderWantsName(other!),
     holderLink,
   });
+  return await actOnClaim(ctx, "group", holder, targetId, claim);
+}
+
+/**
+ * Does what a claim on a found object says: a conflict or a wait is thrown; a take-over drops
+ * the deleted holder's link first, so its own job cannot later touch what passes on.
+ */
+async function actOnClaim(
+  ctx: Pick<TargetSyncContext<unknown>, "links">,
+  kind: "user" | "group",
+  holder: string,
+  targetId: string,
+  claim: FoundAccountClaim,
+): Promise<"created" | "adopted" | undefined> {
   if (claim.kind === "conflict") throw new SyncConflictError(claim.reason);
   if (claim.kind === "wait") throw new WaitingForDependencyError(claim.reason);
   if (claim.kind === "free") return undefined;
-  await ctx.links.unlink("group", holder, targetId);
+  await ctx.links.unlink(kind, holder, targetId);
   return claim.origin;
 }

@@ -50,38 +50,62 @@ export interface FoundAccountFacts {
  * @example claimFoundAccount({ ...facts, holder: undefined }) // { kind: "free" }
  */
 export function claimFoundAccount(facts: FoundAccountFacts): FoundAccountClaim {
-  const { target, idpId, targetId, email, holder, holderUser, holderLink } = facts;
-  if (!holder || holder === idpId) return { kind: "free" };
-  if (holderUser && !holderUser.deleted) {
-    if (holderUser.email && normalizeEmail(holderUser.email) === normalizeEmail(email)) {
-      return { kind: "conflict", reason: `conflict: IdP user ${holder} already holds ${email}` };
+  const { target, email, holderUser } = facts;
+  const alive = !!holderUser && !holderUser.deleted;
+  return claimFound({
+    ...facts,
+    kind: "user",
+    label: email,
+    what: `${target} account of ${email}`,
+    holderAlive: alive,
+    holderWants: alive && !!holderUser!.email &&
+      normalizeEmail(holderUser!.email) === normalizeEmail(email),
+    // Its own job will not move the account away when its new address is protected (model
+    // test, contabo seed 54).
+    holderKeeps: facts.holderKeepsAddress ?? false,
+  });
+}
+
+/** The rules both kinds share; `what` names the found object in the words. */
+function claimFound(f: {
+  idpId: string;
+  targetId: string;
+  kind: "user" | "group";
+  label: string;
+  what: string;
+  holder: string | undefined;
+  holderAlive: boolean;
+  holderWants: boolean;
+  holderKeeps: boolean;
+  holderLink: Pick<TargetLink, "targetId" | "origin" | "state"> | undefined;
+}): FoundAccountClaim {
+  const { holder, holderLink } = f;
+  if (!holder || holder === f.idpId) return { kind: "free" };
+  const who = `IdP ${f.kind} ${holder}`;
+  if (f.holderAlive) {
+    if (f.holderWants) {
+      return { kind: "conflict", reason: `conflict: ${who} already holds ${f.label}` };
     }
     if (holderLink?.state === "conflict") {
-      // The holder's own sync cannot move the account away (a person must act there first):
+      // The holder's own sync cannot move the object away (a person must act there first):
       // waiting for it would never end (model test, cloudflare seed 32).
       return {
         kind: "conflict",
-        reason: `conflict: ${target} account of ${email} is held by IdP user ${holder}, whose ` +
-          `own sync is in conflict`,
+        reason: `conflict: ${f.what} is held by ${who}, whose own sync is in conflict`,
       };
     }
-    if (facts.holderKeepsAddress) {
-      // Nor will it when the holder's new address is protected (model test, contabo seed 54).
+    if (f.holderKeeps) {
       return {
         kind: "conflict",
-        reason: `conflict: ${target} account of ${email} stays IdP user ${holder}'s, whose new ` +
-          `address is protected`,
+        reason: `conflict: ${f.what} stays ${who}'s, whose new address is protected`,
       };
     }
-    return {
-      kind: "wait",
-      reason: `${target} account of ${email} is still IdP user ${holder}'s; waiting for its sync`,
-    };
+    return { kind: "wait", reason: `${f.what} is still ${who}'s; waiting for its sync` };
   }
   return {
     kind: "take-over",
     from: holder,
-    origin: holderLink?.targetId === targetId ? holderLink.origin : undefined,
+    origin: holderLink?.targetId === f.targetId ? holderLink.origin : undefined,
   };
 }
 
@@ -112,27 +136,13 @@ export interface FoundGroupFacts {
  * @example claimFoundGroup({ ...facts, holder: undefined }) // { kind: "free" }
  */
 export function claimFoundGroup(facts: FoundGroupFacts): FoundAccountClaim {
-  const { target, idpId, targetId, name, holder, holderAlive, holderWantsName, holderLink } = facts;
-  if (!holder || holder === idpId) return { kind: "free" };
-  if (holderAlive) {
-    if (holderWantsName) {
-      return { kind: "conflict", reason: `conflict: IdP group ${holder} already holds ${name}` };
-    }
-    if (holderLink?.state === "conflict") {
-      return {
-        kind: "conflict",
-        reason: `conflict: ${target} group ${name} is held by IdP group ${holder}, whose own ` +
-          `sync is in conflict`,
-      };
-    }
-    return {
-      kind: "wait",
-      reason: `${target} group ${name} is still IdP group ${holder}'s; waiting for its sync`,
-    };
-  }
-  return {
-    kind: "take-over",
-    from: holder,
-    origin: holderLink?.targetId === targetId ? holderLink.origin : undefined,
-  };
+  const { target, name } = facts;
+  return claimFound({
+    ...facts,
+    kind: "group",
+    label: name,
+    what: `${target} group ${name}`,
+    holderWants: facts.holderWantsName,
+    holderKeeps: false,
+  });
 }
