@@ -6,13 +6,13 @@ import type { PendingWrites } from "../src/targets/ionos/pending_writes.ts";
 import type { Logger } from "../src/log.ts";
 import type { AfterDone, InterruptedUpdate, SyncJobData } from "../src/queue/sync_queue.ts";
 import type { OwnerBindings } from "../src/store/owner_bindings.ts";
-import type { SyncRecords } from "../src/store/sync_records.ts";
+import type { IonosRecords } from "../src/targets/ionos/records.ts";
 import type { WantedStateStore } from "../src/store/wanted_state.ts";
 import type { UserLookup } from "./user_lookup.ts";
 
 export interface SyncContext {
   store: WantedStateStore;
-  records: SyncRecords;
+  records: IonosRecords;
   /** Which IdP user may hold an IONOS account with an email (one account, one owner). */
   emailOwners: OwnerBindings;
   /** Which IdP group may hold an IONOS group with a name (one group, one owner). */

@@ -31,7 +31,7 @@ import {
   type SyncJobData,
   type WaitingStep,
 } from "../src/queue/sync_queue.ts";
-import type { TwinRecord } from "../src/store/sync_records.ts";
+import type { IonosTwin } from "../src/targets/ionos/records.ts";
 import type { SyncContext, SyncOutcome } from "./context.ts";
 import { AwaitingRequestsError } from "./errors.ts";
 import { classifyFailure, decideOnRequests, stepRoundsExceeded } from "./failure_policy.ts";
@@ -93,7 +93,7 @@ export async function recordedRequestOutcome(
 export async function ownCreateConfirmed(
   ctx: SyncContext,
   kind: "user" | "group",
-  twin: TwinRecord | undefined,
+  twin: IonosTwin | undefined,
 ): Promise<boolean> {
   if (twin?.state !== "creating" || !twin.ionosId) return false;
   if (ctx.doneWrites?.has(twin.ionosId)) return true;
@@ -108,7 +108,7 @@ export async function ownCreateConfirmed(
 export async function ownCreateOutcome(
   ctx: SyncContext,
   kind: "user" | "group",
-  twin: TwinRecord | undefined,
+  twin: IonosTwin | undefined,
 ): Promise<"DONE" | "FAILED" | undefined> {
   if (!twin?.request || !twin.ionosId || twin.state !== "creating") return undefined;
   return await recordedRequestOutcome(ctx, {

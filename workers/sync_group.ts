@@ -12,7 +12,7 @@ import { isProtectedEmail, matchesAny } from "../src/config/mapping.ts";
 import { IonosApiError } from "../src/targets/ionos/errors.ts";
 import type { IonosGroup, IonosGroupProperties } from "../src/targets/ionos/types.ts";
 import { enqueueSync } from "../src/queue/sync_queue.ts";
-import type { TwinRecord } from "../src/store/sync_records.ts";
+import type { IonosTwin } from "../src/targets/ionos/records.ts";
 import { entityKey, type WantedGroup } from "../src/store/wanted_state.ts";
 import type { SyncContext, SyncOutcome } from "./context.ts";
 import { forEachConcurrently } from "./concurrently.ts";
@@ -165,7 +165,7 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
  */
 async function finishInterruptedUpdate(
   ctx: SyncContext,
-  twin: TwinRecord | undefined,
+  twin: IonosTwin | undefined,
 ): Promise<void> {
   const rest = ctx.interrupted;
   if (rest?.kind !== "group" || !twin?.ionosId || twin.ionosId !== rest.ionosId) return;
@@ -215,7 +215,7 @@ async function whileHoldingName<T>(
 async function endGroup(
   ctx: SyncContext,
   wanted: WantedGroup,
-  twin: TwinRecord | undefined,
+  twin: IonosTwin | undefined,
   why: string,
 ): Promise<SyncOutcome> {
   const record = async (result: string) => {
@@ -285,8 +285,8 @@ async function endGroup(
 async function withLostCreate(
   ctx: SyncContext,
   idpId: string,
-  twin: TwinRecord | undefined,
-): Promise<TwinRecord | undefined> {
+  twin: IonosTwin | undefined,
+): Promise<IonosTwin | undefined> {
   if (!twin || twin.ionosId || twin.state !== "creating" || !twin.label) return twin;
   const managed = await ctx.records.managed("group");
   // Names are not unique: a group that had the name before our create was sent (a pre-existing
@@ -317,7 +317,7 @@ async function withLostCreate(
 async function linkOrCreateGroup(
   ctx: SyncContext,
   wanted: WantedGroup,
-  twin: TwinRecord | undefined,
+  twin: IonosTwin | undefined,
 ): Promise<
   {
     group: IonosGroup;
@@ -476,7 +476,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 async function refreshAdministrators(
   ctx: SyncContext,
   wanted: WantedGroup,
-  twin: TwinRecord | undefined,
+  twin: IonosTwin | undefined,
 ): Promise<void> {
   const admins = ctx.mapping.administrators;
   if (admins.length === 0) return;

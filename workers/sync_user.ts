@@ -8,7 +8,7 @@ import { isProtectedEmail, normalizeEmail } from "../src/config/mapping.ts";
 import { IonosApiError } from "../src/targets/ionos/errors.ts";
 import type { IonosUser } from "../src/targets/ionos/types.ts";
 import { enqueueSync } from "../src/queue/sync_queue.ts";
-import type { TwinRecord } from "../src/store/sync_records.ts";
+import type { IonosTwin } from "../src/targets/ionos/records.ts";
 import { entityKey, type WantedUser } from "../src/store/wanted_state.ts";
 import {
   accessReduction,
@@ -219,7 +219,7 @@ async function emailTakenInIonos(
 async function linkOrCreateUser(
   ctx: SyncContext,
   wanted: WantedUser,
-  twin: TwinRecord | undefined,
+  twin: IonosTwin | undefined,
   admin: boolean,
 ): Promise<
   {
@@ -345,9 +345,9 @@ async function takeOverFromDeletedOwner(
 async function removeUser(
   ctx: SyncContext,
   wanted: WantedUser,
-  twin: TwinRecord | undefined,
+  twin: IonosTwin | undefined,
 ): Promise<SyncOutcome> {
-  const done = async (result: string, patch: TwinRecord = {}): Promise<void> => {
+  const done = async (result: string, patch: IonosTwin = {}): Promise<void> => {
     await ctx.records.set("user", wanted.id, {
       ...patch,
       lastResult: result,
@@ -411,8 +411,8 @@ async function removeUser(
 async function withLostCreate(
   ctx: SyncContext,
   idpId: string,
-  twin: TwinRecord | undefined,
-): Promise<TwinRecord | undefined> {
+  twin: IonosTwin | undefined,
+): Promise<IonosTwin | undefined> {
   if (!twin || twin.ionosId || twin.state !== "creating" || !twin.label) return twin;
   const lost = await ctx.ionos.findUserByEmail(twin.label);
   if (!lost || await ctx.records.ownerOf("user", lost.id) !== undefined) return twin;

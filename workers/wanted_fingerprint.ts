@@ -5,7 +5,7 @@
  * therefore compares this digest from before its run with the one at its end: if anything the
  * plan read has changed, it runs the step again instead of finishing, so no change is lost.
  * Reconcile's asks (IONOS drift, not a wanted-state change) count too, through the entity's
- * nudge time (`SyncRecords.nudge`). Only Redis is read, never IONOS.
+ * nudge time (`IonosRecords.nudge`). Only Redis is read, never IONOS.
  */
 import type { SyncJobData } from "../src/queue/sync_queue.ts";
 import type { SyncContext } from "./context.ts";

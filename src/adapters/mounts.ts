@@ -10,7 +10,7 @@ import type { ByteBudget } from "../http/byte_budget.ts";
 import type { Logger } from "../log.ts";
 import { scimApp } from "../scim/app.ts";
 import { ScimStore } from "../scim/store.ts";
-import type { SyncRecords } from "../store/sync_records.ts";
+import type { IonosRecords } from "../targets/ionos/records.ts";
 import { keycloakRoute } from "./keycloak/route.ts";
 import { workosRoute } from "./workos/route.ts";
 
@@ -21,7 +21,7 @@ export interface ProviderMountsOptions {
   redis: Redis;
   /** @default "sync" */
   prefix?: string | undefined;
-  records: SyncRecords;
+  records: IonosRecords;
   ingest: IngestDeps;
   logger: Logger;
   /** @default 1 MiB */

@@ -24,7 +24,7 @@ import {
   wantedStateStore,
 } from "../service/parts.ts";
 import { describeRedis } from "../store/redis_connection.ts";
-import type { SyncRecords } from "../store/sync_records.ts";
+import type { IonosRecords } from "../targets/ionos/records.ts";
 import type { WantedStateStore } from "../store/wanted_state.ts";
 
 /** Also what the operator actions take as their deps (`OpsDeps`, `ReplayDeps`). */
@@ -34,7 +34,7 @@ export interface CliContext {
   queue: Queue<SyncJobData>;
   reconcileQueue: Queue<ReconcileJobData>;
   store: WantedStateStore;
-  records: SyncRecords;
+  records: IonosRecords;
   eventLog: EventLog;
   audit: AuditLog;
   /** For the audit log: "cli:<user>". */

@@ -8,7 +8,7 @@ import type { IonosHealthReport } from "../metrics/ionos_health.ts";
 import type { OpsDeps } from "../ops/queues/jobs.ts";
 import type { ReconcileJobData } from "../ops/queues/scheduler.ts";
 import type { SyncJobData } from "../queue/sync_queue.ts";
-import type { SyncRecords } from "../store/sync_records.ts";
+import type { IonosRecords } from "../targets/ionos/records.ts";
 import type { TargetLinks } from "../targets/links.ts";
 import type { WantedStateStore } from "../store/wanted_state.ts";
 import type { ConsoleSession } from "./session.ts";
@@ -19,7 +19,7 @@ export interface ConsoleDeps {
   prefix: string;
   queue: Queue<SyncJobData>;
   store: WantedStateStore;
-  records: SyncRecords;
+  records: IonosRecords;
   eventLog: EventLog;
   audit: AuditLog;
   reconcileQueue: Queue<ReconcileJobData>;

@@ -11,7 +11,7 @@ import type { ByteBudget } from "../http/byte_budget.ts";
 import { refusalLog } from "../http/refusal_log.ts";
 import type { Logger } from "../log.ts";
 import type { SyncJobData } from "../queue/sync_queue.ts";
-import type { SyncRecords } from "../store/sync_records.ts";
+import type { IonosRecords } from "../targets/ionos/records.ts";
 import type { WantedStateStore } from "../store/wanted_state.ts";
 import { adminAuth } from "./auth/admin_auth.ts";
 import { refuseCrossSite } from "./auth/cross_site.ts";
@@ -24,7 +24,7 @@ export interface AppOptions {
   redis: Redis;
   queue: Queue<SyncJobData>;
   store: WantedStateStore;
-  records: SyncRecords;
+  records: IonosRecords;
   logger: Logger;
   eventsToken?: string | undefined;
   webhookSecret?: string | undefined;

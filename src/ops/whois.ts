@@ -7,7 +7,7 @@ import type { Queue } from "bullmq";
 import type { IonosClient } from "../targets/ionos/client.ts";
 import type { IonosUserProperties } from "../targets/ionos/types.ts";
 import type { SyncJobData } from "../queue/sync_queue.ts";
-import type { SyncRecords, TwinRecord } from "../store/sync_records.ts";
+import type { IonosRecords, IonosTwin } from "../targets/ionos/records.ts";
 import type { TargetLink, TargetLinks } from "../targets/links.ts";
 import {
   type EntityKey,
@@ -24,7 +24,7 @@ import { parseRecordedKeys, parseRecordedShares } from "../targets/ionos/access_
 
 export interface WhoisDeps {
   store: WantedStateStore;
-  records: SyncRecords;
+  records: IonosRecords;
   queue: Queue<SyncJobData>;
   eventLog: EventLog;
   audit: AuditLog;
@@ -44,7 +44,7 @@ export interface WhoisReport {
   /** Users: the IdP groups they are a member of now. Groups: the member count. */
   groups?: { id: string; name?: string; deleted?: boolean }[];
   memberCount?: number;
-  twin?: TwinRecord;
+  twin?: IonosTwin;
   /** Each other target's twin record, by target name, where there is one. */
   targets?: Record<string, TargetLink>;
   /** The live IONOS user (users only, when a client was given). */
@@ -125,7 +125,7 @@ export async function whois(deps: WhoisDeps, query: string): Promise<WhoisReport
 /** The shares the twin record says the service set, with IONOS's view when a client is given. */
 async function shareReport(
   deps: WhoisDeps,
-  twin: TwinRecord | undefined,
+  twin: IonosTwin | undefined,
 ): Promise<NonNullable<WhoisReport["shares"]>> {
   const recorded = parseRecordedShares(twin?.managedShares);
   const out: NonNullable<WhoisReport["shares"]> = {
@@ -153,7 +153,7 @@ async function shareReport(
 /** The S3 keys the service turned off, with IONOS's view (no secrets) when a client is given. */
 async function keyReport(
   deps: WhoisDeps,
-  twin: TwinRecord | undefined,
+  twin: IonosTwin | undefined,
 ): Promise<NonNullable<WhoisReport["s3Keys"]>> {
   const turnedOff = parseRecordedKeys(twin?.s3KeysOff);
   const out: NonNullable<WhoisReport["s3Keys"]> = { turnedOff };

@@ -4,7 +4,7 @@
  */
 import { type ConnectionOptions, type JobsOptions, Queue } from "bullmq";
 import type { PendingRequest } from "../targets/ionos/pending_writes.ts";
-import type { TwinRecord } from "../store/sync_records.ts";
+import type { IonosTwin } from "../targets/ionos/records.ts";
 import { type EntityKey, parseEntityKey } from "../store/wanted_state.ts";
 import { syncJobDefaults } from "./job_defaults.ts";
 import { fanOutToTargets } from "./target_queue.ts";
@@ -55,7 +55,7 @@ export interface InterruptedUpdate {
 
 /** What a step leaves to do once its writes are DONE (a new user's record and memberships). */
 export interface AfterDone {
-  record?: { kind: "user" | "group"; id: string; patch: TwinRecord };
+  record?: { kind: "user" | "group"; id: string; patch: IonosTwin };
   enqueue?: EntityKey[];
 }
 

@@ -6,7 +6,7 @@ import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { IngestDeps } from "../intake/ingest.ts";
 import type { Logger } from "../log.ts";
-import type { SyncRecords } from "../store/sync_records.ts";
+import type { IonosRecords } from "../targets/ionos/records.ts";
 import { scimAuth } from "./auth.ts";
 import { discoveryRoutes } from "./discovery.ts";
 import { ScimError, scimErrorResponse } from "./errors.ts";
@@ -19,7 +19,7 @@ export interface ScimAppOptions {
   /** Bearer token clients must send (SCIM_TOKEN). */
   token: string;
   store: ScimStore;
-  records: SyncRecords;
+  records: IonosRecords;
   ingest: IngestDeps;
   logger: Logger;
   /** Where the app is mounted; used for `meta.location`. @default "/scim/v2" */

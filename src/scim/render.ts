@@ -2,7 +2,7 @@
  * Stored resource -> SCIM answer: `meta.location`, the IONOS twin extension on users, and the
  * `attributes` / `excludedAttributes` projection (RFC 7644 §3.9).
  */
-import type { TwinRecord } from "../store/sync_records.ts";
+import type { IonosTwin } from "../targets/ionos/records.ts";
 import { type Attributes, isObject } from "./normalize.ts";
 import { type ResolvedPath, resolvePath, type ResourceTypeDef } from "./schema.ts";
 import type { StoredDoc } from "./store.ts";
@@ -18,8 +18,8 @@ export interface Projection {
 export interface RenderOptions extends Projection {
   /** The SCIM base URL, e.g. `https://sync.example.com/scim/v2`. */
   baseUrl: string;
-  /** The user's IONOS twin, from `SyncRecords`. */
-  twin?: TwinRecord | undefined;
+  /** The user's IONOS twin, from `IonosRecords`. */
+  twin?: IonosTwin | undefined;
 }
 
 /**
@@ -40,7 +40,7 @@ export function parseAttributeList(
 }
 
 /** The read-only extension showing the user's IONOS twin. */
-function twinExtension(twin: TwinRecord | undefined): Attributes {
+function twinExtension(twin: IonosTwin | undefined): Attributes {
   return {
     ...(twin?.ionosId ? { ionosUserId: twin.ionosId } : {}),
     syncState: twin?.state ?? "pending",

@@ -3,7 +3,7 @@
  * from the SCIM store at once; IONOS follows through the sync queue.
  */
 import { type Context, Hono } from "hono";
-import type { SyncRecords, TwinRecord } from "../store/sync_records.ts";
+import type { IonosRecords, IonosTwin } from "../targets/ionos/records.ts";
 import { badRequest, ScimError, scimJson } from "./errors.ts";
 import { findResources, parseListQuery } from "./list.ts";
 import { parseAttributeList, renderResource } from "./render.ts";
@@ -15,7 +15,7 @@ import { guard, type ScimWriter } from "./writer.ts";
 export interface ResourceRoutesOptions {
   store: ScimStore;
   writer: ScimWriter;
-  records: SyncRecords;
+  records: IonosRecords;
   /** The SCIM base URL of a request, for `meta.location` and `Location`. */
   baseUrl: (c: Context) => string;
 }
@@ -50,7 +50,7 @@ export function resourceRoutes(type: ResourceTypeDef, options: ResourceRoutesOpt
    * must not turn the answer into an error the client would retry.
    */
   // One round trip for a whole page; a failure only hides the twins, never the resources.
-  const twinsOf = (resources: StoredResource[]): Promise<(TwinRecord | undefined)[]> =>
+  const twinsOf = (resources: StoredResource[]): Promise<(IonosTwin | undefined)[]> =>
     type.name === "User"
       ? records.getMany("user", resources.map((r) => r.doc.id))
         .catch(() => resources.map(() => undefined))

@@ -16,7 +16,7 @@ import { EventLog } from "../ops/oplog/event_log.ts";
 import { createReconcileQueue, type ReconcileJobData } from "../ops/queues/scheduler.ts";
 import type { SyncQueueOptions } from "../queue/sync_queue.ts";
 import { createRedis, type RedisSettings } from "../store/redis_connection.ts";
-import { SyncRecords } from "../store/sync_records.ts";
+import { IonosRecords } from "../targets/ionos/records.ts";
 import { WantedStateStore } from "../store/wanted_state.ts";
 
 /** How long the intake waits for Redis before it answers 503. */
@@ -93,8 +93,8 @@ export function wantedStateStore(
 }
 
 /** The twin records of IONOS. */
-export function syncRecords(redis: Redis, config: Config): SyncRecords {
-  return new SyncRecords(redis, { prefix: config.redisPrefix });
+export function syncRecords(redis: Redis, config: Config): IonosRecords {
+  return new IonosRecords(redis, { prefix: config.redisPrefix });
 }
 
 /** The event log for a configuration (reading works even when logging is off). */

@@ -45,7 +45,7 @@ export interface StoreKeys {
    * transaction (set before the adds, read and deleted after them; see `outboxClearCalls`).
    */
   outboxAddMark: string;
-  /** Hash: the IONOS twin of an IdP user or group (ionosId, origin, last result). */
+  /** Hash: the IONOS twin of an IdP user or group (src/targets/ionos/records.ts). */
   ionosUser(id: string): string;
   ionosGroup(id: string): string;
   /** Hash: IONOS id -> IdP id, for users and groups we manage. */

@@ -9,7 +9,7 @@ import { IonosClient } from "../../src/targets/ionos/client.ts";
 import { AuditLog } from "../../src/ops/oplog/audit_log.ts";
 import { reconcile, type ReconcileDeps } from "../../src/ops/reconcile/reconcile.ts";
 import { createSyncQueue } from "../../src/queue/sync_queue.ts";
-import { SyncRecords } from "../../src/store/sync_records.ts";
+import { IonosRecords } from "../../src/targets/ionos/records.ts";
 import { WantedStateStore } from "../../src/store/wanted_state.ts";
 import { type Harness, startHarness, userEvent } from "../_support/harness.ts";
 import { admin, usersWithEmail, waitFor } from "../_support/admin.ts";
@@ -21,7 +21,7 @@ beforeAll(async () => {
   const redis = h.redis.client();
   deps = {
     store: new WantedStateStore(redis),
-    records: new SyncRecords(redis),
+    records: new IonosRecords(redis),
     ionos: new IonosClient({ baseUrl: h.sim.url, auth: { token: "sim-token" } }),
     mapping: DEFAULT_MAPPING,
     queue: createSyncQueue(redis),

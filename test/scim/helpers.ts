@@ -9,7 +9,7 @@ import { silentLogger } from "../../src/log.ts";
 import { createSyncQueue, type SyncJobData } from "../../src/queue/sync_queue.ts";
 import { scimApp } from "../../src/scim/app.ts";
 import { ScimStore } from "../../src/scim/store.ts";
-import { SyncRecords } from "../../src/store/sync_records.ts";
+import { IonosRecords } from "../../src/targets/ionos/records.ts";
 import { WantedStateStore } from "../../src/store/wanted_state.ts";
 import { startRedis, type TestRedis } from "../_support/redis.ts";
 
@@ -28,7 +28,7 @@ export interface ScimTestContext {
   client: Redis;
   queue: Queue<SyncJobData>;
   wanted: WantedStateStore;
-  records: SyncRecords;
+  records: IonosRecords;
   store: ScimStore;
   app: Hono;
   request(
@@ -54,7 +54,7 @@ export async function startScim(options: { bodyLimitBytes?: number } = {}): Prom
   const queue = createSyncQueue(client);
   queue.on("error", () => {});
   const wanted = new WantedStateStore(client);
-  const records = new SyncRecords(client);
+  const records = new IonosRecords(client);
   const store = new ScimStore(client);
   const app = new Hono();
   app.route(

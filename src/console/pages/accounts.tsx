@@ -7,7 +7,7 @@ import type { FC } from "hono/jsx";
 import { OpsError } from "../../ops/errors.ts";
 import { iterateJobs, jobEntity } from "../../ops/queues/jobs.ts";
 import { whois } from "../../ops/whois.ts";
-import type { TwinRecord } from "../../store/sync_records.ts";
+import type { IonosTwin } from "../../targets/ionos/records.ts";
 import type { EntityKey, WantedGroup, WantedUser } from "../../store/wanted_state.ts";
 import type { ConsoleDeps } from "../deps.ts";
 import { Badge, When } from "../layout.tsx";
@@ -15,7 +15,7 @@ import { Badge, When } from "../layout.tsx";
 export interface AccountRow {
   entity: EntityKey;
   wanted?: WantedUser | WantedGroup | undefined;
-  twin?: TwinRecord | undefined;
+  twin?: IonosTwin | undefined;
   lastError?: string;
 }
 
@@ -80,7 +80,7 @@ async function rowsFor(deps: ConsoleDeps, entities: EntityKey[]): Promise<Accoun
     deps.records.getMany("user", userIds),
     deps.records.getMany("group", groupIds),
   ]);
-  const twins = new Map<EntityKey, TwinRecord | undefined>();
+  const twins = new Map<EntityKey, IonosTwin | undefined>();
   userIds.forEach((id, i) => twins.set(`user:${id}`, userTwins[i]));
   groupIds.forEach((id, i) => twins.set(`group:${id}`, groupTwins[i]));
   const failedError = new Map<EntityKey, string>();

@@ -34,14 +34,14 @@ import { readStatus } from "../../ops/queues/status.ts";
 import { parseTime } from "../../ops/oplog/time.ts";
 import { whois } from "../../ops/whois.ts";
 import type { SyncJobData } from "../../queue/sync_queue.ts";
-import type { SyncRecords } from "../../store/sync_records.ts";
+import type { IonosRecords } from "../../targets/ionos/records.ts";
 import type { WantedStateStore } from "../../store/wanted_state.ts";
 import * as S from "./admin_schemas.ts";
 
 export interface AdminOpsOptions {
   queue: Queue<SyncJobData>;
   store: WantedStateStore;
-  records: SyncRecords;
+  records: IonosRecords;
   eventLog: EventLog;
   audit: AuditLog;
   reconcileQueue: Queue<ReconcileJobData>;

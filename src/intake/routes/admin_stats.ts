@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import type { Queue } from "bullmq";
 import type { SyncJobData } from "../../queue/sync_queue.ts";
-import type { SyncRecords } from "../../store/sync_records.ts";
+import type { IonosRecords } from "../../targets/ionos/records.ts";
 
 export interface Stats {
   jobs: {
@@ -18,7 +18,7 @@ export interface Stats {
 }
 
 /** Reads the numbers behind `/admin/api/stats`; the CLI's `status` uses it too. */
-export async function readStats(queue: Queue<SyncJobData>, records: SyncRecords): Promise<Stats> {
+export async function readStats(queue: Queue<SyncJobData>, records: IonosRecords): Promise<Stats> {
   const [counts, managed, queuePaused] = await Promise.all([
     queue.getJobCounts(
       "waiting",
@@ -48,7 +48,7 @@ export async function readStats(queue: Queue<SyncJobData>, records: SyncRecords)
   };
 }
 
-export function adminStatsRoute(queue: Queue<SyncJobData>, records: SyncRecords): Hono {
+export function adminStatsRoute(queue: Queue<SyncJobData>, records: IonosRecords): Hono {
   const app = new Hono();
   app.get("/stats", async (c) => c.json(await readStats(queue, records)));
   return app;

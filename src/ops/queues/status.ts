@@ -2,7 +2,7 @@
 import type { Queue } from "bullmq";
 import { readStats, type Stats } from "../../intake/routes/admin_stats.ts";
 import type { SyncJobData } from "../../queue/sync_queue.ts";
-import type { SyncRecords } from "../../store/sync_records.ts";
+import type { IonosRecords } from "../../targets/ionos/records.ts";
 import type { EventLog } from "../oplog/event_log.ts";
 import { RECONCILE_SCHEDULER_ID, type ReconcileJobData } from "./scheduler.ts";
 
@@ -18,7 +18,7 @@ export interface Status extends Stats {
  */
 export async function readStatus(
   queue: Queue<SyncJobData>,
-  records: SyncRecords,
+  records: IonosRecords,
   eventLog: EventLog,
   reconcileQueue: Queue<ReconcileJobData>,
 ): Promise<Status> {

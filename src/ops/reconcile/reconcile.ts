@@ -7,7 +7,7 @@ import type { Queue } from "bullmq";
 import type { Mapping } from "../../config/mapping.ts";
 import type { IonosClient } from "../../targets/ionos/client.ts";
 import { enqueueSync, type SyncJobData } from "../../queue/sync_queue.ts";
-import type { SyncRecords } from "../../store/sync_records.ts";
+import type { IonosRecords } from "../../targets/ionos/records.ts";
 import type { EntityKey, WantedStateStore } from "../../store/wanted_state.ts";
 import type { AuditLog } from "../oplog/audit_log.ts";
 import { adoptableGroup, computePlan, type Plan } from "./plan.ts";
@@ -24,7 +24,7 @@ import { userRemoval } from "../../targets/ionos/decisions.ts";
 
 export interface ReconcileDeps {
   store: WantedStateStore;
-  records: SyncRecords;
+  records: IonosRecords;
   ionos: IonosClient;
   mapping: Mapping;
   queue: Queue<SyncJobData>;

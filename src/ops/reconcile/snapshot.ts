@@ -6,7 +6,7 @@ import type { IonosClient } from "../../targets/ionos/client.ts";
 import type { IonosS3Key } from "../../targets/ionos/access_types.ts";
 import type { ShareFlags } from "../../targets/ionos/access_decisions.ts";
 import type { IonosGroup, IonosUser } from "../../targets/ionos/types.ts";
-import type { SyncRecords, TwinRecord } from "../../store/sync_records.ts";
+import type { IonosRecords, IonosTwin } from "../../targets/ionos/records.ts";
 import type { WantedGroup, WantedStateStore, WantedUser } from "../../store/wanted_state.ts";
 
 /** Progress of a long read: phase name, items done, total when known. */
@@ -52,7 +52,7 @@ export interface AccessReads {
 
 /** What reconcile reads of a twin record. */
 export type TwinFacts = Pick<
-  TwinRecord,
+  IonosTwin,
   "ionosId" | "origin" | "ownPrivileges" | "managedShares" | "s3KeysOff"
 >;
 
@@ -70,7 +70,7 @@ async function inChunks<T, R>(items: T[], fn: (item: T) => Promise<R>): Promise<
 /** Reads every wanted user and group, their memberships and twin records. */
 export async function readWanted(
   store: WantedStateStore,
-  records: SyncRecords,
+  records: IonosRecords,
   progress: Progress = () => {},
 ): Promise<WantedSnapshot> {
   const [userIds, groupIds, managedUsers, managedGroups] = await Promise.all([
@@ -112,7 +112,7 @@ export async function readWanted(
 
 /** IdP id -> `{ ionosId, origin }` of every twin that has an IONOS id, in pipelined chunks. */
 async function twinFacts(
-  records: SyncRecords,
+  records: IonosRecords,
   kind: "user" | "group",
   ids: string[],
 ): Promise<Map<string, TwinFacts>> {

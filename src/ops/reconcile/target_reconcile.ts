@@ -12,7 +12,7 @@ import {
   type TargetJobData,
   targetQueueName,
 } from "../../queue/target_queue.ts";
-import type { SyncRecords } from "../../store/sync_records.ts";
+import type { IonosRecords } from "../../targets/ionos/records.ts";
 import type { EntityKey, WantedStateStore } from "../../store/wanted_state.ts";
 import type { CloudflareClient } from "../../targets/cloudflare/client.ts";
 import type { ContaboClient } from "../../targets/contabo/client.ts";
@@ -33,7 +33,7 @@ export type TargetClientOf =
 export type TargetReconcileDeps = TargetClientOf & {
   store: WantedStateStore;
   /** Read for the wanted state's snapshot (shared with IONOS reconcile). */
-  records: SyncRecords;
+  records: IonosRecords;
   /** This target's twin records. */
   links: TargetLinks;
   mapping: Mapping;

@@ -14,7 +14,7 @@ import {
   type TargetJobData,
   targetQueueName,
 } from "../../queue/target_queue.ts";
-import type { SyncRecords } from "../../store/sync_records.ts";
+import type { IonosRecords } from "../../targets/ionos/records.ts";
 import type { WantedStateStore } from "../../store/wanted_state.ts";
 import { cloudflareClientFor, contaboClientFor } from "../../targets/clients.ts";
 import { TargetLinks } from "../../targets/links.ts";
@@ -33,7 +33,7 @@ export interface TargetReconcilerOptions {
   mapping: Mapping;
   redis: Redis;
   store: WantedStateStore;
-  records: SyncRecords;
+  records: IonosRecords;
   audit?: AuditLog;
   /** The target queues already open; a target without one gets one for the run. @default none */
   queues?: readonly Queue<TargetJobData>[];

@@ -3,9 +3,9 @@
  * it, and the last sync result. Only entities recorded here are ever changed in IONOS.
  */
 import type { Redis } from "ioredis";
-import { type StoreKeys, storeKeys } from "./keys.ts";
+import { type StoreKeys, storeKeys } from "../../store/keys.ts";
 
-export interface TwinRecord {
+export interface IonosTwin {
   /** IONOS id, once the twin exists. */
   ionosId?: string;
   /** "created" by us, or "adopted" (it existed in IONOS with the same email or name). */
@@ -51,10 +51,10 @@ type Kind = "user" | "group";
 
 /**
  * @example
- * const records = new SyncRecords(redis);
+ * const records = new IonosRecords(redis);
  * await records.set("user", "00u1", { ionosId: "u-1", origin: "created", state: "synced" });
  */
-export class SyncRecords {
+export class IonosRecords {
   readonly keys: StoreKeys;
   readonly #redis: Redis;
 
@@ -70,25 +70,25 @@ export class SyncRecords {
     return kind === "user" ? this.keys.managedUsers : this.keys.managedGroups;
   }
 
-  async get(kind: Kind, idpId: string): Promise<TwinRecord | undefined> {
+  async get(kind: Kind, idpId: string): Promise<IonosTwin | undefined> {
     const h = await this.#redis.hgetall(this.#key(kind, idpId));
-    return Object.keys(h).length ? h as TwinRecord : undefined;
+    return Object.keys(h).length ? h as IonosTwin : undefined;
   }
 
   /** Several records in one round trip; `undefined` where there is none. */
-  async getMany(kind: Kind, idpIds: string[]): Promise<(TwinRecord | undefined)[]> {
+  async getMany(kind: Kind, idpIds: string[]): Promise<(IonosTwin | undefined)[]> {
     if (idpIds.length === 0) return [];
     const pipeline = this.#redis.pipeline();
     for (const id of idpIds) pipeline.hgetall(this.#key(kind, id));
     const results = await pipeline.exec();
     return (results ?? []).map(([, h]) => {
       const record = h as Record<string, string> | null;
-      return record && Object.keys(record).length ? record as TwinRecord : undefined;
+      return record && Object.keys(record).length ? record as IonosTwin : undefined;
     });
   }
 
   /** Merges `patch` into the record; an `ionosId` is also indexed as managed. */
-  async set(kind: Kind, idpId: string, patch: TwinRecord): Promise<void> {
+  async set(kind: Kind, idpId: string, patch: IonosTwin): Promise<void> {
     const fields = Object.entries(patch).filter(([, v]) => v !== undefined) as [string, string][];
     const multi = this.#redis.multi();
     if (fields.length) multi.hset(this.#key(kind, idpId), Object.fromEntries(fields));
@@ -125,11 +125,11 @@ export class SyncRecords {
   }
 
   /** Some fields of several records in one round trip (HMGET each); absent fields are left out. */
-  async fieldsOf<F extends keyof TwinRecord>(
+  async fieldsOf<F extends keyof IonosTwin>(
     kind: Kind,
     idpIds: string[],
     fields: F[],
-  ): Promise<Pick<TwinRecord, F>[]> {
+  ): Promise<Pick<IonosTwin, F>[]> {
     if (idpIds.length === 0) return [];
     const pipeline = this.#redis.pipeline();
     for (const id of idpIds) pipeline.hmget(this.#key(kind, id), ...fields);
@@ -140,7 +140,7 @@ export class SyncRecords {
           const v = (values as (string | null)[] | null)?.[i];
           return typeof v === "string" ? [[f, v]] : [];
         }),
-      ) as Pick<TwinRecord, F>
+      ) as Pick<IonosTwin, F>
     );
   }
 
