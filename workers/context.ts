@@ -44,5 +44,5 @@ export interface SyncOutcome {
   ionosId?: string;
   changes?: string[];
   /** Left for the worker to do once this run's writes are DONE (not shown to operators). */
-  afterDone?: AfterDone;
+  afterDone?: AfterDone | undefined;
 }

@@ -114,7 +114,7 @@ export async function ownCreateOutcome(
   return await recordedRequestOutcome(ctx, {
     id: twin.request,
     what: kind === "user" ? "POST /um/users" : "POST /um/groups",
-    ...(twin.requestDate ? { serverDate: twin.requestDate } : {}),
+    serverDate: twin.requestDate || undefined,
   });
 }
 
@@ -195,7 +195,7 @@ export async function runStepJob(
           then: "rerun",
           failedRounds,
           rounds,
-          ...(error.interrupted ? { interrupted: error.interrupted } : {}),
+          interrupted: error.interrupted,
         }, recheckMs);
       }
       error = tooMany;
@@ -216,7 +216,7 @@ export async function runStepJob(
     requests: writes.requests,
     then: "finish",
     outcome: shown,
-    ...(afterDone ? { afterDone } : {}),
+    afterDone,
     fingerprint,
     failedRounds,
   }, recheckMs);

@@ -117,7 +117,7 @@ export async function syncCloudflareUser(
   }
   const result = done.length ? done.join("; ") : plan.note ?? "in step";
   await links.record("user", idpId, { state, result, lastSyncAt: new Date().toISOString() });
-  return { result, changes: done, ...(targetId ? { targetId } : {}) };
+  return { result, changes: done, targetId: targetId || undefined };
 }
 
 /** Brings one IdP group's user group and its members in step. @throws {SyncConflictError} */
@@ -227,7 +227,7 @@ export async function syncCloudflareGroup(
   }
   const result = done.length ? done.join("; ") : plan.note ?? "in step";
   await links.record("group", idpId, { state: "ok", result, lastSyncAt: new Date().toISOString() });
-  return { result, changes: done, ...(groupId ? { targetId: groupId } : {}) };
+  return { result, changes: done, targetId: groupId || undefined };
 }
 
 /**

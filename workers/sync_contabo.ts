@@ -140,7 +140,7 @@ export async function syncContaboUser(
     result,
     lastSyncAt: new Date().toISOString(),
   });
-  return { result, changes: done, ...(targetId ? { targetId } : {}) };
+  return { result, changes: done, targetId: targetId || undefined };
 }
 
 /** A group changed: every user who is or was in it may hold other roles now. */

@@ -25,7 +25,7 @@ export interface ShareSyncResult {
    * Wanted resources `GET /um/resources` does not list, as one message naming the group and
    * the ids, or `undefined`. The rest of the group is synced; the caller reports it.
    */
-  unknownResources?: string;
+  unknownResources?: string | undefined;
 }
 
 /**
@@ -102,7 +102,7 @@ export async function syncShares(
       `${plan.unknown.length === 1 ? "" : "s"} ${plan.unknown.join(", ")} ` +
       `(not in GET /um/resources); fix groups.shares in the mapping`
     : undefined;
-  return { changes, ...(unknownResources ? { unknownResources } : {}) };
+  return { changes, unknownResources };
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;

@@ -170,7 +170,7 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
     } else await enqueueSync(ctx.queue, keys);
   }
   if (conflict) throw new SyncConflictError(`${conflict} (the rest was applied: ${result})`);
-  return { result, ionosId: current.id, changes, ...(afterDone ? { afterDone } : {}) };
+  return { result, ionosId: current.id, changes, afterDone };
 }
 
 /**

@@ -25,7 +25,7 @@ export interface TargetSyncContext<Client> {
 /** What a target step did: the job's return value, and the twin record's `result`. */
 export interface TargetOutcome {
   result: string;
-  targetId?: string;
+  targetId?: string | undefined;
   changes: string[];
 }
 

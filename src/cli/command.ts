@@ -3,6 +3,7 @@
  * each, `--json` everywhere, and usage errors that exit 2 with a pointer to the help.
  */
 import { parseArgs } from "node:util";
+import { definedProps } from "../defined_props.ts";
 import type { CliContext } from "./context.ts";
 import type { Output } from "./output.ts";
 
@@ -56,10 +57,11 @@ export function parseCommandArgs(
   try {
     parsed = parseArgs({
       args,
+      // node's parseArgs refuses `short: undefined`: the key must be left out.
       options: Object.fromEntries(
         Object.entries(options).map((
           [k, o],
-        ) => [k, { type: o.type, ...(o.short ? { short: o.short } : {}) }]),
+        ) => [k, definedProps({ type: o.type, short: o.short || undefined })]),
       ),
       allowPositionals: true,
       strict: true,

@@ -50,14 +50,16 @@ function mainHelp(): string {
 }
 
 /** Finds the command for `args`: two words ("jobs list") before one ("status"). */
-function findCommand(args: string[]): { command?: Command; rest: string[]; group?: string } {
+function findCommand(
+  args: string[],
+): { command?: Command; rest: string[]; group?: string | undefined } {
   const [a, b] = args;
   const two = COMMANDS.find((c) => c.name === `${a} ${b}`);
   if (two) return { command: two, rest: args.slice(2) };
   const one = COMMANDS.find((c) => c.name === a);
   if (one) return { command: one, rest: args.slice(1) };
   const isGroup = COMMANDS.some((c) => c.name.startsWith(`${a} `));
-  return { rest: args.slice(1), ...(isGroup ? { group: a } : {}) };
+  return { rest: args.slice(1), group: isGroup ? a : undefined };
 }
 
 function groupHelp(group: string): string {

@@ -30,9 +30,9 @@ export interface ConnGuardOptions {
   target: () => Deno.NetAddr;
   logger: Logger;
   /** @default 10_000 */
-  headerTimeoutMs?: number;
+  headerTimeoutMs?: number | undefined;
   /** @default 30_000 */
-  idleTimeoutMs?: number;
+  idleTimeoutMs?: number | undefined;
   /** Pause after an accept error. @default 1000 */
   acceptRetryMs?: number;
 }

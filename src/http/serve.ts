@@ -118,8 +118,9 @@ export function listen(options: ListenOptions): Listener {
     target: () => server!.addr,
     logger,
     acceptRetryMs: Math.max(1, retryDelayMs),
-    ...(headerTimeoutMs ? { headerTimeoutMs } : {}),
-    ...(idleTimeoutMs ? { idleTimeoutMs } : {}),
+    // 0 means the default here, where the guard would refuse it.
+    headerTimeoutMs: headerTimeoutMs || undefined,
+    idleTimeoutMs: idleTimeoutMs || undefined,
   });
   const port = publicListener.addr.port;
   // A client cannot reach 0.0.0.0 or [::]; name the loopback for wildcard binds.

@@ -112,7 +112,7 @@ export async function ingestEvents(
   const enqueued = await enqueueSyncAtomically(queue, result.entities, {
     before,
     after,
-    ...(deps.enqueueTimeoutMs ? { timeoutMs: deps.enqueueTimeoutMs } : {}),
+    timeoutMs: deps.enqueueTimeoutMs || undefined, // 0: no limit, as unset (the steps refuse 0)
     connection: deps.transactionConnection,
   });
   const logReply = logCall ? enqueued.after[after.indexOf(logCall)] : undefined;

@@ -45,7 +45,7 @@ export interface AtomicEnqueueSteps {
    * for a connection without ioredis' per-command `commandTimeout`, which sets a timer for
    * every command of it). The transaction may still run later. @default no limit
    */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /**
    * The connection the transaction is sent on. Give one on which nothing else defines scripts:
    * ioredis copies every script defined on a connection into each MULTI made on it (the

@@ -30,7 +30,7 @@ export interface WaitingStep {
   /** What the step did ("finish" only): the job's result once its requests are DONE. */
   outcome?: { result: string; ionosId?: string; changes?: string[] };
   /** Bookkeeping that may only happen once the requests are DONE ("finish" only). */
-  afterDone?: AfterDone;
+  afterDone?: AfterDone | undefined;
   /** Digest of the wanted state the step planned from (workers/wanted_fingerprint.ts). */
   fingerprint?: string;
   /** Rounds in which a request of this job ended FAILED. */
@@ -38,7 +38,7 @@ export interface WaitingStep {
   /** Times this attempt stopped at a write that had to land first ("rerun"). */
   rounds?: number;
   /** The rest of an update the step stopped before ("rerun" only), sent first on resume. */
-  interrupted?: InterruptedUpdate;
+  interrupted?: InterruptedUpdate | undefined;
 }
 
 /**

@@ -56,7 +56,7 @@ function scimErrorBody(error: ScimError): Record<string, unknown> {
   return {
     schemas: [ERROR_SCHEMA],
     status: String(error.status),
-    ...(error.scimType ? { scimType: error.scimType } : {}),
+    scimType: error.scimType,
     detail: error.detail,
   };
 }

@@ -17,9 +17,9 @@ function userData(doc: StoredDoc): Record<string, unknown> {
   const emails = doc.emails as Record<string, unknown>[] | undefined;
   return {
     id: doc.id,
-    ...(doc.userName !== undefined ? { userName: doc.userName } : {}),
-    ...(doc.externalId !== undefined ? { externalId: doc.externalId } : {}),
-    ...(doc.displayName !== undefined ? { displayName: doc.displayName } : {}),
+    userName: doc.userName,
+    externalId: doc.externalId,
+    displayName: doc.displayName,
     ...(name
       ? {
         name: Object.fromEntries(
@@ -86,7 +86,7 @@ export function groupEvent(before: StoredDoc | undefined, after: StoredDoc): Syn
     data: {
       id: after.id,
       displayName: after.displayName,
-      ...(after.externalId !== undefined ? { externalId: after.externalId } : {}),
+      externalId: after.externalId,
       members: members(after),
     },
   });
@@ -108,7 +108,7 @@ export function groupPatchEvents(before: StoredDoc, after: StoredDoc): SyncEvent
       data: {
         id: after.id,
         displayName: after.displayName,
-        ...(after.externalId !== undefined ? { externalId: after.externalId } : {}),
+        externalId: after.externalId,
       },
     }));
   }

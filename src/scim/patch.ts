@@ -14,6 +14,7 @@
  */
 import { scimPatch, type ScimPatchOperation } from "scim-patch";
 import { parse as parseFilterText } from "scim2-parse-filter";
+import { definedProps } from "../defined_props.ts";
 import { badRequest, ScimError } from "./errors.ts";
 import { type Attributes, isObject } from "./normalize.ts";
 import {
@@ -119,7 +120,8 @@ function prepare(type: ResourceTypeDef, doc: Attributes, raw: unknown, i: number
     }
     return ops;
   }
-  return [{ op, path: path.canonical, ...(hasValue ? { value: raw.value } : {}) }];
+  // Without a value key when there is none: scim-patch checks `"value" in operation`.
+  return [definedProps({ op, path: path.canonical, value: hasValue ? raw.value : undefined })];
 }
 
 /** Resolves an operation's path; `undefined` for attributes we accept and ignore. */

@@ -2,6 +2,7 @@
  * Stored resource -> SCIM answer: `meta.location`, the IONOS twin extension on users, and the
  * `attributes` / `excludedAttributes` projection (RFC 7644 §3.9).
  */
+import { definedProps } from "../defined_props.ts";
 import type { IonosTwin } from "../targets/ionos/records.ts";
 import { type Attributes, isObject } from "./normalize.ts";
 import { type ResolvedPath, resolvePath, type ResourceTypeDef } from "./schema.ts";
@@ -39,15 +40,15 @@ export function parseAttributeList(
   return out;
 }
 
-/** The read-only extension showing the user's IONOS twin. */
+/** The read-only extension showing the user's IONOS twin; unset (or empty) fields are left out. */
 function twinExtension(twin: IonosTwin | undefined): Attributes {
-  return {
-    ...(twin?.ionosId ? { ionosUserId: twin.ionosId } : {}),
+  return definedProps({
+    ionosUserId: twin?.ionosId || undefined,
     syncState: twin?.state ?? "pending",
-    ...(twin?.lastResult ? { lastResult: twin.lastResult } : {}),
-    ...(twin?.lastError ? { lastError: twin.lastError } : {}),
-    ...(twin?.lastSyncAt ? { lastSyncAt: twin.lastSyncAt } : {}),
-  };
+    lastResult: twin?.lastResult || undefined,
+    lastError: twin?.lastError || undefined,
+    lastSyncAt: twin?.lastSyncAt || undefined,
+  });
 }
 
 /**

@@ -316,12 +316,12 @@ export const IGNORED_USER_ATTRIBUTES = new Set(
 /** A path resolved against a resource type's schemas. */
 export interface ResolvedPath {
   /** The extension's URN; `undefined` for core and common attributes. */
-  schema?: string;
+  schema?: string | undefined;
   /** The top-level attribute; `undefined` when the path names a whole extension. */
-  attr?: AttrDef;
-  sub?: AttrDef;
+  attr?: AttrDef | undefined;
+  sub?: AttrDef | undefined;
   /** Value filter of a multi-valued attribute (`emails[type eq "work"]`), as written. */
-  filter?: string;
+  filter?: string | undefined;
   /** Canonical spelling, without a core URN prefix: `name.givenName`, `urn:...:User:manager`. */
   canonical: string;
 }
@@ -402,10 +402,10 @@ export function resolvePath(type: ResourceTypeDef, raw: string): ResolveResult {
   return {
     ok: true,
     path: {
-      ...(extension ? { schema: extension.id } : {}),
+      schema: extension?.id,
       attr,
-      ...(sub ? { sub } : {}),
-      ...(filter !== undefined ? { filter } : {}),
+      sub,
+      filter,
       canonical: extension ? `${extension.id}:${local}` : local,
     },
   };

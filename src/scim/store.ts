@@ -154,8 +154,8 @@ export class ScimStore {
         expect: w.expect,
         ...indexChange(w),
         ...(w.doc ? { doc: JSON.stringify(w.doc), version: String(w.expect + 1) } : {}),
-        ...(w.oldUnique !== undefined ? { oldUnique: w.oldUnique } : {}),
-        ...(w.newUnique !== undefined ? { newUnique: w.newUnique } : {}),
+        oldUnique: w.oldUnique,
+        newUnique: w.newUnique,
       })),
       events: events.map((e) => [e.id, JSON.stringify(e)]),
     };
@@ -248,7 +248,9 @@ export class ScimStore {
  * Index members a write removes and adds.
  * @throws {TypeError} for an update or delete without `before` (the index would go stale).
  */
-function indexChange(w: ResourceWrite): { ixDel?: string[]; ixAdd?: string[] } {
+function indexChange(
+  w: ResourceWrite,
+): { ixDel: string[] | undefined; ixAdd: string[] | undefined } {
   if (w.expect > 0 && !w.before) {
     throw new TypeError(`Cannot commit ${w.type} ${w.id}: 'before' is required for an update`);
   }
@@ -256,5 +258,6 @@ function indexChange(w: ResourceWrite): { ixDel?: string[]; ixAdd?: string[] } {
   const now = w.doc ? indexMembers(w.type, w.doc) : [];
   const ixDel = old.filter((m) => !now.includes(m));
   const ixAdd = now.filter((m) => !old.includes(m));
-  return { ...(ixDel.length ? { ixDel } : {}), ...(ixAdd.length ? { ixAdd } : {}) };
+  // Empty lists stay out of the script's JSON, as before (it reads both as none).
+  return { ixDel: ixDel.length ? ixDel : undefined, ixAdd: ixAdd.length ? ixAdd : undefined };
 }

@@ -171,7 +171,7 @@ export class ScimWriter {
         const { members: _old, ...rest } = group.doc;
         const doc: StoredDoc = {
           ...rest,
-          ...(members.length ? { members } : {}),
+          members: members.length ? members : undefined, // no empty list, as before
           meta: { ...group.doc.meta, lastModified: t, version: etagOf(group.version + 1) },
         };
         writes.push({ type: "Group", id: doc.id, expect: group.version, doc, before: group.doc });

@@ -11,6 +11,7 @@ import type { Mapping } from "../config/mapping.ts";
 import { IonosClient, type IonosClientOptions } from "../targets/ionos/client.ts";
 import { rateLimiterKey, RedisRateLimiter } from "../targets/rate_limiter.ts";
 import type { Logger } from "../log.ts";
+import { definedProps } from "../defined_props.ts";
 import { AuditLog } from "../ops/oplog/audit_log.ts";
 import { EventLog } from "../ops/oplog/event_log.ts";
 import { createReconcileQueue, type ReconcileJobData } from "../ops/queues/scheduler.ts";
@@ -36,7 +37,8 @@ export function intakeRedis(settings: RedisSettings, perCommandTimeout = true): 
   return createRedis(settings, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
-    ...(perCommandTimeout ? { commandTimeout: timeoutMs } : {}),
+    // ioredis copies its options key by key: no commandTimeout key at all when off.
+    ...definedProps({ commandTimeout: perCommandTimeout ? timeoutMs : undefined }),
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
   });
 }

@@ -4,6 +4,7 @@
  * BullMQ queues and workers, the dashboard, the CLI) is created here, so a setting applies to all.
  */
 import { Cluster, Redis, type RedisOptions } from "ioredis";
+import { definedProps } from "../defined_props.ts";
 
 /** One Sentinel's address. */
 export interface HostPort {
@@ -121,12 +122,17 @@ export function createRedis(settings: RedisSettings, role: RoleOptions = {}): Re
     name: s.masterName,
     db: s.db,
     failoverDetector: true,
-    ...(s.username ? { username: s.username } : {}),
-    ...(s.password ? { password: s.password } : {}),
-    ...(s.sentinelUsername ? { sentinelUsername: s.sentinelUsername } : {}),
-    ...(s.sentinelPassword ? { sentinelPassword: s.sentinelPassword } : {}),
-    ...(s.tls ? { tls, enableTLSForSentinelMode: true } : {}),
-    ...(s.sentinelTls ? { sentinelTLS: tls } : {}),
+    // Unset (or empty) settings are left out rather than passed as undefined: ioredis copies
+    // its options key by key, and a key it holds is one it may act on.
+    ...definedProps({
+      username: s.username || undefined,
+      password: s.password || undefined,
+      sentinelUsername: s.sentinelUsername || undefined,
+      sentinelPassword: s.sentinelPassword || undefined,
+      tls: s.tls ? tls : undefined,
+      enableTLSForSentinelMode: s.tls ? true : undefined,
+      sentinelTLS: s.sentinelTls ? tls : undefined,
+    }),
   });
 }
 
@@ -146,16 +152,19 @@ function createCluster(
   const cluster = new Cluster(s.nodes, {
     redisOptions: {
       ...nodeOptions,
-      ...(s.username ? { username: s.username } : {}),
-      ...(s.password ? { password: s.password } : {}),
-      ...(s.tls ? { tls } : {}),
+      ...definedProps({
+        username: s.username || undefined,
+        password: s.password || undefined,
+        tls: s.tls ? tls : undefined,
+      }),
     },
-    // Cluster reconnects with its own strategy; the role's decides as for one server.
-    ...(retryStrategy ? { clusterRetryStrategy: retryStrategy } : {}),
-    ...(role.enableOfflineQueue !== undefined
-      ? { enableOfflineQueue: role.enableOfflineQueue }
-      : {}),
-    ...(role.lazyConnect !== undefined ? { lazyConnect: role.lazyConnect } : {}),
+    // Cluster reconnects with its own strategy; the role's decides as for one server. Unset
+    // options are left out, as above.
+    ...definedProps({
+      clusterRetryStrategy: retryStrategy,
+      enableOfflineQueue: role.enableOfflineQueue,
+      lazyConnect: role.lazyConnect,
+    }),
   });
   return cluster as unknown as Redis;
 }

@@ -5,6 +5,7 @@
  * the latest state no matter how many events came in while it waited.
  */
 import type { Redis } from "ioredis";
+import { definedProps } from "../defined_props.ts";
 import { type ScimGroupData, type SyncEvent, userEmail } from "../events/event.ts";
 import type { ScriptCall, TransactionScript } from "../queue/atomic_enqueue.ts";
 import { applyKeys, type ReachedIds } from "./apply_keys.ts";
@@ -200,7 +201,7 @@ export function normalizeEvent(event: SyncEvent, now: number): NormalizedEvent {
         : event.type === "user.reactivated"
         ? true
         : u.active;
-      const v: Record<string, unknown> = compact({
+      const v: Record<string, unknown> = definedProps({
         email: userEmail(u),
         userName: u.userName,
         externalId: u.externalId,
@@ -216,7 +217,7 @@ export function normalizeEvent(event: SyncEvent, now: number): NormalizedEvent {
     case "group.created":
     case "group.updated": {
       const g: ScimGroupData = event.data;
-      const v = compact({ displayName: g.displayName, externalId: g.externalId });
+      const v = definedProps({ displayName: g.displayName, externalId: g.externalId });
       const members = g.members?.map((m) => m.value);
       return members
         ? { e, t, k: "group", op: "upsert", id: g.id, v, members }
@@ -235,10 +236,6 @@ export function normalizeEvent(event: SyncEvent, now: number): NormalizedEvent {
         members: event.data.members.map((m) => m.value),
       };
   }
-}
-
-function compact(o: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
 
 const asArray = <T>(v: T[] | Record<string, never>): T[] => Array.isArray(v) ? v : [];

@@ -68,8 +68,8 @@ export interface TargetUser {
   /** The target's own id (IONOS user id, Contabo userId, Cloudflare member id). */
   id: string;
   email: string;
-  firstName?: string;
-  lastName?: string;
+  firstName?: string | undefined;
+  lastName?: string | undefined;
   /** Can log in (Cloudflare: always true while a member). */
   enabled: boolean;
   admin: boolean;

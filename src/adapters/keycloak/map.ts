@@ -147,9 +147,9 @@ async function userData(
   const active = rep.enabled ?? (known && !known.deleted ? known.active : undefined);
   return {
     id,
-    ...(userName ? { userName } : {}),
+    userName: userName || undefined,
     ...(email ? { emails: [{ value: email, primary: true }] } : {}),
     name: { givenName: givenName ?? null, familyName: familyName ?? null },
-    ...(active !== undefined ? { active } : {}),
+    active,
   };
 }

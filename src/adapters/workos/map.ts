@@ -46,16 +46,17 @@ const Membership = z.looseObject({ user: DirectoryUser, group: DirectoryGroup })
 
 /** The user in event-model form; `active` follows WorkOS' `state`. */
 function userData(u: DirectoryUser): Record<string, unknown> {
-  const emails = (u.emails ?? []).map((e) => ({
-    value: e.value,
-    ...(typeof e.primary === "boolean" ? { primary: e.primary } : {}),
-    ...(e.type ? { type: e.type } : {}),
-  }));
+  const emails: { value: string; primary?: boolean; type?: string | undefined }[] = (u.emails ?? [])
+    .map((e) => ({
+      value: e.value,
+      ...(typeof e.primary === "boolean" ? { primary: e.primary } : {}),
+      type: e.type || undefined,
+    }));
   if (emails.length === 0 && u.email) emails.push({ value: u.email, primary: true });
   return {
     id: u.id,
     userName: u.username ?? u.email ?? undefined,
-    ...(u.idp_id ? { externalId: u.idp_id } : {}),
+    externalId: u.idp_id || undefined,
     name: { givenName: u.first_name ?? null, familyName: u.last_name ?? null },
     emails,
     active: u.state === "active",
@@ -115,7 +116,7 @@ export function mapWorkosEvent(payload: unknown): MapResult {
         data: {
           id: g.data.id,
           displayName: g.data.name,
-          ...(g.data.idp_id ? { externalId: g.data.idp_id } : {}),
+          externalId: g.data.idp_id || undefined,
         },
       };
       break;
@@ -130,7 +131,7 @@ export function mapWorkosEvent(payload: unknown): MapResult {
         type: event === "dsync.group.user_added" ? "group.members.added" : "group.members.removed",
         data: {
           groupId: m.data.group.id,
-          members: [{ value: m.data.user.id, ...(email ? { display: email } : {}) }],
+          members: [{ value: m.data.user.id, display: email || undefined }],
         },
       };
       break;

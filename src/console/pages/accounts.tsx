@@ -16,7 +16,7 @@ export interface AccountRow {
   entity: EntityKey;
   wanted?: WantedUser | WantedGroup | undefined;
   twin?: IonosTwin | undefined;
-  lastError?: string;
+  lastError?: string | undefined;
 }
 
 export interface AccountsData {
@@ -102,7 +102,7 @@ async function rowsFor(deps: ConsoleDeps, entities: EntityKey[]): Promise<Accoun
       entity,
       wanted,
       twin,
-      ...(lastError ? { lastError } : {}),
+      lastError: lastError || undefined,
     };
   });
 }

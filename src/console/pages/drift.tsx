@@ -22,9 +22,9 @@ export interface ReconcileRunView {
   requestedBy: string;
   state: string;
   createdAt: number;
-  finishedAt?: number;
-  failedReason?: string;
-  result?: ReconcileJobResult;
+  finishedAt?: number | undefined;
+  failedReason?: string | undefined;
+  result?: ReconcileJobResult | undefined;
 }
 
 export interface DriftData {
@@ -87,9 +87,9 @@ async function view(job: Job<ReconcileJobData>): Promise<ReconcileRunView> {
     requestedBy: job.data.requestedBy,
     state: await job.getState(),
     createdAt: job.timestamp,
-    ...(job.finishedOn ? { finishedAt: job.finishedOn } : {}),
-    ...(job.failedReason ? { failedReason: job.failedReason } : {}),
-    ...(result ? { result } : {}),
+    finishedAt: job.finishedOn || undefined,
+    failedReason: job.failedReason || undefined,
+    result: result ?? undefined,
   };
 }
 

@@ -354,8 +354,8 @@ export function adminOpsApi(options: AdminOpsOptions): OpenAPIHono<BlankEnv> {
       return c.json({
         jobId: id,
         state,
-        ...(job.failedReason ? { failedReason: job.failedReason } : {}),
-        ...(result ? { result } : {}),
+        failedReason: job.failedReason || undefined,
+        result: result ?? undefined,
       }, 200);
     },
   );

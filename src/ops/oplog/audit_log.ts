@@ -114,10 +114,10 @@ export class AuditLog {
         at: new Date(Number(logId.split("-")[0])).toISOString(),
         action: f.action as AuditAction,
         actor: f.actor ?? "",
-        ...(f.entity ? { entity: f.entity } : {}),
-        ...(f.job ? { jobId: f.job } : {}),
-        ...(f.reason ? { reason: f.reason } : {}),
-        ...(f.detail ? { detail: safeJson(f.detail) } : {}),
+        entity: f.entity || undefined,
+        jobId: f.job || undefined,
+        reason: f.reason || undefined,
+        detail: f.detail ? safeJson(f.detail) : undefined,
       });
       if (out.length >= limit) break;
     }

@@ -30,13 +30,13 @@ export interface EventLogEntry {
   /** True when `time` came from the event itself. */
   timeFromEvent: boolean;
   receivedAt: string;
-  requestId?: string;
+  requestId?: string | undefined;
   /** Entities whose sync job this event caused (empty when it changed nothing, e.g. stale). */
   entities: EntityKey[];
   /** Sync job id per entity, where the job was still queued when the event was logged. */
   jobs: Record<string, string>;
   /** For source "replay": the event id that was replayed. */
-  replayOf?: string;
+  replayOf?: string | undefined;
   /** The event as received, with only the fields the sync maps (see mapped_fields.ts). */
   payload: SyncEvent;
 }
@@ -345,8 +345,8 @@ function parseEntry([logId, flat]: [string, string[]]): EventLogEntry | undefine
       tev: f.tev === "1" ? 1 : 0,
       ents: JSON.parse(f.ents ?? "[]"),
       p: JSON.parse(f.p ?? "null"),
-      ...(f.rq ? { rq: f.rq } : {}),
-      ...(f.rof ? { rof: f.rof } : {}),
+      rq: f.rq || undefined,
+      rof: f.rof || undefined,
     };
     const entity = d.ent as EntityKey;
     return {
@@ -358,10 +358,10 @@ function parseEntry([logId, flat]: [string, string[]]): EventLogEntry | undefine
       time: new Date(d.t ?? receivedMs).toISOString(),
       timeFromEvent: d.tev === 1,
       receivedAt: new Date(receivedMs).toISOString(),
-      ...(d.rq ? { requestId: d.rq } : {}),
+      requestId: d.rq || undefined,
       entities: d.ents ?? [],
       jobs: f.job ? { [entity]: f.job } : JSON.parse(f.jobs ?? "{}"),
-      ...(d.rof ? { replayOf: d.rof } : {}),
+      replayOf: d.rof || undefined,
       payload: d.p as SyncEvent,
     };
   } catch {

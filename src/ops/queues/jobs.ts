@@ -12,6 +12,7 @@ import { type SyncJobData, syncJobOptions } from "../../queue/sync_queue.ts";
 import { type EntityKey, entityKey } from "../../store/wanted_state.ts";
 import type { AuditLog } from "../oplog/audit_log.ts";
 import { OpsError } from "../errors.ts";
+import { definedProps } from "../../defined_props.ts";
 
 export const JOB_STATES = [
   "waiting",
@@ -145,12 +146,13 @@ export async function showJob(queue: Queue<SyncJobData>, id: string): Promise<Jo
   return {
     ...summarizeJob(job, state),
     data: job.data,
-    options: {
-      ...(opts.attempts ? { attempts: opts.attempts } : {}),
-      ...(opts.backoff ? { backoff: opts.backoff } : {}),
-      ...(opts.deduplication ? { deduplicationId: opts.deduplication.id } : {}),
-    },
-    ...(job.returnvalue ? { returnValue: job.returnvalue } : {}),
+    // Without unset keys: `cli jobs show` aligns and prints the options by their keys.
+    options: definedProps({
+      attempts: opts.attempts || undefined,
+      backoff: opts.backoff || undefined,
+      deduplicationId: opts.deduplication?.id,
+    }),
+    returnValue: job.returnvalue || undefined,
     stacktrace: (job.stacktrace ?? []).slice(-5),
     logs: logs.logs,
   };
@@ -164,7 +166,12 @@ export type RetrySelection =
 
 export interface RetryResult {
   /** One entry per entity: the new (or already queued) job and the failed jobs it replaces. */
-  retried: { entity: EntityKey; jobId: string; replaced: string[]; lastError?: string }[];
+  retried: {
+    entity: EntityKey;
+    jobId: string;
+    replaced: string[];
+    lastError?: string | undefined;
+  }[];
 }
 
 export interface OpsDeps {
@@ -221,7 +228,7 @@ export async function retryFailed(
       entity,
       jobId: String(fresh.id),
       replaced,
-      ...(lastError ? { lastError } : {}),
+      lastError: lastError || undefined,
     });
   }
   return result;

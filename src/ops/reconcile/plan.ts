@@ -55,7 +55,7 @@ export interface PlanItem {
   label: string;
   /** What and why, e.g. "firstname, lastname" or "unmanaged IONOS user u-9 has this email". */
   detail: string;
-  ionosId?: string;
+  ionosId?: string | undefined;
 }
 
 export interface Plan {
@@ -97,7 +97,7 @@ function planUser(
     action,
     label,
     detail,
-    ...(ionosId ? { ionosId } : {}),
+    ionosId: ionosId || undefined,
   });
 
   // Protected accounts are never touched, whatever the IdP says.
@@ -249,7 +249,7 @@ function planGroup(
     action,
     label: group.displayName,
     detail,
-    ...(ionosId ? { ionosId } : {}),
+    ionosId: ionosId || undefined,
   });
   const ending = group.deleted
     ? "deleted at the IdP"

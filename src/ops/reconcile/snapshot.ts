@@ -37,7 +37,7 @@ export interface IonosSnapshot {
   /** IONOS group id -> resource id -> share flags; only for groups asked for. */
   shares?: Map<string, Map<string, ShareFlags>>;
   /** Resource ids `GET /um/resources` lists; read only when the mapping shares any. */
-  resources?: Set<string>;
+  resources?: Set<string> | undefined;
   /** IONOS user id -> S3 keys (no secrets); only for users asked for. */
   s3Keys?: Map<string, IonosS3Key[]>;
 }
@@ -191,6 +191,6 @@ export async function readIonos(
     members,
     shares,
     s3Keys,
-    ...(resources ? { resources } : {}),
+    resources,
   };
 }

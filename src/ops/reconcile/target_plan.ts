@@ -42,7 +42,7 @@ export interface TargetPlanItem {
   /** What and why, e.g. "roles 102" or "account owner: never changed by the sync". */
   detail: string;
   /** The target's own id of the user or group, where it has one. */
-  targetId?: string;
+  targetId?: string | undefined;
 }
 
 /** A target's drift report. */
@@ -143,7 +143,7 @@ export function itemFor(entity: EntityKey, label: string): ItemOf {
     action,
     label,
     detail,
-    ...(targetId ? { targetId } : {}),
+    targetId: targetId || undefined,
   });
 }
 

@@ -12,8 +12,8 @@ export function cloudflareTargetUser(m: CloudflareMember): TargetUser {
   return {
     id: m.id,
     email: m.email,
-    ...(m.firstName ? { firstName: m.firstName } : {}),
-    ...(m.lastName ? { lastName: m.lastName } : {}),
+    firstName: m.firstName || undefined,
+    lastName: m.lastName || undefined,
     enabled: true,
     admin: false,
     status: m.status === "pending" ? "pending" : "active",

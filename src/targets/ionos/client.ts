@@ -663,9 +663,9 @@ export class IonosClient implements RequestStatusSource {
         const request: PendingRequest = {
           id: requestIdOf(location),
           what: `${call.method} ${call.route}`,
-          ...(serverDate ? { serverDate } : {}),
-          ...(typeof target === "string" ? { target } : {}),
-          ...(call.secrets?.length ? { secretBody: true } : {}),
+          serverDate: serverDate || undefined,
+          target: typeof target === "string" ? target : undefined,
+          secretBody: call.secrets?.length ? true : undefined,
         };
         if (call.secrets?.length) this.#requestSecrets.set(request.id, call.secrets);
         this.#deferTo.add(request);

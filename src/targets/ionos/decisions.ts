@@ -79,10 +79,10 @@ export function accessReduction(
   const active = current.active && !desired.active;
   const administrator = current.administrator && !desired.administrator;
   if (!active && !administrator) return undefined;
-  const reduced = {
+  const reduced: IonosUserProperties = {
     ...current,
-    ...(active ? { active: false } : {}),
-    ...(administrator ? { administrator: false } : {}),
+    active: active ? false : current.active,
+    administrator: administrator ? false : current.administrator,
   };
   return userDiff(reduced, desired).length === 0 ? undefined : reduced;
 }

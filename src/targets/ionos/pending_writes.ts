@@ -10,16 +10,16 @@ export interface PendingRequest {
   /** The IONOS request id (from `Location`). */
   id: string;
   /** The `Date` header of the 202 answer, to bound the requests listing. */
-  serverDate?: string;
+  serverDate?: string | undefined;
   /** What was written, for logs: `POST /um/groups/{id}/users`. */
   what: string;
   /** The resource the answer named (a new user's id), when it named one. */
-  target?: string;
+  target?: string | undefined;
   /**
    * The body carried a secret (a new user's password): a FAILED message, which may echo the
    * body, is only kept where the process that sent it can scrub it.
    */
-  secretBody?: boolean;
+  secretBody?: boolean | undefined;
 }
 
 /**

@@ -82,7 +82,7 @@ export interface TrackOptions {
  * running, or `ERROR` when watching it failed (timed out, or a poll failed for good).
  */
 export type RequestCheck =
-  | { state: IonosRequestState; message?: string }
+  | { state: IonosRequestState; message?: string | undefined }
   | { state: "ERROR"; error: unknown };
 
 interface Watch {
@@ -236,7 +236,7 @@ export class RequestTracker {
           (s) =>
             void (w.result = {
               state: s.metadata.status,
-              ...(s.metadata.message ? { message: s.metadata.message } : {}),
+              message: s.metadata.message || undefined,
             }),
           (error) => void (w.result = { state: "ERROR", error }),
         ),

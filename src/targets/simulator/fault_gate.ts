@@ -12,7 +12,7 @@ export interface FaultDecision {
   /** Wait this long before handling it. */
   delayMs: number;
   /** Answer with this fault instead (`lostAnswer`: apply it, then answer `status`). */
-  fault?: FaultKind;
+  fault?: FaultKind | undefined;
   /** The status of a 5xx fault or lost answer. */
   status: number;
 }
@@ -70,7 +70,7 @@ export class FaultGate {
     return {
       delayMs: matches ? this.#faults.latencyMs ?? 0 : 0,
       status,
-      ...(fault ? { fault } : {}),
+      fault,
     };
   }
 }

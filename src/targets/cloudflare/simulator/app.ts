@@ -157,7 +157,7 @@ export function createCloudflareSimulator(
       errors: [],
       messages: [],
       result,
-      ...(resultInfo ? { result_info: resultInfo } : {}),
+      result_info: resultInfo,
     });
   const page = <T>(c: Context, items: T[], maxPerPage: number) => {
     const p = Number(c.req.query("page") ?? 1);

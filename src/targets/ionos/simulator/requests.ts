@@ -47,7 +47,7 @@ export interface CreateRequest {
   /** @default false */
   creates?: boolean;
   /** Reverts the write if the request ends FAILED. */
-  undo?: () => void;
+  undo?: (() => void) | undefined;
 }
 
 const MESSAGES: Record<IonosRequestState, string> = {

@@ -11,6 +11,7 @@ import {
   type IonosUser,
   type IonosUserProperties,
 } from "../types.ts";
+import { definedProps } from "../../../defined_props.ts";
 import { IonosApiError } from "./errors.ts";
 import type { Random } from "../../simulator/random.ts";
 
@@ -125,7 +126,7 @@ export class SimState {
       this.#emails.delete(user.properties.email.toLowerCase());
       this.#emails.set(patch.email.toLowerCase(), id);
     }
-    Object.assign(user.properties, stripUndefined(patch));
+    Object.assign(user.properties, definedProps(patch));
     this.#touch(user.metadata);
     return structuredClone(user);
   }
@@ -177,7 +178,7 @@ export class SimState {
    */
   updateGroup(id: string, patch: Patch<IonosGroupProperties>): IonosGroup {
     const group = this.#group(id);
-    Object.assign(group.properties, stripUndefined(patch));
+    Object.assign(group.properties, definedProps(patch));
     return structuredClone(group);
   }
 
@@ -252,7 +253,3 @@ export class SimState {
 
 /** Some properties to change; an `undefined` one is left as it is. */
 export type Patch<T> = { [K in keyof T]?: T[K] | undefined };
-
-function stripUndefined<T extends object>(o: Patch<T>): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}

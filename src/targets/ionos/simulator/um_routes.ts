@@ -64,7 +64,7 @@ export function registerUmRoutes(app: Hono, deps: UmDeps): void {
       targets: w.targets,
       call: callOf(c, w.sent),
       creates: w.creates ?? false,
-      ...(undo ? { undo } : {}),
+      undo,
     });
     c.header("Location", `${ctxOf(c).base}/requests/${rid}/status`);
     return w.body === undefined ? c.body(null, 202) : c.json(w.body, 202);
