@@ -53,7 +53,11 @@ describe("RedisRateLimiter", () => {
     const a = new RedisRateLimiter({ redis: redis.client(), key, requestsPerSecond: rate, burst });
     const b = new RedisRateLimiter({ redis: redis.client(), key, requestsPerSecond: rate, burst });
     const times = await hammer([a, b], 4, 2_500);
-    expect(maxInWindow(times, 1000)).toBeLessThanOrEqual(rate + burst);
+    // Times are taken when this process gets to run, not when Redis granted the slot: a test
+    // process held up for a moment sees up to 5 slots late at once (the limiter's lateness
+    // tolerance, max(250 ms, 5 slots)), so a busy machine may show that many more in a window.
+    // Without the limit, or at twice the rate, far more pass.
+    expect(maxInWindow(times, 1000)).toBeLessThanOrEqual(rate + burst + 5);
     // ...and the steady stream does get through at about the configured rate.
     expect(times.length).toBeGreaterThanOrEqual(rate * 2.5 * 0.85);
   });
