@@ -11,13 +11,14 @@
  * sync runs (default 8 and 32).
  * BENCH_ONLY=<part,...> runs only some parts: intake, ingest-path, sync, realistic, limiter,
  * memory, scim, realistic-10k (10,000 users at 50 requests/s, about 25 minutes: only when
- * named), and replica-acks (the store write with and without REDIS_WAIT_REPLICAS: only when
- * named).
+ * named), replica-acks (the store write with and without REDIS_WAIT_REPLICAS: only when
+ * named) and redis-scripts (Redis time per intake request by script, from SLOWLOG).
  */
 import { startRedis } from "../test/_support/redis.ts";
 import { benchIngestPath } from "./ingest_path.ts";
 import { benchIntake } from "./intake.ts";
 import { benchLimiter } from "./limiter.ts";
+import { benchRedisScripts } from "./redis_scripts.ts";
 import { benchReplicaAcks } from "./replica_acks.ts";
 import { describeMachine } from "./lib/machine.ts";
 import { markdownTable, table } from "./lib/table.ts";
@@ -37,6 +38,7 @@ const PARTS = [
   "scim",
   "realistic-10k",
   "replica-acks",
+  "redis-scripts",
 ] as const;
 const only = Deno.env.get("BENCH_ONLY")?.split(",").map((p) => p.trim()).filter(Boolean);
 for (const p of only ?? []) {
@@ -68,6 +70,18 @@ try {
       connections: 10,
       warmupSec: QUICK ? 1 : 2,
       durationSec: QUICK ? 2 : 8,
+      log,
+    });
+  }
+
+  if (runs("redis-scripts")) {
+    log("\n== Redis time per intake request, by script (SLOWLOG, threshold 0) ==");
+    results.redisScripts = await benchRedisScripts({
+      redisUrl: redis.url,
+      redis: client,
+      connections: 10,
+      warmupSec: QUICK ? 1 : 2,
+      durationSec: QUICK ? 1.5 : 4,
       log,
     });
   }

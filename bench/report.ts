@@ -5,6 +5,7 @@ import type { Machine } from "./lib/machine.ts";
 import { mib, ms, num } from "./lib/table.ts";
 import type { IngestPathRun } from "./ingest_path.ts";
 import type { QueuedPoint } from "./memory.ts";
+import type { RedisScriptsResults, ScriptsRun } from "./redis_scripts.ts";
 import type { ReplicaAcksRun } from "./replica_acks.ts";
 import type { ScimLookupResults } from "./scim_lookup.ts";
 import type { SyncResults } from "./sync.ts";
@@ -23,6 +24,7 @@ export interface BenchResults {
   ingestPath?: IngestPathRun[];
   scim?: ScimLookupResults;
   replicaAcks?: ReplicaAcksRun[];
+  redisScripts?: RedisScriptsResults;
 }
 
 export interface Table {
@@ -225,6 +227,37 @@ function scimRows(r: ScimLookupResults): string[][] {
   );
 }
 
+/** Time per script and per plain command; shares of their sum (script time includes its commands). */
+function scriptTimeRows(run: ScriptsRun): string[][] {
+  const rows = [
+    ...run.scripts,
+    ...run.commands.map((c) => ({ ...c, name: `command ${c.name}` })),
+  ];
+  const total = rows.reduce((sum, r) => sum + r.micros, 0);
+  const line = (name: string, calls: number, micros: number) => [
+    name,
+    num(calls / run.requests, 2),
+    num(micros / run.requests, micros / run.requests < 100 ? 1 : 0),
+    num(micros / run.requests / run.eventsPerRequest, 1),
+    `${num((100 * micros) / total, 1)}%`,
+  ];
+  return [
+    ...rows.map((r) => line(r.name, r.calls, r.micros)),
+    line("total", rows.reduce((sum, r) => sum + r.calls, 0), total),
+  ];
+}
+
+/** Commands run by scripts, the busiest first; shares of all script time. */
+function insideScriptRows(run: ScriptsRun, top = 8): string[][] {
+  const scriptMicros = run.scripts.reduce((sum, r) => sum + r.micros, 0);
+  return run.insideScripts.slice(0, top).map((c) => [
+    c.name,
+    num(c.calls / run.requests, 2),
+    num(c.micros / run.requests / run.eventsPerRequest, 1),
+    `${num((100 * c.micros) / scriptMicros, 1)}%`,
+  ]);
+}
+
 export function reportTables(r: BenchResults): Table[] {
   const m = r.machine;
   const tables: Table[] = [{
@@ -296,6 +329,29 @@ export function reportTables(r: BenchResults): Table[] {
         `${num(x.p99Ms, 2)} ms`,
       ]),
     });
+  }
+  if (r.redisScripts) {
+    const { connections } = r.redisScripts;
+    for (const run of r.redisScripts.runs) {
+      const workload = `POST /events, ${run.eventsPerRequest} event${
+        run.eventsPerRequest === 1 ? "" : "s"
+      }/request`;
+      tables.push({
+        title:
+          `Redis time per intake request by script, ${workload}: ${
+            num(run.requestsPerSec)
+          } req/s in a ${
+            num(run.windowSec, 1)
+          } s window, ${connections} connections (SLOWLOG threshold 0 inflates ` +
+          `all entries alike; ${num(run.entries)} entries, ${num(run.lost)} lost)`,
+        header: ["script / command", "calls/request", "µs/request", "µs/event", "share"],
+        rows: scriptTimeRows(run),
+      }, {
+        title: `Commands run inside those scripts, ${workload} (counted in their script above)`,
+        header: ["command", "calls/request", "µs/event", "share of script time"],
+        rows: insideScriptRows(run),
+      });
+    }
   }
   if (r.ingestPath) {
     const base = (size: number) =>

@@ -64,6 +64,11 @@ return 1`,
   numberOfKeys: 1,
 };
 
+/** The count's Lua, as written: for bench/redis_scripts.ts, which names scripts by SHA-1. */
+export const ACTIVITY_LUA: Readonly<Record<string, string>> = {
+  "console activity count": COUNT_EVENTS_SCRIPT.lua,
+};
+
 /**
  * {@linkcode recordEvents} as a script call for the intake's enqueue transaction
  * (`IngestDeps.alsoInTransaction`): the count then costs no round trip of its own (issue 9).

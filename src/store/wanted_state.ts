@@ -104,9 +104,8 @@ export function globToLuaPattern(glob: string): string {
   return `^${escaped.replace(/\*/g, ".*").replace(/\?/g, ".")}$`;
 }
 
-const APPLY_SCRIPT = new LuaScript(
-  await Deno.readTextFile(new URL("./apply_events.lua", import.meta.url)),
-);
+const APPLY_LUA = await Deno.readTextFile(new URL("./apply_events.lua", import.meta.url));
+const APPLY_SCRIPT = new LuaScript(APPLY_LUA);
 
 /**
  * Calls of the apply script per batch before giving up: each call after the first only comes
@@ -114,12 +113,13 @@ const APPLY_SCRIPT = new LuaScript(
  */
 const MAX_APPLY_CALLS = 5;
 
-const CLEAR_OUTBOX_SCRIPT = new LuaScript(`
+const CLEAR_OUTBOX_LUA = `
 for i = 2, #ARGV do
   local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
   if score and tonumber(score) <= tonumber(ARGV[1]) then redis.call('ZREM', KEYS[1], ARGV[i]) end
 end
-return 0`);
+return 0`;
+const CLEAR_OUTBOX_SCRIPT = new LuaScript(CLEAR_OUTBOX_LUA);
 
 /** The mark script for `counters` job counters (the key count is fixed per defined script). */
 function markAddsScript(counters: number): TransactionScript {
@@ -170,6 +170,17 @@ for i = 3, #ARGV do
   end
 end
 return cleared`;
+
+/**
+ * This module's Lua by name, as written (`luaSource` may wrap it before it is sent): for
+ * bench/redis_scripts.ts, which names the scripts in Redis' SLOWLOG by their SHA-1.
+ */
+export const STORE_LUA: Readonly<Record<string, string>> = {
+  "store apply": APPLY_LUA,
+  "outbox mark adds": MARK_ADDS_LUA,
+  "outbox clear after adds": CLEAR_AFTER_ADDS_LUA,
+  "outbox clear": CLEAR_OUTBOX_LUA,
+};
 
 /** Events in the compact shape the Lua script reads. */
 export type NormalizedEvent =

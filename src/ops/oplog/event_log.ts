@@ -129,6 +129,9 @@ const APPEND_SCRIPT = new LuaScript(APPEND_LUA);
 /** The key count varies with the entries: ioredis takes it per call. */
 const APPEND_TX_SCRIPT: TransactionScript = { name: "syncEventLogAppend", lua: APPEND_LUA };
 
+/** The append's Lua, as written: for bench/redis_scripts.ts, which names scripts by SHA-1. */
+export const EVENT_LOG_LUA: Readonly<Record<string, string>> = { "event log append": APPEND_LUA };
+
 /** The entity an event is about. */
 export function eventEntity(event: SyncEvent): EntityKey {
   switch (event.type) {
