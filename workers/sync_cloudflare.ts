@@ -46,13 +46,15 @@ export async function syncCloudflareUser(
     }
   }
   let linked = false;
+  /** Linked here from a listing: it may have been removed since (see stillThere). */
+  let found = false;
   if (!current && link.creating) {
     // Our own invitation's answer was lost (a 5xx after the write, a killed worker).
-    const found = await client.findMemberByEmail(link.creating);
-    current = await claimLostCreate(ctx, "user", idpId, found, (m) => m.id);
+    const lost = await client.findMemberByEmail(link.creating);
+    current = await claimLostCreate(ctx, "user", idpId, lost, (m) => m.id);
     if (current) {
       origin = "created";
-      linked = true;
+      linked = found = true;
     }
   }
   if (!current && wanted?.email && wantsCloudflareMember(wanted)) {
@@ -67,7 +69,7 @@ export async function syncCloudflareUser(
       : undefined;
     if (current && origin) {
       await links.link("user", idpId, current.id, origin);
-      linked = true;
+      linked = found = true;
     }
   }
   const plan = planCloudflareMember({
@@ -83,8 +85,9 @@ export async function syncCloudflareUser(
   }
   if (cloudflareMemberAdopts({ wanted, current, origin }, plan)) {
     await links.link("user", idpId, current!.id, "adopted");
-    linked = true;
+    linked = found = true;
   }
+  if (found && current) await stillThere(ctx, idpId, current.id);
   const done: string[] = [];
   let targetId = current?.id;
   let state = current?.status === "pending" ? "pending" : "ok";
@@ -115,7 +118,7 @@ export async function syncCloudflareUser(
     const groups = await store.getUserGroups(idpId);
     await enqueueTargetSyncs([ctx.queue], groups.map((id) => `group:${id}` as const));
   }
-  const result = done.length ? done.join("; ") : plan.note ?? "in step";
+  const result = done.length ? done.join("; ") : plan.note ?? plan.info ?? "in step";
   await links.record("user", idpId, { state, result, lastSyncAt: new Date().toISOString() });
   return { result, changes: done, targetId: targetId || undefined };
 }
@@ -182,7 +185,7 @@ export async function syncCloudflareGroup(
       groupId = created.id;
       done.push(`created ${created.id}`);
     } else if (change.op === "update") {
-      await client.updateUserGroup(change.groupId, change);
+      await client.updateUserGroup(change.groupId, change).catch(groupGone(change.groupId));
       done.push(`updated ${change.groupId}`);
     } else {
       await client.deleteUserGroup(change.groupId);
@@ -199,7 +202,7 @@ export async function syncCloudflareGroup(
     const eligible = cloudflareGroupEligible(desired, memberIds, users);
     const wantedIds = [...(await links.targetIds("user", eligible)).values()];
     const [now, managed] = await Promise.all([
-      client.listGroupMembers(groupId),
+      client.listGroupMembers(groupId).catch(groupGone(groupId)),
       links.managedTargetIds("user"),
     ]);
     const changes = planCloudflareMembership({
@@ -211,10 +214,12 @@ export async function syncCloudflareGroup(
       if (c.op === "remove") await client.removeGroupMember(groupId, c.memberId);
       else if (c.op === "add") {
         await client.addGroupMembers(groupId, c.memberIds)
-          .catch(raced("a member left the account since the look-up"));
+          .catch(raced("a member left the account since the look-up"))
+          .catch(groupGone(groupId));
       } else {
         await client.replaceGroupMembers(groupId, c.memberIds)
-          .catch(raced("a member left the account since the look-up"));
+          .catch(raced("a member left the account since the look-up"))
+          .catch(groupGone(groupId));
       }
       done.push(
         c.op === "remove" ? `member -${c.memberId}` : `members ${c.op} ${c.memberIds.length}`,
@@ -228,6 +233,42 @@ export async function syncCloudflareGroup(
   const result = done.length ? done.join("; ") : plan.note ?? "in step";
   await links.record("group", idpId, { state: "ok", result, lastSyncAt: new Date().toISOString() });
   return { result, changes: done, targetId: groupId || undefined };
+}
+
+/**
+ * A member just linked from a listing (found by email, under the `creating` mark, or adopted)
+ * may have been removed between the listing and the link: by the job of an IdP user it was
+ * another's, which lets go of it only after removing it, or by a person. Linked to something
+ * gone, the user would own no account, its groups' jobs would fail adding it, and no job of its
+ * own would look again; so the link is checked once, and when the member is gone, dropped and
+ * the job retried. Once linked, only this user's own job removes it.
+ *
+ * @throws {WaitingForDependencyError} when the member is gone
+ */
+async function stillThere(ctx: CloudflareSyncContext, idpId: string, memberId: string) {
+  if (await ctx.client.getMember(memberId)) return;
+  await ctx.links.unlink("user", idpId, memberId);
+  throw new WaitingForDependencyError(
+    `Cloudflare member ${memberId} was removed between the look-up and the link; looking again`,
+  );
+}
+
+/**
+ * A 404 on the user group this job read or made a moment ago: it was deleted since, by a person
+ * or by the job of the IdP group whose it was. Retried, the job reads again, drops the link and
+ * creates or finds the group anew (model test, cloudflare seed 339), as a Contabo update
+ * answered 404 does; a failure for good would leave the IdP group without its user group.
+ */
+function groupGone(groupId: string) {
+  return (error: unknown): never => {
+    if (error instanceof TargetApiError && error.status === 404) {
+      throw new WaitingForDependencyError(
+        `Cloudflare user group ${groupId} was deleted since this job read it: ${error.message}`,
+        { cause: error },
+      );
+    }
+    throw error;
+  };
 }
 
 /**

@@ -8,6 +8,7 @@ import type { TargetLinks } from "../src/targets/links.ts";
 import {
   claimFoundAccount,
   claimFoundGroup,
+  deletedHolderRemoves,
   type FoundAccountClaim,
 } from "../src/targets/take_over.ts";
 import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
@@ -40,13 +41,15 @@ export async function groupNamesOf(store: WantedStateStore, userId: string): Pro
  * A user found by email may already be another IdP user's (the managed index says whose): one
  * account never gets two owners. `claimFoundAccount()` decides (reconcile's plans ask it too);
  * this reads its facts and acts. Returns `undefined` when nobody holds it (the adoption rules
- * decide), or the origin to take it over with when its holder was deleted in the IdP (the same
- * person re-created under a new id: the old link is dropped first, so the old user's own job
- * cannot later delete or disable what the new one now holds).
+ * decide), or the origin to take it over with when its holder was deleted in the IdP and the
+ * target keeps a deleted user's account (the same person re-created under a new id: the old
+ * link is dropped first, so the old user's own job cannot later delete or disable what the new
+ * one now holds).
  *
  * @throws {SyncConflictError} when a live IdP user with this email holds it
- * @throws {WaitingForDependencyError} when its live holder wants another email now: its own
- *   job moves the account away (or off), then this one finds it free or gone
+ * @throws {WaitingForDependencyError} when its live holder wants another email now, or its
+ *   deleted holder's job removes it (Cloudflare): that job moves the account away (or off, or
+ *   removes it), then this one finds it free or gone
  */
 export async function takeOverFound(
   ctx: Pick<TargetSyncContext<unknown>, "store" | "links" | "mapping">,
@@ -69,6 +72,7 @@ export async function takeOverFound(
     holderUser,
     holderLink,
     holderKeepsAddress: isProtectedEmail(ctx.mapping, holderUser?.email),
+    holderRemoves: deletedHolderRemoves(ctx.links.target, "user"),
   });
   return await actOnClaim(ctx, "user", holder, targetId, claim);
 }
@@ -108,10 +112,11 @@ export async function claimLostCreate<T>(
  *
  * @param holderWantsName whether the holding IdP group still wants a group of this name
  * @returns `undefined` when nobody holds it, or the origin to take it over with when its holder
- *   was deleted in the IdP
+ *   was deleted in the IdP and its link no longer names the group
  * @throws {SyncConflictError} when a live IdP group holds it and wants that name, or its own
  *   sync is in conflict
- * @throws {WaitingForDependencyError} when its live holder wants another name now
+ * @throws {WaitingForDependencyError} when its live holder wants another name now, or its
+ *   deleted holder's job deletes or releases it
  */
 export async function takeOverFoundGroup(
   ctx: Pick<TargetSyncContext<unknown>, "store" | "links">,
@@ -136,6 +141,7 @@ export async function takeOverFoundGroup(
     holderAlive: alive,
     holderWantsName: alive && holderWantsName(other!),
     holderLink,
+    holderRemoves: deletedHolderRemoves(ctx.links.target, "group"),
   });
   return await actOnClaim(ctx, "group", holder, targetId, claim);
 }

@@ -26,6 +26,19 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return false
 `);
 
+/**
+ * KEYS: the IdP entity's link, the managed index. ARGV: target id, IdP id. Forgets the link to
+ * that target id: the link's fields only while they still name it, the index entry only while it
+ * is this entity's.
+ */
+const UNLINK_SCRIPT = new LuaScript(`
+if redis.call('HGET', KEYS[1], 'targetId') == ARGV[1] then
+  redis.call('HDEL', KEYS[1], 'targetId', 'origin')
+end
+if redis.call('HGET', KEYS[2], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[2], ARGV[1]) end
+return false
+`);
+
 /** Another IdP entity took the target object between this job's look-up and its link. */
 export class TargetClaimedError extends TargetError {
   override name = "TargetClaimedError";
@@ -188,10 +201,21 @@ export class TargetLinks {
     }
   }
 
-  /** Forgets the link (the target object was deleted or released). */
+  /**
+   * Forgets the link to `targetId` (the target object was deleted or released); without one,
+   * whatever the link names. What another IdP entity holds now is left alone: a job that read
+   * its link before the object passed on must not drop the new holder's hold on it, nor a link
+   * that names another object now.
+   */
   async unlink(kind: EntityKind, idpId: string, targetId: string | undefined) {
-    const m = this.#redis.multi().hdel(this.#keys.link(kind, idpId), "targetId", "origin");
-    if (targetId) m.hdel(this.#keys.managed(kind), targetId);
-    await m.exec();
+    if (!targetId) {
+      await this.#redis.hdel(this.#keys.link(kind, idpId), "targetId", "origin");
+      return;
+    }
+    await UNLINK_SCRIPT.run(
+      this.#redis,
+      [this.#keys.link(kind, idpId), this.#keys.managed(kind)],
+      [targetId, idpId],
+    );
   }
 }

@@ -6,6 +6,7 @@
 import { normalizeEmail } from "../config/mapping.ts";
 import type { WantedUser } from "../store/wanted_state.ts";
 import type { TargetLink } from "./links.ts";
+import { TARGET_CAPABILITIES, type TargetName } from "./target.ts";
 
 /** What a job does with an account it found by email. */
 export type FoundAccountClaim =
@@ -13,14 +14,28 @@ export type FoundAccountClaim =
   | { kind: "free" }
   /** A live IdP user with this email holds it: a person must act. */
   | { kind: "conflict"; reason: string }
-  /** Its live holder wants another email now: its own job moves the account away first. */
+  /**
+   * Its live holder wants another email now, or its deleted holder's job removes it: that job
+   * moves the account away (or removes it) first.
+   */
   | { kind: "wait"; reason: string }
   /**
-   * Its holder was deleted at the IdP (the same person re-created under a new id): the job
-   * takes it over with the holder's origin (`undefined` when the holder's link no longer
-   * points at it: the adoption rules decide), and the holder's link is dropped first.
+   * Its holder was deleted at the IdP (the same person re-created under a new id) and its own
+   * job keeps it: the job takes it over with the holder's origin (`undefined` when the holder's
+   * link no longer points at it: the adoption rules decide), and the holder's link is dropped
+   * first.
    */
   | { kind: "take-over"; from: string; origin: "created" | "adopted" | undefined };
+
+/**
+ * Whether the job of an IdP entity deleted at the IdP takes its `kind` of object away from
+ * `target` for good, rather than keeping it (disabled) for a take-over: a target that cannot
+ * deactivate removes the member, and a group's object is deleted (created) or released
+ * (adopted). The workers and reconcile's plans both ask, for `holderRemoves`.
+ */
+export function deletedHolderRemoves(target: TargetName, kind: "user" | "group"): boolean {
+  return kind === "group" || !TARGET_CAPABILITIES[target].deactivate;
+}
 
 /** Everything `claimFoundAccount` reads. */
 export interface FoundAccountFacts {
@@ -42,6 +57,11 @@ export interface FoundAccountFacts {
    * protected, and a user is never moved to a protected address. @default false
    */
   holderKeepsAddress?: boolean;
+  /**
+   * A deleted holder's own job removes the account (Cloudflare, which cannot deactivate,
+   * removes the member). @default false
+   */
+  holderRemoves?: boolean;
 }
 
 /**
@@ -63,6 +83,7 @@ export function claimFoundAccount(facts: FoundAccountFacts): FoundAccountClaim {
     // Its own job will not move the account away when its new address is protected (model
     // test, contabo seed 54).
     holderKeeps: facts.holderKeepsAddress ?? false,
+    holderRemoves: facts.holderRemoves ?? false,
   });
 }
 
@@ -77,6 +98,7 @@ function claimFound(f: {
   holderAlive: boolean;
   holderWants: boolean;
   holderKeeps: boolean;
+  holderRemoves: boolean;
   holderLink: Pick<TargetLink, "targetId" | "origin" | "state"> | undefined;
 }): FoundAccountClaim {
   const { holder, holderLink } = f;
@@ -102,6 +124,18 @@ function claimFound(f: {
     }
     return { kind: "wait", reason: `${f.what} is still ${who}'s; waiting for its sync` };
   }
+  if (f.holderRemoves && holderLink?.targetId === f.targetId) {
+    // The deleted holder's own job removes it (or is removing it now: it read its link before
+    // this look-up). Taken over, the object would be removed from under its new holder, whose
+    // link then names something gone, or whose job fails on it (model test, cloudflare seed
+    // 339: a user group deleted under the IdP group that took it over). As IONOS waits for a
+    // deleted owner's account to be deleted: once the holder's job let go of it, the next
+    // attempt finds it gone (or released) and decides anew.
+    return {
+      kind: "wait",
+      reason: `${f.what} is still deleted ${who}'s, whose own sync removes it; waiting for that`,
+    };
+  }
   return {
     kind: "take-over",
     from: holder,
@@ -126,6 +160,11 @@ export interface FoundGroupFacts {
   holderWantsName: boolean;
   /** The holder's link. */
   holderLink: Pick<TargetLink, "targetId" | "origin" | "state"> | undefined;
+  /**
+   * A deleted holder's own job deletes or releases the group (Cloudflare: a created user group
+   * is deleted, an adopted one loses its managed members and its link). @default false
+   */
+  holderRemoves?: boolean;
 }
 
 /**
@@ -144,5 +183,6 @@ export function claimFoundGroup(facts: FoundGroupFacts): FoundAccountClaim {
     what: `${target} group ${name}`,
     holderWants: facts.holderWantsName,
     holderKeeps: false,
+    holderRemoves: facts.holderRemoves ?? false,
   });
 }

@@ -51,3 +51,21 @@ describe("TargetLinks.link()", () => {
     expect(await links.holderOf("user", "m1")).toBe("new");
   });
 });
+
+describe("TargetLinks.unlink()", () => {
+  it("leaves alone what another IdP entity holds now, and a link that names another object", async () => {
+    const links = new TargetLinks(conn, "cloudflare", { prefix: "l4" });
+    await links.link("group", "old", "g1", "created");
+    // The object passed on; a job of the old holder that read its link before then ends late.
+    await links.unlink("group", "old", "g1");
+    await links.link("group", "new", "g1", "created");
+    await links.link("group", "old", "g2", "created");
+    await links.unlink("group", "old", "g1");
+    expect(await links.holderOf("group", "g1")).toBe("new");
+    expect(await links.get("group", "old")).toMatchObject({ targetId: "g2", origin: "created" });
+    expect(await links.holderOf("group", "g2")).toBe("old");
+    await links.unlink("group", "old", "g2");
+    expect((await links.get("group", "old")).targetId).toBeUndefined();
+    expect(await links.holderOf("group", "g2")).toBeUndefined();
+  });
+});

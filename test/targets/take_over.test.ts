@@ -1,7 +1,12 @@
 /** `claimFoundAccount()` from a table: pure, no Redis, no HTTP. */
 import { describe, expect, it } from "vitest";
 import type { WantedUser } from "../../src/store/wanted_state.ts";
-import { claimFoundAccount, type FoundAccountFacts } from "../../src/targets/take_over.ts";
+import {
+  claimFoundAccount,
+  claimFoundGroup,
+  deletedHolderRemoves,
+  type FoundAccountFacts,
+} from "../../src/targets/take_over.ts";
 
 const user = (over: Partial<WantedUser> = {}): WantedUser => ({
   id: "old",
@@ -72,7 +77,49 @@ describe("claimFoundAccount()", () => {
       { holderUser: user({ deleted: true }), holderLink: { targetId: "m9", origin: "created" } },
       { kind: "take-over", from: "old", origin: undefined },
     ],
+    [
+      "a deleted holder whose own job removes it (Cloudflare): wait for that removal",
+      { holderUser: user({ deleted: true }), holderRemoves: true },
+      { kind: "wait", reason: expect.stringMatching(/whose own sync removes it/) },
+    ],
+    [
+      "a holder the IdP no longer knows, whose job removes it: wait",
+      { holderUser: undefined, holderRemoves: true },
+      { kind: "wait", reason: expect.stringMatching(/deleted IdP user old/) },
+    ],
+    [
+      "a deleted holder whose job removes its own other object: taken over",
+      {
+        holderUser: user({ deleted: true }),
+        holderLink: { targetId: "m9", origin: "created" },
+        holderRemoves: true,
+      },
+      { kind: "take-over", from: "old", origin: undefined },
+    ],
   ])("%s", (_name, over, expected) => {
     expect(claimFoundAccount(facts(over))).toEqual(expected);
+  });
+});
+
+describe("deletedHolderRemoves()", () => {
+  it("Cloudflare removes a deleted user's member and every deleted group's object; Contabo keeps a user", () => {
+    expect(deletedHolderRemoves("cloudflare", "user")).toBe(true);
+    expect(deletedHolderRemoves("cloudflare", "group")).toBe(true);
+    expect(deletedHolderRemoves("contabo", "user")).toBe(false);
+  });
+
+  it("a group of a deleted IdP group is waited for, not taken over (model test, seed 339)", () => {
+    const claim = claimFoundGroup({
+      target: "cloudflare",
+      idpId: "g-new",
+      targetId: "x1",
+      name: "ops",
+      holder: "g-old",
+      holderAlive: false,
+      holderWantsName: false,
+      holderLink: { targetId: "x1", origin: "created" },
+      holderRemoves: true,
+    });
+    expect(claim.kind).toBe("wait");
   });
 });

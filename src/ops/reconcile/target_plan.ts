@@ -11,6 +11,7 @@ import type { LinkView } from "../../targets/links.ts";
 import {
   claimFoundAccount,
   claimFoundGroup,
+  deletedHolderRemoves,
   type FoundAccountClaim,
 } from "../../targets/take_over.ts";
 import type { WantedSnapshot } from "./snapshot.ts";
@@ -216,6 +217,7 @@ export function claimIn(
     holderLink: holder === undefined ? undefined : twins.users.get(holder),
     holderKeepsAddress: holder !== undefined &&
       isProtectedEmail(mapping, wanted.users.get(holder)?.email),
+    holderRemoves: deletedHolderRemoves(target, "user"),
   });
 }
 
@@ -244,6 +246,7 @@ export function claimGroupIn(
     holderAlive: alive,
     holderWantsName: alive && wantsName(other!),
     holderLink: holder === undefined ? undefined : twins.groups.get(holder),
+    holderRemoves: deletedHolderRemoves(target, "group"),
   });
 }
 

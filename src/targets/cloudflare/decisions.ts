@@ -26,11 +26,15 @@ import type { CloudflareMapping } from "./mapping.ts";
 
 type Origin = "created" | "adopted" | undefined;
 
-/** A plan: changes in order, and why nothing (more) is done when the rules hold it back. */
+/**
+ * A plan: changes in order, and why nothing (more) is done when the rules hold it back (`note`),
+ * or what is only worth knowing and holds nothing back (`info`).
+ */
 export interface CloudflarePlan<C> {
   changes: C[];
   conflict?: string;
   note?: string;
+  info?: string;
 }
 
 // --- members ---------------------------------------------------------------------------------
@@ -128,7 +132,11 @@ export function planCloudflareMember(
     };
   }
   if (current.status === "pending") {
-    return { changes: [], note: "invitation pending: the person has not accepted it yet" };
+    // Not a hold-back: an unmanaged invitation with the wanted email is adopted like an accepted
+    // member. Left unlinked under a note, its user would own no account and be in no conflict,
+    // and no job would look again (model test, cloudflare seed 389: another IdP user's lost
+    // invitation, linked by that user's retry a moment later).
+    return { changes: [], info: "invitation pending: the person has not accepted it yet" };
   }
   return { changes: [] };
 }
@@ -136,7 +144,7 @@ export function planCloudflareMember(
 /**
  * Whether the plan takes over `current`, a member found by email that the sync did not manage
  * yet: only when the rules let it through (no conflict, no note) and the IdP user wants to be
- * a member.
+ * a member, whether or not the invitation was accepted yet.
  */
 export function cloudflareMemberAdopts(
   facts: Pick<CloudflareMemberFacts, "wanted" | "current" | "origin">,

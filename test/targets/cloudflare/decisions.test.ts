@@ -4,6 +4,7 @@ import { Mapping } from "../../../src/config/mapping.ts";
 import type { WantedGroup, WantedUser } from "../../../src/store/wanted_state.ts";
 import type { CloudflareMember, CloudflareUserGroup } from "../../../src/targets/cloudflare/api.ts";
 import {
+  cloudflareMemberAdopts,
   type CloudflareMemberFacts,
   desiredCloudflareGroup,
   planCloudflareGroup,
@@ -56,7 +57,12 @@ const facts = (over: Partial<CloudflareMemberFacts>): CloudflareMemberFacts => (
 });
 
 describe("planCloudflareMember()", () => {
-  const cases: [string, Partial<CloudflareMemberFacts>, unknown[], "conflict" | "note" | "-"][] = [
+  const cases: [
+    string,
+    Partial<CloudflareMemberFacts>,
+    unknown[],
+    "conflict" | "note" | "info" | "-",
+  ][] = [
     ["new user: invite with memberRoles", {}, [{
       op: "invite",
       email: "ada@example.com",
@@ -64,10 +70,25 @@ describe("planCloudflareMember()", () => {
     }], "-"],
     ["member in step: nothing", { current: member(), origin: "created" }, [], "-"],
     [
-      "invitation pending: nothing, noted",
+      "invitation pending: nothing, noted (holding nothing back)",
       { current: member({ status: "pending" }), origin: "created" },
       [],
-      "note",
+      "info",
+    ],
+    [
+      "an unmanaged pending invitation with this email: adopted like an accepted member",
+      { current: member({ status: "pending" }) },
+      [],
+      "info",
+    ],
+    [
+      "an unmanaged pending invitation under adopt.users none: a conflict",
+      {
+        mapping: Mapping.parse({ adopt: { users: "none" } }),
+        current: member({ status: "pending" }),
+      },
+      [],
+      "conflict",
     ],
     [
       "deactivated, invited by us: removed (no disable on Cloudflare)",
@@ -259,6 +280,12 @@ describe("planCloudflareMember()", () => {
     expect(plan.changes).toEqual(changes);
     expect(!!plan.conflict).toBe(flag === "conflict");
     expect(!!plan.note).toBe(flag === "note");
+    expect(!!plan.info).toBe(flag === "info");
+  });
+
+  it("adopts an unmanaged pending invitation with the wanted email (model test, seed 389)", () => {
+    const f = facts({ current: member({ status: "pending" }) });
+    expect(cloudflareMemberAdopts(f, planCloudflareMember(f))).toBe(true);
   });
 
   it.each([false, true])(
