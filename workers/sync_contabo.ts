@@ -61,7 +61,21 @@ export async function syncContaboUser(
         throw e;
       })
       : undefined;
-    if (current && origin) await links.link("user", idpId, current.userId, origin);
+    if (current && origin) {
+      await links.link("user", idpId, current.userId, origin);
+      // Taken over from a deleted IdP user, whose job may have written to it between this
+      // job's look-up and the take-over (it cannot once the take-over is done, nor while it
+      // waits for a write under way): plan from the account as it is now, or that write (a
+      // disable, or the old user's roles) would stay (see TargetLinks.whileHolding()).
+      const takenId = current.userId;
+      current = await client.getUser(takenId);
+      if (!current) {
+        await links.unlink("user", idpId, takenId);
+        throw new WaitingForDependencyError(
+          "the Contabo user taken over was deleted since the look-up; looking again",
+        );
+      }
+    }
   }
   const plan = planContaboUser({
     mapping,
@@ -81,6 +95,11 @@ export async function syncContaboUser(
   }
   const done: string[] = [];
   let targetId = current?.userId;
+  /**
+   * Set when the user passed to another IdP user since this job read it (taken over: this
+   * user was deleted at the IdP, the person re-created): nothing more is written to it.
+   */
+  let passedOn: string | undefined;
   for (const change of plan.changes) {
     if (change.op === "create") {
       const created = await links.creating(
@@ -104,35 +123,58 @@ export async function syncContaboUser(
       await links.link("user", idpId, created.userId, "created");
       done.push(`created ${created.userId}`);
     } else if (change.op === "update") {
-      await client.updateUser(change.userId, change.patch).catch(async (e) => {
-        // Contabo refuses an email another user has (409): only a person can sort that out.
-        if (e instanceof TargetApiError && e.status === 409 && change.patch.email) {
-          await links.record("user", idpId, { state: "conflict", result: "conflict" });
-          throw new SyncConflictError(
-            `conflict: another Contabo user already has ${change.patch.email}`,
-            { cause: e },
-          );
-        }
-        // 404: the user was deleted since the look-up (by a person, or by the job of an IdP
-        // user it passed from). Retried, the job reads again and decides afresh (model test,
-        // contabo seed 43).
-        if (e instanceof TargetApiError && e.status === 404) {
-          throw new WaitingForDependencyError(
-            `the Contabo user was deleted since the look-up: ${e.message}`,
-            { cause: e },
-          );
-        }
-        throw e;
-      });
+      const held = await links.whileHolding(
+        "user",
+        idpId,
+        change.userId,
+        () =>
+          client.updateUser(change.userId, change.patch).catch(async (e) => {
+            // Contabo refuses an email another user has (409): only a person can sort that out.
+            if (e instanceof TargetApiError && e.status === 409 && change.patch.email) {
+              await links.record("user", idpId, { state: "conflict", result: "conflict" });
+              throw new SyncConflictError(
+                `conflict: another Contabo user already has ${change.patch.email}`,
+                { cause: e },
+              );
+            }
+            // 404: the user was deleted since the look-up (by a person, or by the job of an IdP
+            // user it passed from). Retried, the job reads again and decides afresh (model test,
+            // contabo seed 43).
+            if (e instanceof TargetApiError && e.status === 404) {
+              throw new WaitingForDependencyError(
+                `the Contabo user was deleted since the look-up: ${e.message}`,
+                { cause: e },
+              );
+            }
+            throw e;
+          }),
+      );
+      if (!held) {
+        passedOn = change.userId;
+        break;
+      }
       done.push(
         `${change.reduction ? "reduced" : "updated"} ${Object.keys(change.patch).join(",")}`,
       );
     } else {
-      await client.deleteUser(change.userId);
+      const held = await links.whileHolding(
+        "user",
+        idpId,
+        change.userId,
+        () => client.deleteUser(change.userId),
+      );
+      if (!held) {
+        passedOn = change.userId;
+        break;
+      }
       await links.unlink("user", idpId, change.userId);
       targetId = undefined;
       done.push(`deleted ${change.userId}`);
     }
+  }
+  if (passedOn) {
+    done.push(`Contabo user ${passedOn} passed to another IdP user; left to its sync`);
+    targetId = undefined;
   }
   const result = done.length ? done.join("; ") : plan.note ?? "in step";
   await links.record("user", idpId, {

@@ -148,7 +148,9 @@ export async function takeOverFoundGroup(
 
 /**
  * Does what a claim on a found object says: a conflict or a wait is thrown; a take-over drops
- * the deleted holder's link first, so its own job cannot later touch what passes on.
+ * the deleted holder's link first, so its own job cannot later touch what passes on (its writes
+ * go through `TargetLinks.whileHolding()`, which then refuses), and waits while that job is
+ * writing to it.
  */
 async function actOnClaim(
   ctx: Pick<TargetSyncContext<unknown>, "links">,
@@ -160,6 +162,14 @@ async function actOnClaim(
   if (claim.kind === "conflict") throw new SyncConflictError(claim.reason);
   if (claim.kind === "wait") throw new WaitingForDependencyError(claim.reason);
   if (claim.kind === "free") return undefined;
-  await ctx.links.unlink(kind, holder, targetId);
+  if (!(await ctx.links.handOver(kind, holder, targetId))) {
+    // The deleted holder's job is writing to it now (a disable it planned from its read):
+    // taken over meanwhile, that write would land on the new owner after its job read the
+    // account. Once the write is done, the retry takes it over and reads it as it is then.
+    throw new WaitingForDependencyError(
+      `${ctx.links.target} ${kind} ${targetId} is being written by the job of deleted IdP ` +
+        `${kind} ${holder}; waiting for it`,
+    );
+  }
   return claim.origin;
 }

@@ -94,6 +94,11 @@ export interface TargetLinkKeys {
   link(kind: string, idpId: string): string;
   /** Hash: target id -> IdP id, for the objects of this kind the service manages. */
   managed(kind: string): string;
+  /**
+   * String with a TTL: the token of the job writing to one target object now, so that the
+   * object does not pass to another IdP entity meanwhile (src/targets/links.ts).
+   */
+  writing(kind: string, targetId: string): string;
 }
 
 /** Keys of the SCIM resource store; `type` is "User" or "Group". */
@@ -151,6 +156,7 @@ function targetLinkKeys(root: string): TargetLinkKeys {
   return {
     link: (kind, idpId) => `${root}:${kind}:${idpId}`,
     managed: (kind) => `${root}:managed:${kind}`,
+    writing: (kind, targetId) => `${root}:writing:${kind}:${targetId}`,
   };
 }
 

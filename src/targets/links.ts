@@ -39,6 +39,42 @@ if redis.call('HGET', KEYS[2], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[
 return false
 `);
 
+/**
+ * KEYS: the managed index, the object's write lease. ARGV: target id, IdP id, token, lease ms.
+ * Takes the lease only while that IdP entity holds the target id: 1 taken, 0 not its holder
+ * (any more), -1 another write holds the lease.
+ */
+const LEASE_SCRIPT = new LuaScript(`
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+if redis.call('SET', KEYS[2], ARGV[3], 'NX', 'PX', ARGV[4]) then return 1 end
+return -1
+`);
+
+/** KEYS: a write lease. ARGV: token, lease ms (0: let go). Renews or ends it while it is ours. */
+const RENEW_SCRIPT = new LuaScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '0' then redis.call('DEL', KEYS[1]) else redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 1
+`);
+
+/**
+ * KEYS: the holder's link, the managed index, the object's write lease. ARGV: target id, holder
+ * id. UNLINK_SCRIPT's hand-over of a target object, refused (0) while a job writes to it.
+ */
+const HAND_OVER_SCRIPT = new LuaScript(`
+if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+if redis.call('HGET', KEYS[1], 'targetId') == ARGV[1] then
+  redis.call('HDEL', KEYS[1], 'targetId', 'origin')
+end
+if redis.call('HGET', KEYS[2], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[2], ARGV[1]) end
+return 1
+`);
+
+/** How long a write lease lasts unless renewed (a worker that died lets go after this). */
+const LEASE_MS = 30_000;
+/** How often a running write renews its lease. */
+const RENEW_EVERY_MS = 10_000;
+
 /** Another IdP entity took the target object between this job's look-up and its link. */
 export class TargetClaimedError extends TargetError {
   override name = "TargetClaimedError";
@@ -49,6 +85,17 @@ export class TargetClaimedError extends TargetError {
       retryable: true,
     });
     this.holder = holder;
+  }
+}
+
+/** Another write to the same target object is under way (a job of the same IdP entity). */
+export class TargetBusyError extends TargetError {
+  override name = "TargetBusyError";
+
+  constructor(target: TargetName, kind: EntityKind, targetId: string) {
+    super(target, `${target} ${kind} ${targetId} is being written by another job`, {
+      retryable: true,
+    });
   }
 }
 
@@ -217,5 +264,65 @@ export class TargetLinks {
       [this.#keys.link(kind, idpId), this.#keys.managed(kind)],
       [targetId, idpId],
     );
+  }
+
+  /**
+   * Runs `write` to `targetId` only while `idpId` holds it, under a lease that keeps it from
+   * passing to another IdP entity meanwhile (`handOver()` refuses while it is held). A job reads
+   * its link and its object, then writes: in between, the object may have been taken over (its
+   * IdP user deleted, the person re-created under a new id). Written then, the old user's
+   * disable would be left on the new owner, whose job had run already, or the old user's roles
+   * and admin given to it. The check and the write cannot be one call to the cloud, hence the
+   * lease: a take-over waits for a write under way, and a write after a take-over is not made.
+   * The lease is renewed while the write runs (retries included), and lapses if the worker dies.
+   * Why a lease: a re-check of the holder just before the write still leaves the time of the
+   * call itself, and re-syncing the new owner after the old job wrote (a nudge) would leave a
+   * wrong grant standing until that job ran; waiting for the deleted holder's job to end cannot
+   * be read from the queue reliably. With the lease, and the new owner reading the account
+   * again after the take-over, no write of the old job lands unseen by the new owner's plan.
+   *
+   * @returns `false`, without writing, when `idpId` no longer holds `targetId`
+   * @throws {TargetBusyError} when another write to it is under way (retried)
+   */
+  async whileHolding(
+    kind: EntityKind,
+    idpId: string,
+    targetId: string,
+    write: () => Promise<unknown>,
+  ): Promise<boolean> {
+    const lease = this.#keys.writing(kind, targetId);
+    const token = crypto.randomUUID();
+    const taken = await LEASE_SCRIPT.run(
+      this.#redis,
+      [this.#keys.managed(kind), lease],
+      [targetId, idpId, token, LEASE_MS],
+    );
+    if (taken === 0) return false;
+    if (taken !== 1) throw new TargetBusyError(this.target, kind, targetId);
+    const renew = setInterval(() => {
+      RENEW_SCRIPT.run(this.#redis, [lease], [token, LEASE_MS]).catch(() => {});
+    }, RENEW_EVERY_MS);
+    try {
+      await write();
+      return true;
+    } finally {
+      clearInterval(renew);
+      await RENEW_SCRIPT.run(this.#redis, [lease], [token, 0]);
+    }
+  }
+
+  /**
+   * Drops `holder`'s hold on `targetId` so another IdP entity can take it over, as `unlink()`
+   * does, unless a job is writing to it now (`whileHolding()`): then nothing is dropped.
+   *
+   * @returns whether the hold was dropped (or was not there)
+   */
+  async handOver(kind: EntityKind, holder: string, targetId: string): Promise<boolean> {
+    const done = await HAND_OVER_SCRIPT.run(
+      this.#redis,
+      [this.#keys.link(kind, holder), this.#keys.managed(kind), this.#keys.writing(kind, targetId)],
+      [targetId, holder],
+    );
+    return done === 1;
   }
 }

@@ -1,7 +1,7 @@
 /** TargetLinks against a real Redis: one target object, one IdP owner, even under a race. */
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TargetClaimedError, TargetLinks } from "../../src/targets/links.ts";
+import { TargetBusyError, TargetClaimedError, TargetLinks } from "../../src/targets/links.ts";
 import { startRedis, type TestRedis } from "../_support/redis.ts";
 
 let redis: TestRedis;
@@ -67,5 +67,42 @@ describe("TargetLinks.unlink()", () => {
     await links.unlink("group", "old", "g2");
     expect((await links.get("group", "old")).targetId).toBeUndefined();
     expect(await links.holderOf("group", "g2")).toBeUndefined();
+  });
+});
+
+describe("TargetLinks.whileHolding() and handOver()", () => {
+  it("writes only while the IdP entity holds the object, which is not handed over meanwhile", async () => {
+    const links = new TargetLinks(conn, "contabo", { prefix: "l5" });
+    await links.link("user", "old", "c1", "created");
+    let handedOver: boolean | undefined;
+    let busy: unknown;
+    const wrote = await links.whileHolding("user", "old", "c1", async () => {
+      // A take-over, and a second write, while this write is under way: both wait.
+      handedOver = await links.handOver("user", "old", "c1");
+      busy = await links.whileHolding("user", "old", "c1", async () => {}).catch((e) => e);
+    });
+    expect(wrote).toBe(true);
+    expect(handedOver).toBe(false);
+    expect(busy).toBeInstanceOf(TargetBusyError);
+    expect(await links.holderOf("user", "c1")).toBe("old");
+
+    // Once the write let go, the hand-over goes through; the old holder writes no more.
+    expect(await links.handOver("user", "old", "c1")).toBe(true);
+    await links.link("user", "new", "c1", "created");
+    let called = false;
+    expect(await links.whileHolding("user", "old", "c1", () => Promise.resolve(called = true)))
+      .toBe(false);
+    expect(called).toBe(false);
+    expect((await links.get("user", "old")).targetId).toBeUndefined();
+    expect(await links.whileHolding("user", "new", "c1", async () => {})).toBe(true);
+  });
+
+  it("lets go of the lease when the write fails", async () => {
+    const links = new TargetLinks(conn, "contabo", { prefix: "l6" });
+    await links.link("user", "a", "c2", "adopted");
+    const failed = await links.whileHolding("user", "a", "c2", () => Promise.reject(new Error("x")))
+      .catch((e) => e);
+    expect(failed).toBeInstanceOf(Error);
+    expect(await links.handOver("user", "a", "c2")).toBe(true);
   });
 });
