@@ -51,6 +51,11 @@ const PINNED: [string, string, string][] = [
     k.target("cloudflare").managed("group"),
     "sync:target:cloudflare:managed:group",
   ],
+  [
+    "target.writing",
+    k.target("contabo").writing("user", "c-7"),
+    "sync:target:contabo:writing:user:c-7",
+  ],
 ];
 
 describe("storeKeys()", () => {
