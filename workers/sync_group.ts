@@ -29,6 +29,7 @@ import {
 import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 import { classifyFailure } from "./failure_policy.ts";
 import { whileCreateSettles } from "./own_create.ts";
+import { ownedWrite, PassedOnError } from "./owned_write.ts";
 import { releaseBindings } from "./release_bindings.ts";
 import { ownCreateConfirmed, settleWrites } from "./request_steps.ts";
 import { syncShares } from "./sync_shares.ts";
@@ -132,11 +133,26 @@ export async function syncGroup(ctx: SyncContext, id: string): Promise<SyncOutco
   if (settling && members.add.length > 0) {
     settleWrites(ctx, "our own create is confirmed before members are added");
   }
-  const added = await writeMembers(
-    members.add,
-    (u) => whileCreateSettles(settling, () => addMember(ctx, ionosGroupId, u)),
-  );
+  // Each add is made for the IdP user that holds the account, and only while it does: taken
+  // over since the plan (its IdP user deleted, the person re-created), the account would get a
+  // membership the IdP never gave the new owner (./owned_write.ts). Its own job enqueues the
+  // groups the new owner is in.
+  let passedOn = 0;
+  const added = await writeMembers(members.add, async (u) => {
+    try {
+      await whileCreateSettles(
+        settling,
+        () => ownedWrite(ctx, members.holders.get(u)!, u, () => addMember(ctx, ionosGroupId, u)),
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof PassedOnError)) throw error;
+      passedOn++;
+      return false;
+    }
+  });
   if (added) changes.push(`added ${plural(added, "member")}`);
+  if (passedOn) changes.push(`${plural(passedOn, "member")} passed to another IdP user: not added`);
 
   // A name held since a create whose answer was lost is free now that the group is linked.
   if (twin?.state === "creating" || ownCreateDone) await releaseBindings(ctx, "group", id);
@@ -412,17 +428,20 @@ async function memberPlan(
   ctx: SyncContext,
   groupId: string | undefined,
   ionosGroupId: string,
-): Promise<{ add: string[]; remove: string[]; pending: number }> {
+): Promise<{ add: string[]; remove: string[]; pending: number; holders: Map<string, string> }> {
   const wantedMembers = groupId ? await ctx.store.getMembers(groupId) : [];
   const users = await ctx.store.getUsers(wantedMembers);
   const alive = wantedMembers.filter((uid) => users.get(uid)?.deleted === false);
   const twins = await ctx.records.fieldsOf("user", alive, ["ionosId", "label", "state"]);
   const wanted = new Set<string>();
   const protectedIds = new Set<string>();
-  for (const twin of twins) {
+  /** IONOS id -> the IdP user it is added for. */
+  const holders = new Map<string, string>();
+  for (const [i, twin] of twins.entries()) {
     // A user whose create may still be running waits; its own job enqueues this group again.
     if (!twin.ionosId || twin.state === "creating") continue;
     wanted.add(twin.ionosId);
+    holders.set(twin.ionosId, alive[i]!);
     if (isProtectedEmail(ctx.mapping, twin.label)) protectedIds.add(twin.ionosId);
   }
   const actualUsers = await ctx.ionos.listGroupMembers(ionosGroupId);
@@ -433,7 +452,7 @@ async function memberPlan(
   const extra = [...actual].filter((u) => !wanted.has(u));
   const managed = await ctx.records.managedAmong("user", extra);
   const { add, remove } = memberChanges(wanted, actual, managed, protectedIds);
-  return { add, remove, pending: alive.length - wanted.size };
+  return { add, remove, pending: alive.length - wanted.size, holders };
 }
 
 /** Adds a member; a 404 means the user (or group) vanished since the plan: plan again. */
@@ -461,8 +480,8 @@ async function writeMembers(
 ): Promise<number> {
   let done = 0;
   await forEachConcurrently(userIds, MEMBER_WRITES_IN_FLIGHT, async (userId) => {
-    await write(userId);
-    done++;
+    // `false`: nothing written (see the member adds).
+    if (await write(userId) !== false) done++;
   });
   return done;
 }

@@ -23,6 +23,7 @@ import {
 import type { SyncContext, SyncOutcome } from "./context.ts";
 import { SyncConflictError, WaitingForDependencyError } from "./errors.ts";
 import { whileCreateSettles } from "./own_create.ts";
+import { ownedWrite, PassedOnError } from "./owned_write.ts";
 import { releaseBindings } from "./release_bindings.ts";
 import { ownCreateConfirmed, settleWrites } from "./request_steps.ts";
 import { generatePassword } from "./password.ts";
@@ -38,6 +39,17 @@ import { account, syncS3Keys } from "./sync_s3_keys.ts";
  * await syncUser(ctx, "00u1"); // { result: "created", ionosId: "..." }
  */
 export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcome> {
+  try {
+    return await syncUserOnce(ctx, id);
+  } catch (error) {
+    // The account passed to another IdP user (a take-over) since this job read it: it wrote
+    // nothing more to it, and leaves it to the new owner's sync (./owned_write.ts).
+    if (error instanceof PassedOnError) return { result: error.message };
+    throw error;
+  }
+}
+
+async function syncUserOnce(ctx: SyncContext, id: string): Promise<SyncOutcome> {
   const wanted = await ctx.store.getUser(id);
   if (!wanted) return { result: "nothing wanted" };
   // A create whose answer was lost is ours whatever the IdP wants now (see withLostCreate).
@@ -97,12 +109,16 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
   }
   if (reduced) {
     const taken = userDiff(current.properties, reduced).join(", ");
-    current = await whileCreateSettles(settling, () => ctx.ionos.updateUser(ionosId, reduced));
+    current = await whileCreateSettles(
+      settling,
+      () => ownedWrite(ctx, id, ionosId, () => ctx.ionos.updateUser(ionosId, reduced)),
+    );
     changes.push(`removed access (${taken})`);
   }
   // A deactivated account's S3 keys are closed right after it (they work outside federation).
   // Which ones were turned off is recorded, so that reactivation turns on only those.
-  const settle = <T>(write: () => Promise<T>) => whileCreateSettles(settling, write);
+  const settle = <T>(write: () => Promise<T>) =>
+    whileCreateSettles(settling, () => ownedWrite(ctx, id, ionosId, write));
   // What was recorded belongs to the account the twin named, not to one linked in its place; an
   // account linked in this job may bring what its previous owner recorded (re-read).
   const keyRecord = {
@@ -129,7 +145,10 @@ export async function syncUser(ctx: SyncContext, id: string): Promise<SyncOutcom
     // IONOS has no PATCH: send the full property set, as the official tools do. Our own create
     // found after a lost answer is written to even when nothing differs: the write can only
     // land once that create is DONE, which confirms it (see ./own_create.ts).
-    current = await whileCreateSettles(settling, () => ctx.ionos.updateUser(ionosId, desired));
+    current = await whileCreateSettles(
+      settling,
+      () => ownedWrite(ctx, id, ionosId, () => ctx.ionos.updateUser(ionosId, desired)),
+    );
     changes.push(diff.length ? `updated ${diff.join(", ")}` : "confirmed own create");
   }
   if (keysAfterUpdate) await closeKeys(current);
@@ -239,6 +258,19 @@ async function linkOrCreateUser(
       throw new SyncConflictError(protectedEmailConflict(ctx.mapping, existing.properties.email));
     }
     const previous = await takeOverFromDeletedOwner(ctx, wanted.id, existing.id, email);
+    let user = existing;
+    if (previous) {
+      // Taken over from a deleted IdP user, whose jobs may have written to it since the look-up
+      // (none can now, and the hand-over waited until their writes were DONE): plan from the
+      // account as it is now, or such a write (a deactivation, its administrator flag) stays.
+      const now = await ctx.ionos.getUser(existing.id);
+      if (!now) {
+        throw new WaitingForDependencyError(
+          `the IONOS user taken over was deleted since the look-up; looking again`,
+        );
+      }
+      user = now;
+    }
     // A "creating" mark from before marks named their email means our own create went
     // through but its answer was lost (marks with an email are resolved by withLostCreate).
     const own = twin?.state === "creating" && !twin.label;
@@ -257,7 +289,7 @@ async function linkOrCreateUser(
       idpId: wanted.id,
       ionosId: existing.id,
     });
-    return { user: existing, origin, adoptedOwnCreate: own };
+    return { user, origin, adoptedOwnCreate: own };
   }
   // The mark keeps the email the create is sent with: after a lost answer the retry looks the
   // account up by it, even if the IdP changed the email meanwhile.
@@ -337,7 +369,13 @@ async function takeOverFromDeletedOwner(
   }
   // The keys the old owner's offboarding turned off come back when the account does.
   if (record?.s3KeysOff) await ctx.records.set("user", idpId, { s3KeysOff: record.s3KeysOff });
-  await ctx.records.forget("user", owner, ionosId);
+  if (!(await ctx.records.handOver(owner, ionosId))) {
+    // A job of the deleted user is writing to it now (planned from its read): taken over
+    // meanwhile, that write would land on the new owner after this job read the account.
+    throw new WaitingForDependencyError(
+      `IONOS user ${ionosId} is being written by a job of deleted IdP user ${owner}; waiting for it`,
+    );
+  }
   return record?.origin ?? "adopted";
 }
 
@@ -377,13 +415,15 @@ async function removeUser(
     const settling = twin.state === "creating";
     // Our own unconfirmed create is written to even when already off (see ./own_create.ts).
     const write = off ?? (settling ? current.properties : undefined);
-    if (write) await whileCreateSettles(settling, () => ctx.ionos.updateUser(current.id, write));
+    const owned = <T>(w: () => Promise<T>) =>
+      whileCreateSettles(settling, () => ownedWrite(ctx, wanted.id, current.id, w));
+    if (write) await owned(() => ctx.ionos.updateUser(current.id, write));
     const keys = await syncS3Keys(
       ctx,
       wanted.id,
       { id: current.id, email: current.properties.email, active: false },
       twin,
-      (w) => whileCreateSettles(settling, w),
+      owned,
     );
     // The account is off, and its keys closed, before its email may be bound to someone else.
     settleWrites(ctx, "a deactivation and its keys land before the email is released");
@@ -394,7 +434,10 @@ async function removeUser(
       changes: [...(off ? ["deactivated"] : []), ...keys],
     };
   }
-  await whileCreateSettles(twin.state === "creating", () => ctx.ionos.deleteUser(current.id));
+  await whileCreateSettles(
+    twin.state === "creating",
+    () => ownedWrite(ctx, wanted.id, current.id, () => ctx.ionos.deleteUser(current.id)),
+  );
   // Gone before its email may be bound to someone else (the next run finds it gone).
   settleWrites(ctx, "a delete lands before the email is released");
   await ctx.records.forget("user", wanted.id, current.id);

@@ -52,6 +52,12 @@ export interface StoreKeys {
   managedUsers: string;
   managedGroups: string;
   /**
+   * Sorted set: write leases on one managed IONOS user (token -> deadline ms), held while a job
+   * writes to it for its holder, so that it does not pass to another IdP user meanwhile
+   * (src/targets/write_lease.ts).
+   */
+  ionosWriting(ionosId: string): string;
+  /**
    * Hash: a bound value (a normalized email, an IONOS group name) -> the one IdP user or group
    * that may hold an IONOS account or group with it. `kind` is "email" or "group-name".
    */
@@ -136,6 +142,7 @@ export function storeKeys(prefix: string): StoreKeys {
     ionosGroup: (id) => `${prefix}:ionos:group:${id}`,
     managedUsers: `${prefix}:managed:users`,
     managedGroups: `${prefix}:managed:groups`,
+    ionosWriting: (id) => `${prefix}:ionos:writing:user:${id}`,
     owners: (kind) => `${prefix}:owners:${kind}`,
     held: (kind, id) => `${prefix}:held:${kind}:${id}`,
     waiters: (kind, value) => `${prefix}:waiters:${kind}:${value}`,

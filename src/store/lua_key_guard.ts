@@ -21,7 +21,7 @@ local keyGuardFirstKey = {}
 for _, c in ipairs({ 'GET', 'SET', 'INCR', 'INCRBY', 'EXPIRE', 'PEXPIRE', 'TTL', 'PTTL',
   'HGET', 'HSET', 'HDEL', 'HKEYS', 'HGETALL', 'HEXISTS', 'HLEN', 'HINCRBY', 'HMGET',
   'SADD', 'SREM', 'SMEMBERS', 'SISMEMBER', 'SCARD',
-  'ZADD', 'ZREM', 'ZSCORE', 'ZCARD', 'ZRANGE', 'ZRANGEBYSCORE',
+  'ZADD', 'ZREM', 'ZSCORE', 'ZCARD', 'ZRANGE', 'ZRANGEBYSCORE', 'ZREMRANGEBYSCORE',
   'LPUSH', 'RPUSH', 'LTRIM', 'LRANGE', 'LLEN', 'XADD', 'XTRIM', 'XLEN' }) do
   keyGuardFirstKey[c] = true
 end

@@ -3,7 +3,32 @@
  * it, and the last sync result. Only entities recorded here are ever changed in IONOS.
  */
 import type { Redis } from "ioredis";
+import { LuaScript } from "../../store/lua_script.ts";
 import { type StoreKeys, storeKeys } from "../../store/keys.ts";
+import { IDLE_GUARD, type LeasedWrite, whileHoldingLease } from "../write_lease.ts";
+
+/**
+ * KEYS: the managed index, the record. ARGV: IONOS id, IdP id, then field, value pairs. Writes
+ * the record and indexes the IONOS id, unless another IdP entity holds that id (it passed on,
+ * see `handOver()`): then nothing is written (0).
+ */
+const LINKED_SET_SCRIPT = new LuaScript(`
+local owner = redis.call('HGET', KEYS[1], ARGV[1])
+if owner and owner ~= ARGV[2] then return 0 end
+if #ARGV > 2 then redis.call('HSET', KEYS[2], unpack(ARGV, 3)) end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`);
+
+/**
+ * KEYS: the write lease, the managed index, the holder's record. ARGV: IONOS id, holder. Forgets
+ * the holder's twin (as forget() does), unless a job is writing to the account for it (0).
+ */
+const HAND_OVER_SCRIPT = new LuaScript(`${IDLE_GUARD}
+if redis.call('HGET', KEYS[2], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[2], ARGV[1]) end
+redis.call('DEL', KEYS[3])
+return 1
+`);
 
 export interface IonosTwin {
   /** IONOS id, once the twin exists. */
@@ -87,13 +112,61 @@ export class IonosRecords {
     });
   }
 
-  /** Merges `patch` into the record; an `ionosId` is also indexed as managed. */
-  async set(kind: Kind, idpId: string, patch: IonosTwin): Promise<void> {
+  /**
+   * Merges `patch` into the record; an `ionosId` is also indexed as managed. A patch naming an
+   * IONOS id another IdP entity holds now (taken over since the job read it) writes nothing: a
+   * job of the old holder must not link it back.
+   *
+   * @returns whether it was written
+   */
+  async set(kind: Kind, idpId: string, patch: IonosTwin): Promise<boolean> {
     const fields = Object.entries(patch).filter(([, v]) => v !== undefined) as [string, string][];
-    const multi = this.#redis.multi();
-    if (fields.length) multi.hset(this.#key(kind, idpId), Object.fromEntries(fields));
-    if (patch.ionosId) multi.hset(this.#index(kind), patch.ionosId, idpId);
-    await multi.exec();
+    if (patch.ionosId) {
+      const done = await LINKED_SET_SCRIPT.run(
+        this.#redis,
+        [this.#index(kind), this.#key(kind, idpId)],
+        [patch.ionosId, idpId, ...fields.flat()],
+      );
+      return done === 1;
+    }
+    if (fields.length) await this.#redis.hset(this.#key(kind, idpId), Object.fromEntries(fields));
+    return true;
+  }
+
+  /**
+   * Runs `write` to the IONOS user `ionosId` only while `idpId` holds it, under a lease kept
+   * until the write has landed (`landed`), so that it does not pass to another IdP user
+   * meanwhile (`handOver()` waits). See src/targets/write_lease.ts for why.
+   *
+   * @returns `{ held: false }`, without writing, when `idpId` no longer holds it
+   */
+  async whileHolding<T>(
+    idpId: string,
+    ionosId: string,
+    write: () => Promise<LeasedWrite<T>>,
+  ): Promise<{ held: true; value: T } | { held: false }> {
+    return await whileHoldingLease(
+      this.#redis,
+      { index: this.keys.managedUsers, lease: this.keys.ionosWriting(ionosId) },
+      ionosId,
+      idpId,
+      write,
+    );
+  }
+
+  /**
+   * Forgets `holder`'s twin of the IONOS user `ionosId` so another IdP user can take it over,
+   * unless a job is writing to it for `holder` now (`whileHolding()`): then nothing changes.
+   *
+   * @returns whether it was handed over
+   */
+  async handOver(holder: string, ionosId: string): Promise<boolean> {
+    const done = await HAND_OVER_SCRIPT.run(
+      this.#redis,
+      [this.keys.ionosWriting(ionosId), this.keys.managedUsers, this.#key("user", holder)],
+      [ionosId, holder],
+    );
+    return done === 1;
   }
 
   /** Forgets the twin (after it was deleted in IONOS): it is no longer managed. */
