@@ -27,6 +27,7 @@ const PINNED: [string, string, string][] = [
   ["ionosGroup", k.ionosGroup("g1"), "sync:ionos:group:g1"],
   ["managedUsers", k.managedUsers, "sync:managed:users"],
   ["managedGroups", k.managedGroups, "sync:managed:groups"],
+  ["ionosWriting", k.ionosWriting("u-7"), "sync:ionos:writing:user:u-7"],
   ["owners", k.owners("email"), "sync:owners:email"],
   ["held", k.held("group-name", "g1"), "sync:held:group-name:g1"],
   ["waiters", k.waiters("email", "a@x.example"), "sync:waiters:email:a@x.example"],

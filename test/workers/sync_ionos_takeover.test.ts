@@ -181,3 +181,42 @@ describe("IONOS take-over from a deleted IdP user, under races", () => {
     expect(members).not.toContain(ionosId);
   });
 });
+
+describe("IonosRecords.whileHolding() and handOver()", () => {
+  it("keeps a take-over waiting until the holder's write has landed, then writes no more", async () => {
+    const records = new IonosRecords(conn, { prefix: "lease" });
+    await records.set("user", "old", { ionosId: "i-1", origin: "created" });
+    let landed!: () => void;
+    const wrote = await records.whileHolding(
+      "old",
+      "i-1",
+      () => Promise.resolve({ value: 1, landed: new Promise<void>((r) => landed = r) }),
+    );
+    expect(wrote).toEqual({ held: true, value: 1 });
+    // Accepted (202) but not DONE: the account does not pass on yet; the holder may still write.
+    expect(await records.handOver("old", "i-1")).toBe(false);
+    expect((await records.whileHolding("old", "i-1", async () => ({ value: 2 }))).held).toBe(true);
+    landed();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await records.handOver("old", "i-1")).toBe(true);
+    expect(await records.get("user", "old")).toBeUndefined();
+    // Passed on: the old holder neither writes nor links it back.
+    let called = false;
+    const late = await records.whileHolding("old", "i-1", async () => ({ value: called = true }));
+    expect(late.held).toBe(false);
+    expect(called).toBe(false);
+    expect(await records.set("user", "new", { ionosId: "i-1", origin: "created" })).toBe(true);
+    expect(await records.set("user", "old", { ionosId: "i-1", state: "synced" })).toBe(false);
+    expect(await records.ownerOf("user", "i-1")).toBe("new");
+    expect(await records.get("user", "old")).toBeUndefined();
+  });
+
+  it("lets go of the lease when the write fails", async () => {
+    const records = new IonosRecords(conn, { prefix: "lease2" });
+    await records.set("user", "a", { ionosId: "i-2", origin: "adopted" });
+    const failed = await records.whileHolding("a", "i-2", () => Promise.reject(new Error("x")))
+      .catch((e) => e);
+    expect(failed).toBeInstanceOf(Error);
+    expect(await records.handOver("a", "i-2")).toBe(true);
+  });
+});
