@@ -3,27 +3,18 @@
  * `POST /Users` on the real intake process, each beside its baselines from the same run: a
  * bare Hono handler on the same runtime, and BullMQ `add` / `addBulk` on the same Redis.
  */
-import type { Redis } from "ioredis";
-import { spawnService } from "../test/_support/service_process.ts";
 import { freePort } from "../test/_support/redis.ts";
 import type { QueueConfig, QueueResult } from "./bullmq_baseline.ts";
 import { runScript, startScript } from "./lib/child.ts";
 import { measureCpu } from "./lib/cpu.ts";
+import {
+  EVENTS_TOKEN,
+  type IntakeLoadOptions,
+  SCIM_TOKEN,
+  spawnIntake,
+} from "./lib/intake_service.ts";
 import { BATCH_SIZE, type BodyKind } from "./lib/payloads.ts";
 import type { LoadConfig, LoadResult } from "./load_client.ts";
-
-export const EVENTS_TOKEN = "bench-events-token-0123456789";
-export const SCIM_TOKEN = "bench-scim-token-0123456789";
-
-export interface IntakeOptions {
-  redisUrl: string;
-  /** For FLUSHALL between runs, so each starts from an empty Redis. */
-  redis: Redis;
-  connections: number;
-  warmupSec: number;
-  durationSec: number;
-  log: (line: string) => void;
-}
 
 export interface IntakeRun extends LoadResult {
   /** Events (or SCIM users) per second: requests/s times events per request. */
@@ -47,7 +38,7 @@ export interface IntakeResults {
   intakePeakRss: number;
 }
 
-export async function benchIntake(o: IntakeOptions): Promise<IntakeResults> {
+export async function benchIntake(o: IntakeLoadOptions): Promise<IntakeResults> {
   let run = 0;
   const redisPid = Number(/process_id:(\d+)/.exec(await o.redis.info("server"))?.[1]);
   const load = async (
@@ -93,10 +84,7 @@ export async function benchIntake(o: IntakeOptions): Promise<IntakeResults> {
   await bare.stop();
 
   o.log("intake (src/main.ts --role api)");
-  const api = await spawnService("api", {
-    env: { REDIS_URL: o.redisUrl, EVENTS_TOKEN, SCIM_TOKEN },
-    discardStdout: true,
-  });
+  const api = await spawnIntake(o.redisUrl);
   const bearer = { authorization: `Bearer ${EVENTS_TOKEN}` };
   const intake: IntakeResults["intake"] = {
     single: await load(api.pid, api.url!, "/events", "event", bearer),

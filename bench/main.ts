@@ -60,29 +60,26 @@ log(
 
 const redis = await startRedis();
 const client = redis.client();
+/** The intake benchmarks' load, but for how long each measures. */
+const intakeLoad = {
+  redisUrl: redis.url,
+  redis: client,
+  connections: 10,
+  warmupSec: QUICK ? 1 : 2,
+  log,
+};
 try {
   const results: BenchResults = { startedAt, totalSeconds: 0, machine };
   if (runs("intake")) {
     log("\n== intake ==");
-    results.intake = await benchIntake({
-      redisUrl: redis.url,
-      redis: client,
-      connections: 10,
-      warmupSec: QUICK ? 1 : 2,
-      durationSec: QUICK ? 2 : 8,
-      log,
-    });
+    results.intake = await benchIntake({ ...intakeLoad, durationSec: QUICK ? 2 : 8 });
   }
 
   if (runs("redis-scripts")) {
     log("\n== Redis time per intake request, by script (SLOWLOG, threshold 0) ==");
     results.redisScripts = await benchRedisScripts({
-      redisUrl: redis.url,
-      redis: client,
-      connections: 10,
-      warmupSec: QUICK ? 1 : 2,
+      ...intakeLoad,
       durationSec: QUICK ? 1.5 : 4,
-      log,
     });
   }
 

@@ -21,7 +21,7 @@
 import type { Redis } from "ioredis";
 import { createSyncQueue } from "../src/queue/sync_queue.ts";
 import { spawnService } from "../test/_support/service_process.ts";
-import { EVENTS_TOKEN } from "./intake.ts";
+import { EVENTS_TOKEN } from "./lib/intake_service.ts";
 import { BATCH_SIZE, userBatch } from "./lib/payloads.ts";
 import { mib } from "./lib/table.ts";
 

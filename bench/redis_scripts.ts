@@ -18,21 +18,10 @@ import { ACTIVITY_LUA } from "../src/console/activity.ts";
 import { EVENT_LOG_LUA } from "../src/ops/oplog/event_log.ts";
 import { guardLuaKeys } from "../src/store/lua_key_guard.ts";
 import { STORE_LUA } from "../src/store/wanted_state.ts";
-import { spawnService } from "../test/_support/service_process.ts";
-import { EVENTS_TOKEN, SCIM_TOKEN } from "./intake.ts";
 import { runScript } from "./lib/child.ts";
+import { EVENTS_TOKEN, type IntakeLoadOptions, spawnIntake } from "./lib/intake_service.ts";
 import { BATCH_SIZE, type BodyKind } from "./lib/payloads.ts";
 import type { LoadConfig, LoadResult } from "./load_client.ts";
-
-export interface RedisScriptsOptions {
-  redisUrl: string;
-  /** For FLUSHALL before each workload. */
-  redis: Redis;
-  connections: number;
-  warmupSec: number;
-  durationSec: number;
-  log: (line: string) => void;
-}
 
 /** Time Redis logged for one script, or one command name. */
 export interface TimeRow {
@@ -82,13 +71,10 @@ const sleep = (seconds: number) => new Promise((r) => setTimeout(r, seconds * 10
  * Starts the intake on `redisUrl`, then per workload (1 event, then 100 per request): a fresh
  * Redis, a warm-up, a SLOWLOG window of `durationSec`, and Redis' time summed by script.
  */
-export async function benchRedisScripts(o: RedisScriptsOptions): Promise<RedisScriptsResults> {
+export async function benchRedisScripts(o: IntakeLoadOptions): Promise<RedisScriptsResults> {
   const names = await scriptNames(o.redisUrl);
   const admin = new Redis(o.redisUrl, { connectionName: ADMIN_NAME, maxRetriesPerRequest: null });
-  const api = await spawnService("api", {
-    env: { REDIS_URL: o.redisUrl, EVENTS_TOKEN, SCIM_TOKEN },
-    discardStdout: true,
-  });
+  const api = await spawnIntake(o.redisUrl);
   let run = 0;
   const load = (body: BodyKind, seconds: number) =>
     runScript<LoadResult>(

@@ -20,7 +20,7 @@ import {
   userCreatedEvent,
 } from "../test/_support/directory.ts";
 import { spawnService } from "../test/_support/service_process.ts";
-import { EVENTS_TOKEN } from "./intake.ts";
+import { EVENTS_TOKEN } from "./lib/intake_service.ts";
 import { type CallKind, countCalls } from "./lib/ionos_calls.ts";
 
 export interface SyncOptions {

@@ -4,7 +4,7 @@
  * at once and lands in the twin record without a secret.
  */
 import { Queue, type Worker } from "bullmq";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../src/log.ts";
 import {
@@ -12,17 +12,14 @@ import {
   enqueueTargetSyncs,
   type TargetJobData,
 } from "../../src/queue/target_queue.ts";
-import { ContaboClient } from "../../src/targets/contabo/client.ts";
+import type { ContaboClient } from "../../src/targets/contabo/client.ts";
 import { CONTABO_SIM_CREDENTIALS } from "../../src/targets/contabo/simulator/app.ts";
-import {
-  type RunningContaboSimulator,
-  startContaboSimulator,
-} from "../../src/targets/contabo/simulator/server.ts";
+import type { RunningContaboSimulator } from "../../src/targets/contabo/simulator/server.ts";
 import { TargetLinks } from "../../src/targets/links.ts";
 import { createTargetWorker } from "../../workers/target_worker.ts";
-import { startRedis, type TestRedis } from "../_support/redis.ts";
+import { contaboClient, startContaboJobs, type TargetJobs } from "../_support/target_jobs.ts";
 
-let redis: TestRedis;
+let jobs: TargetJobs<RunningContaboSimulator, ContaboClient>;
 let conn: Redis;
 let contabo: RunningContaboSimulator;
 let queue: Queue<TargetJobData>;
@@ -31,15 +28,10 @@ let links: TargetLinks;
 const logs: string[] = [];
 
 beforeAll(async () => {
-  redis = await startRedis();
-  conn = new Redis(redis.url, { maxRetriesPerRequest: null });
-  contabo = await startContaboSimulator();
-  const client = new ContaboClient({
-    apiUrl: contabo.url,
-    authUrl: contabo.authUrl,
-    credentials: { ...CONTABO_SIM_CREDENTIALS },
-    baseDelayMs: 1,
-  });
+  jobs = await startContaboJobs();
+  conn = jobs.conn;
+  contabo = jobs.simulator;
+  const client = contaboClient(contabo);
   links = new TargetLinks(conn, "contabo", { prefix: "t" });
   queue = createTargetQueue(conn, "contabo", { attempts: 3, backoffMs: 10 });
   worker = createTargetWorker({
@@ -61,9 +53,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.close();
   await queue?.close();
-  conn?.disconnect();
-  await contabo?.close();
-  await redis?.stop();
+  await jobs?.close();
 });
 
 async function stateOf(key: string): Promise<{ state: string; attemptsMade: number }> {

@@ -7,77 +7,35 @@
  * - a user group deleted since the job read it is waited on and re-planned, not a failure for
  *   good; a member removed between its look-up and its link is not linked.
  */
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseMapping } from "../../src/config/mapping.ts";
-import { parseEventBatch } from "../../src/events/event.ts";
-import { silentLogger } from "../../src/log.ts";
-import { createTargetQueue } from "../../src/queue/target_queue.ts";
-import { WantedStateStore } from "../../src/store/wanted_state.ts";
-import { CloudflareClient } from "../../src/targets/cloudflare/client.ts";
-import {
-  CLOUDFLARE_SIM_ACCOUNT,
-  CLOUDFLARE_SIM_TOKEN,
-} from "../../src/targets/cloudflare/simulator/app.ts";
-import {
-  type RunningCloudflareSimulator,
-  startCloudflareSimulator,
-} from "../../src/targets/cloudflare/simulator/server.ts";
-import { TargetLinks } from "../../src/targets/links.ts";
+import { describe, expect, it } from "vitest";
 import { SyncConflictError, WaitingForDependencyError } from "../../workers/errors.ts";
 import { classifyFailure } from "../../workers/failure_policy.ts";
-import { syncCloudflareGroup, syncCloudflareUser } from "../../workers/sync_cloudflare.ts";
+import {
+  type CloudflareSyncContext,
+  syncCloudflareGroup,
+  syncCloudflareUser,
+} from "../../workers/sync_cloudflare.ts";
 import { CF_MEMBER_ROLE } from "../_support/targets.ts";
 import { userEvent } from "../_support/harness.ts";
-import { startRedis, type TestRedis } from "../_support/redis.ts";
+import {
+  afterNextCall,
+  applyEvents as apply,
+  cloudflareJobsForFile,
+} from "../_support/target_jobs.ts";
 
-let redis: TestRedis;
-let conn: Redis;
-let cf: RunningCloudflareSimulator;
-const queues: { close(): Promise<void> }[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-  conn = new Redis(redis.url, { maxRetriesPerRequest: null });
-  cf = await startCloudflareSimulator();
-}, 30_000);
-afterAll(async () => {
-  await Promise.all(queues.map((q) => q.close()));
-  conn?.disconnect();
-  await cf?.close();
-  await redis?.stop();
-});
+const cf = cloudflareJobsForFile();
 
 /** A sync context on `prefix` with a client of its own (so one job's calls can be hooked). */
-function context(prefix: string) {
-  const client = new CloudflareClient({
-    apiUrl: cf.url,
-    apiToken: CLOUDFLARE_SIM_TOKEN,
-    accountId: CLOUDFLARE_SIM_ACCOUNT,
-    baseDelayMs: 1,
-  });
-  const queue = createTargetQueue(conn, "cloudflare", { prefix: `bull-${prefix}` });
-  queues.push(queue);
-  const mapping = parseMapping(JSON.stringify({
+function context(prefix: string): CloudflareSyncContext {
+  return cf.context(prefix, {
     targets: ["ionos", "cloudflare"],
     adopt: { users: "all" },
     cloudflare: { memberRoles: [CF_MEMBER_ROLE], groups: { include: [`${prefix}-*`] } },
-  }));
-  return {
-    store: new WantedStateStore(conn, { prefix }),
-    links: new TargetLinks(conn, "cloudflare", { prefix }),
-    mapping,
-    client,
-    queue,
-    logger: silentLogger,
-  };
+  });
 }
+/** Two jobs' contexts on one prefix: the old IdP entity's, and its re-created successor's. */
+const pair = (prefix: string) => [context(prefix), context(prefix)] as const;
 
-async function apply(store: WantedStateStore, body: unknown) {
-  const parsed = parseEventBatch(body);
-  if (!parsed.success) throw new Error("bad test event");
-  await store.applyEvents(parsed.events);
-}
 const deleted = (type: "user" | "group", id: string) => ({
   id: crypto.randomUUID(),
   type: `${type}.deleted`,
@@ -88,6 +46,24 @@ const groupCreated = (id: string, displayName: string, members: string[] = []) =
   type: "group.created",
   data: { id, displayName, members: members.map((value) => ({ value })) },
 });
+
+/**
+ * `type`'s IdP entity `oldId` synced (its Cloudflare object made), then deleted at the IdP and
+ * the same one (`created`) re-created as `newId`. Returns the object `oldId`'s job made.
+ */
+async function recreated(
+  old: CloudflareSyncContext,
+  type: "user" | "group",
+  [oldId, newId]: [string, string],
+  created: (id: string) => unknown,
+): Promise<string> {
+  await apply(old.store, created(oldId));
+  await (type === "user" ? syncCloudflareUser : syncCloudflareGroup)(old, oldId);
+  const targetId = (await old.links.get(type, oldId)).targetId!;
+  await apply(old.store, deleted(type, oldId));
+  await apply(old.store, created(newId));
+  return targetId;
+}
 
 describe("Cloudflare jobs under races", () => {
   it("adopts an unmanaged pending invitation with the user's email (seed 389)", async () => {
@@ -110,24 +86,20 @@ describe("Cloudflare jobs under races", () => {
   });
 
   it("a member of a deleted IdP user is not taken over while its job removes it", async () => {
-    const old = context("mem");
-    const other = context("mem");
-    await apply(old.store, userEvent("user.created", "u-old", "mem.ada@example.com"));
-    await syncCloudflareUser(old, "u-old");
-    const memberId = (await old.links.get("user", "u-old")).targetId!;
+    const [old, other] = pair("mem");
     // The IdP deletes u-old and re-creates the person as u-new.
-    await apply(old.store, deleted("user", "u-old"));
-    await apply(old.store, userEvent("user.created", "u-new", "mem.ada@example.com"));
+    const memberId = await recreated(
+      old,
+      "user",
+      ["u-old", "u-new"],
+      (id) => userEvent("user.created", id, "mem.ada@example.com"),
+    );
 
     // u-old's job reads its member; u-new's job runs right then.
     let during: unknown;
-    const getMember = old.client.getMember.bind(old.client);
-    old.client.getMember = async (id: string) => {
-      const m = await getMember(id);
-      old.client.getMember = getMember;
+    afterNextCall(old.client, "getMember", async () => {
       during = await syncCloudflareUser(other, "u-new").catch((e) => e);
-      return m;
-    };
+    });
     await syncCloudflareUser(old, "u-old");
     expect(during).toBeInstanceOf(WaitingForDependencyError);
     expect(cf.sim.members.has(memberId)).toBe(false);
@@ -141,22 +113,18 @@ describe("Cloudflare jobs under races", () => {
   });
 
   it("a user group of a deleted IdP group is not taken over while its job deletes it (seed 339)", async () => {
-    const old = context("grp");
-    const other = context("grp");
-    await apply(old.store, groupCreated("g-old", "grp-admins"));
-    await syncCloudflareGroup(old, "g-old");
-    const groupId = (await old.links.get("group", "g-old")).targetId!;
-    await apply(old.store, deleted("group", "g-old"));
-    await apply(old.store, groupCreated("g-new", "grp-admins"));
+    const [old, other] = pair("grp");
+    const groupId = await recreated(
+      old,
+      "group",
+      ["g-old", "g-new"],
+      (id) => groupCreated(id, "grp-admins"),
+    );
 
     let during: unknown;
-    const getUserGroup = old.client.getUserGroup.bind(old.client);
-    old.client.getUserGroup = async (id: string) => {
-      const g = await getUserGroup(id);
-      old.client.getUserGroup = getUserGroup;
+    afterNextCall(old.client, "getUserGroup", async () => {
       during = await syncCloudflareGroup(other, "g-new").catch((e) => e);
-      return g;
-    };
+    });
     await syncCloudflareGroup(old, "g-old");
     expect(during).toBeInstanceOf(WaitingForDependencyError);
     expect(cf.sim.userGroups.has(groupId)).toBe(false);
@@ -184,13 +152,7 @@ describe("Cloudflare jobs under races", () => {
     });
 
     // Deleted (by a person, or by another IdP group's job) right after this job read it.
-    const getUserGroup = ctx.client.getUserGroup.bind(ctx.client);
-    ctx.client.getUserGroup = async (id: string) => {
-      const g = await getUserGroup(id);
-      ctx.client.getUserGroup = getUserGroup;
-      cf.sim.userGroups.delete(id);
-      return g;
-    };
+    afterNextCall(ctx.client, "getUserGroup", (id) => cf.sim.userGroups.delete(id));
     const error = await syncCloudflareGroup(ctx, "g-gone").catch((e) => e);
     expect(error).toBeInstanceOf(WaitingForDependencyError);
     expect(classifyFailure(error)).toBe("retry");
@@ -206,13 +168,7 @@ describe("Cloudflare jobs under races", () => {
     const hand = cf.sim.addMember("look.lin@example.com");
     await apply(ctx.store, userEvent("user.created", "u-l", "look.lin@example.com"));
     // Removed (by the job of the IdP user it was another's, or by a person) after the listing.
-    const find = ctx.client.findMemberByEmail.bind(ctx.client);
-    ctx.client.findMemberByEmail = async (email: string) => {
-      const m = await find(email);
-      ctx.client.findMemberByEmail = find;
-      cf.sim.members.delete(hand.id);
-      return m;
-    };
+    afterNextCall(ctx.client, "findMemberByEmail", () => cf.sim.members.delete(hand.id));
     const error = await syncCloudflareUser(ctx, "u-l").catch((e) => e);
     expect(error).toBeInstanceOf(WaitingForDependencyError);
     expect((await ctx.links.get("user", "u-l")).targetId).toBeUndefined();

@@ -3,62 +3,24 @@
  * to it, or a person made it between the look-up and the create): Contabo answers 409, and the
  * job must wait and look again, not fail for good (found by the model test, contabo seed 1).
  */
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseMapping } from "../../src/config/mapping.ts";
-import { parseEventBatch } from "../../src/events/event.ts";
-import { silentLogger } from "../../src/log.ts";
-import { createTargetQueue } from "../../src/queue/target_queue.ts";
-import { WantedStateStore } from "../../src/store/wanted_state.ts";
-import { ContaboClient } from "../../src/targets/contabo/client.ts";
-import { CONTABO_SIM_CREDENTIALS } from "../../src/targets/contabo/simulator/app.ts";
-import {
-  type RunningContaboSimulator,
-  startContaboSimulator,
-} from "../../src/targets/contabo/simulator/server.ts";
-import { TargetLinks } from "../../src/targets/links.ts";
+import { describe, expect, it } from "vitest";
 import { SyncConflictError, WaitingForDependencyError } from "../../workers/errors.ts";
-import { syncContaboUser } from "../../workers/sync_contabo.ts";
+import { type ContaboSyncContext, syncContaboUser } from "../../workers/sync_contabo.ts";
 import { userEvent } from "../_support/harness.ts";
-import { startRedis, type TestRedis } from "../_support/redis.ts";
+import { applyEvents, contaboJobsForFile } from "../_support/target_jobs.ts";
 
-let redis: TestRedis;
-let conn: Redis;
-let contabo: RunningContaboSimulator;
+const contabo = contaboJobsForFile();
 
-beforeAll(async () => {
-  redis = await startRedis();
-  conn = new Redis(redis.url, { maxRetriesPerRequest: null });
-  contabo = await startContaboSimulator();
-}, 30_000);
-afterAll(async () => {
-  conn?.disconnect();
-  await contabo?.close();
-  await redis?.stop();
-});
-
-/** A sync context on its own prefix, its IdP users stored; close its queue when done. */
-async function contextWith(prefix: string, users: [id: string, email: string][]) {
-  const store = new WantedStateStore(conn, { prefix });
+/** A sync context on its own prefix, its IdP users stored. */
+async function contextWith(
+  prefix: string,
+  users: [id: string, email: string][],
+): Promise<ContaboSyncContext> {
+  const ctx = contabo.context(prefix, { targets: ["ionos", "contabo"] });
   for (const [id, email] of users) {
-    const parsed = parseEventBatch(userEvent("user.created", id, email));
-    if (!parsed.success) throw new Error("bad test event");
-    await store.applyEvents(parsed.events);
+    await applyEvents(ctx.store, userEvent("user.created", id, email));
   }
-  const client = new ContaboClient({
-    apiUrl: contabo.url,
-    authUrl: contabo.authUrl,
-    credentials: { ...CONTABO_SIM_CREDENTIALS },
-    baseDelayMs: 1,
-  });
-  return {
-    store,
-    links: new TargetLinks(conn, "contabo", { prefix }),
-    mapping: parseMapping(JSON.stringify({ targets: ["ionos", "contabo"] })),
-    client,
-    queue: createTargetQueue(conn, "contabo"),
-    logger: silentLogger,
-  };
+  return ctx;
 }
 
 describe("syncContaboUser()", () => {
@@ -71,14 +33,10 @@ describe("syncContaboUser()", () => {
       contabo.sim.addUser({ email: "race@example.com" });
       return found;
     };
-    try {
-      const error = await syncContaboUser(ctx, "u-race").catch((e) => e);
-      expect(error).toBeInstanceOf(WaitingForDependencyError);
-      // The create was refused: no creating mark is left to mistake the other account for ours.
-      expect((await ctx.links.get("user", "u-race")).creating).toBeFalsy();
-    } finally {
-      await ctx.queue.close();
-    }
+    const error = await syncContaboUser(ctx, "u-race").catch((e) => e);
+    expect(error).toBeInstanceOf(WaitingForDependencyError);
+    // The create was refused: no creating mark is left to mistake the other account for ours.
+    expect((await ctx.links.get("user", "u-race")).creating).toBeFalsy();
   });
 
   it("after a lost create, takes no account another IdP user holds for its own", async () => {
@@ -92,17 +50,13 @@ describe("syncContaboUser()", () => {
     const made = contabo.sim.addUser({ email: "same@example.com" });
     await ctx.links.link("user", "u-b", made.userId, "created");
     await ctx.links.markCreating("user", "u-a", "same@example.com");
-    try {
-      const error = await syncContaboUser(ctx, "u-a").catch((e) => e);
-      // Two live IdP users want one address: a person must act; the account stays u-b's.
-      expect(error).toBeInstanceOf(SyncConflictError);
-      expect(await ctx.links.holderOf("user", made.userId)).toBe("u-b");
-      const a = await ctx.links.get("user", "u-a");
-      expect(a.targetId).toBeUndefined();
-      expect(a.creating).toBeFalsy();
-    } finally {
-      await ctx.queue.close();
-    }
+    const error = await syncContaboUser(ctx, "u-a").catch((e) => e);
+    // Two live IdP users want one address: a person must act; the account stays u-b's.
+    expect(error).toBeInstanceOf(SyncConflictError);
+    expect(await ctx.links.holderOf("user", made.userId)).toBe("u-b");
+    const a = await ctx.links.get("user", "u-a");
+    expect(a.targetId).toBeUndefined();
+    expect(a.creating).toBeFalsy();
   });
 
   it("waits and reads again when its user was deleted between the read and the update", async () => {
@@ -116,11 +70,7 @@ describe("syncContaboUser()", () => {
       await ctx.client.deleteUser(id); // deleted right after the job read it
       return user;
     };
-    try {
-      const error = await syncContaboUser(ctx, "u-g").catch((e) => e);
-      expect(error).toBeInstanceOf(WaitingForDependencyError);
-    } finally {
-      await ctx.queue.close();
-    }
+    const error = await syncContaboUser(ctx, "u-g").catch((e) => e);
+    expect(error).toBeInstanceOf(WaitingForDependencyError);
   });
 });

@@ -9,78 +9,35 @@
  * - the new owner's job plans from the account as it is after the take-over, not as it read it
  *   before (the old job may have written in between).
  */
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseMapping } from "../../src/config/mapping.ts";
-import { parseEventBatch } from "../../src/events/event.ts";
-import { silentLogger } from "../../src/log.ts";
-import { createTargetQueue } from "../../src/queue/target_queue.ts";
-import { WantedStateStore } from "../../src/store/wanted_state.ts";
+import { describe, expect, it } from "vitest";
 import type { ContaboUpdateUserBody } from "../../src/targets/contabo/api.ts";
-import { ContaboClient } from "../../src/targets/contabo/client.ts";
-import { CONTABO_SIM_CREDENTIALS } from "../../src/targets/contabo/simulator/app.ts";
-import {
-  type RunningContaboSimulator,
-  startContaboSimulator,
-} from "../../src/targets/contabo/simulator/server.ts";
-import { TargetLinks } from "../../src/targets/links.ts";
 import { classifyFailure } from "../../workers/failure_policy.ts";
-import { syncContaboUser } from "../../workers/sync_contabo.ts";
+import { type ContaboSyncContext, syncContaboUser } from "../../workers/sync_contabo.ts";
 import { userEvent } from "../_support/harness.ts";
-import { startRedis, type TestRedis } from "../_support/redis.ts";
+import {
+  afterNextCall as after,
+  applyEvents as apply,
+  contaboJobsForFile,
+} from "../_support/target_jobs.ts";
 
-let redis: TestRedis;
-let conn: Redis;
-let contabo: RunningContaboSimulator;
-const queues: { close(): Promise<void> }[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-  conn = new Redis(redis.url, { maxRetriesPerRequest: null });
-  contabo = await startContaboSimulator();
-}, 30_000);
-afterAll(async () => {
-  await Promise.all(queues.map((q) => q.close()));
-  conn?.disconnect();
-  await contabo?.close();
-  await redis?.stop();
-});
+const contabo = contaboJobsForFile();
 
 /**
- * A sync context on `prefix` with a client of its own (so one job's calls can be hooked). A
- * deleted IdP user's account is kept, disabled; `<prefix>-admins` grants role 101 and admin.
+ * Two sync contexts on `prefix`, each with a client of its own (so one job's calls can be
+ * hooked): the old IdP user's job's, and the re-created one's. A deleted IdP user's account is
+ * kept, disabled; `<prefix>-admins` grants role 101 and admin.
  */
-function context(prefix: string) {
-  const client = new ContaboClient({
-    apiUrl: contabo.url,
-    authUrl: contabo.authUrl,
-    credentials: { ...CONTABO_SIM_CREDENTIALS },
-    baseDelayMs: 1,
-  });
-  const queue = createTargetQueue(conn, "contabo", { prefix: `bull-${prefix}` });
-  queues.push(queue);
-  const mapping = parseMapping(JSON.stringify({
-    targets: ["ionos", "contabo"],
-    onUserDeleted: "deactivate",
-    administrators: [`${prefix}-admins`],
-    contabo: { roles: { [`${prefix}-admins`]: [101] } },
-  }));
-  return {
-    store: new WantedStateStore(conn, { prefix }),
-    links: new TargetLinks(conn, "contabo", { prefix }),
-    mapping,
-    client,
-    queue,
-    logger: silentLogger,
-  };
+function pair(prefix: string): [old: ContaboSyncContext, other: ContaboSyncContext] {
+  const context = () =>
+    contabo.context(prefix, {
+      targets: ["ionos", "contabo"],
+      onUserDeleted: "deactivate",
+      administrators: [`${prefix}-admins`],
+      contabo: { roles: { [`${prefix}-admins`]: [101] } },
+    });
+  return [context(), context()];
 }
-type Ctx = ReturnType<typeof context>;
 
-async function apply(store: WantedStateStore, body: unknown) {
-  const parsed = parseEventBatch(body);
-  if (!parsed.success) throw new Error("bad test event");
-  await store.applyEvents(parsed.events);
-}
 const deleted = (id: string) => ({ id: crypto.randomUUID(), type: "user.deleted", data: { id } });
 const groupCreated = (id: string, displayName: string, members: string[]) => ({
   id: crypto.randomUUID(),
@@ -88,36 +45,30 @@ const groupCreated = (id: string, displayName: string, members: string[]) => ({
   data: { id, displayName, members: members.map((value) => ({ value })) },
 });
 
-/** u-old synced (its Contabo user made), then deleted at the IdP and re-created as u-new. */
-async function recreated(old: Ctx, email: string) {
+/** u-old synced: returns the Contabo user its job made. */
+async function synced(old: ContaboSyncContext, email: string) {
   await apply(old.store, userEvent("user.created", "u-old", email));
   await syncContaboUser(old, "u-old");
-  const userId = (await old.links.get("user", "u-old")).targetId!;
-  expect(contabo.sim.users.get(userId)?.enabled).toBe(true);
-  await apply(old.store, deleted("u-old"));
-  await apply(old.store, userEvent("user.created", "u-new", email));
-  return userId;
+  return (await old.links.get("user", "u-old")).targetId!;
 }
 
-/** Runs `during` right after `client`'s next `method` call answered, once. */
-function after<K extends "getUser" | "findUserByEmail">(
-  client: ContaboClient,
-  method: K,
-  during: () => Promise<unknown>,
-) {
-  const real = client[method].bind(client) as (arg: string) => Promise<unknown>;
-  (client as unknown as Record<string, unknown>)[method] = async (arg: string) => {
-    const answer = await real(arg);
-    (client as unknown as Record<string, unknown>)[method] = real;
-    await during();
-    return answer;
-  };
+/** The IdP deletes u-old and re-creates the person as u-new. */
+async function recreate(old: ContaboSyncContext, email: string) {
+  await apply(old.store, deleted("u-old"));
+  await apply(old.store, userEvent("user.created", "u-new", email));
+}
+
+/** u-old synced (its Contabo user made), then deleted at the IdP and re-created as u-new. */
+async function recreated(old: ContaboSyncContext, email: string) {
+  const userId = await synced(old, email);
+  expect(contabo.sim.users.get(userId)?.enabled).toBe(true);
+  await recreate(old, email);
+  return userId;
 }
 
 describe("Contabo take-over from a deleted IdP user, under races", () => {
   it("the old user's job does not disable the account taken over since it read it", async () => {
-    const old = context("dis");
-    const other = context("dis");
+    const [old, other] = pair("dis");
     const userId = await recreated(old, "dis.ada@example.com");
 
     // u-old's job reads its account; u-new's job takes it over right then.
@@ -130,8 +81,7 @@ describe("Contabo take-over from a deleted IdP user, under races", () => {
   });
 
   it("a take-over waits while the old user's job is writing to the account", async () => {
-    const old = context("wrt");
-    const other = context("wrt");
+    const [old, other] = pair("wrt");
     const userId = await recreated(old, "wrt.ada@example.com");
 
     // u-new's job runs while u-old's job sends its disable.
@@ -154,8 +104,7 @@ describe("Contabo take-over from a deleted IdP user, under races", () => {
   });
 
   it("the new owner's job plans from the account as it is after the take-over", async () => {
-    const old = context("rrd");
-    const other = context("rrd");
+    const [old, other] = pair("rrd");
     const userId = await recreated(old, "rrd.ada@example.com");
 
     // u-new's job finds the account (enabled); u-old's job disables it right then.
@@ -167,19 +116,15 @@ describe("Contabo take-over from a deleted IdP user, under races", () => {
   });
 
   it("a job that read its user alive grants nothing to an account taken over since", async () => {
-    const old = context("grt");
-    const other = context("grt");
-    await apply(old.store, userEvent("user.created", "u-old", "grt.ada@example.com"));
-    await syncContaboUser(old, "u-old");
-    const userId = (await old.links.get("user", "u-old")).targetId!;
+    const [old, other] = pair("grt");
+    const userId = await synced(old, "grt.ada@example.com");
     // u-old joins the admins: its next job grants role 101 and admin.
     await apply(old.store, groupCreated("g-adm", "grt-admins", ["u-old"]));
 
     // Right after that job read the account, the IdP deletes u-old and re-creates the person
     // as u-new, in no group, whose job takes the account over.
     after(old.client, "getUser", async () => {
-      await apply(old.store, deleted("u-old"));
-      await apply(old.store, userEvent("user.created", "u-new", "grt.ada@example.com"));
+      await recreate(old, "grt.ada@example.com");
       await syncContaboUser(other, "u-new");
     });
     await syncContaboUser(old, "u-old");
