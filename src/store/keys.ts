@@ -101,8 +101,11 @@ export interface TargetLinkKeys {
   /** Hash: target id -> IdP id, for the objects of this kind the service manages. */
   managed(kind: string): string;
   /**
-   * String with a TTL: the token of the job writing to one target object now, so that the
-   * object does not pass to another IdP entity meanwhile (src/targets/links.ts).
+   * Sorted set with a TTL: the tokens (scored by deadline) of the jobs writing to one target
+   * object now, so that the object does not pass to another IdP entity meanwhile
+   * (src/targets/write_lease.ts). Was a string (one token) before the lease was shared with
+   * IONOS: a lease lasts 30 s, so one left by an older worker is gone 30 s after the upgrade
+   * (until then the scripts on it fail with WRONGTYPE, and the job is retried).
    */
   writing(kind: string, targetId: string): string;
 }

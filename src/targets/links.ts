@@ -12,6 +12,7 @@ import type { EntityKind } from "../store/wanted_state.ts";
 import { LuaScript } from "../store/lua_script.ts";
 import { TargetError } from "./errors.ts";
 import type { TargetName } from "./target.ts";
+import { IDLE_GUARD, whileHoldingLease } from "./write_lease.ts";
 
 /**
  * KEYS: the IdP entity's link, the managed index. ARGV: target id, IdP id, origin. Links unless
@@ -40,40 +41,17 @@ return false
 `);
 
 /**
- * KEYS: the managed index, the object's write lease. ARGV: target id, IdP id, token, lease ms.
- * Takes the lease only while that IdP entity holds the target id: 1 taken, 0 not its holder
- * (any more), -1 another write holds the lease.
+ * KEYS: the object's write lease, the holder's link, the managed index. ARGV: target id, holder
+ * id. UNLINK_SCRIPT's hand-over of a target object, refused (0) while a job writes to it
+ * (`IDLE_GUARD`, the same rule as IONOS' hand-over: src/targets/write_lease.ts).
  */
-const LEASE_SCRIPT = new LuaScript(`
-if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
-if redis.call('SET', KEYS[2], ARGV[3], 'NX', 'PX', ARGV[4]) then return 1 end
-return -1
-`);
-
-/** KEYS: a write lease. ARGV: token, lease ms (0: let go). Renews or ends it while it is ours. */
-const RENEW_SCRIPT = new LuaScript(`
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-if ARGV[2] == '0' then redis.call('DEL', KEYS[1]) else redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 1
-`);
-
-/**
- * KEYS: the holder's link, the managed index, the object's write lease. ARGV: target id, holder
- * id. UNLINK_SCRIPT's hand-over of a target object, refused (0) while a job writes to it.
- */
-const HAND_OVER_SCRIPT = new LuaScript(`
-if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
-if redis.call('HGET', KEYS[1], 'targetId') == ARGV[1] then
-  redis.call('HDEL', KEYS[1], 'targetId', 'origin')
+const HAND_OVER_SCRIPT = new LuaScript(`${IDLE_GUARD}
+if redis.call('HGET', KEYS[2], 'targetId') == ARGV[1] then
+  redis.call('HDEL', KEYS[2], 'targetId', 'origin')
 end
-if redis.call('HGET', KEYS[2], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[2], ARGV[1]) end
+if redis.call('HGET', KEYS[3], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[3], ARGV[1]) end
 return 1
 `);
-
-/** How long a write lease lasts unless renewed (a worker that died lets go after this). */
-const LEASE_MS = 30_000;
-/** How often a running write renews its lease. */
-const RENEW_EVERY_MS = 10_000;
 
 /** Another IdP entity took the target object between this job's look-up and its link. */
 export class TargetClaimedError extends TargetError {
@@ -85,17 +63,6 @@ export class TargetClaimedError extends TargetError {
       retryable: true,
     });
     this.holder = holder;
-  }
-}
-
-/** Another write to the same target object is under way (a job of the same IdP entity). */
-export class TargetBusyError extends TargetError {
-  override name = "TargetBusyError";
-
-  constructor(target: TargetName, kind: EntityKind, targetId: string) {
-    super(target, `${target} ${kind} ${targetId} is being written by another job`, {
-      retryable: true,
-    });
   }
 }
 
@@ -281,8 +248,13 @@ export class TargetLinks {
    * be read from the queue reliably. With the lease, and the new owner reading the account
    * again after the take-over, no write of the old job lands unseen by the new owner's plan.
    *
+   * The lease is the one IONOS writes take (src/targets/write_lease.ts): one rule, one
+   * implementation. It is shared, not exclusive: two writes of the SAME holder may run at once. The rule is about a
+   * change of owner, which every write of the holder keeps off alike; two jobs of one IdP entity
+   * run at once only when BullMQ re-runs a job it thinks stalled, and both then write what that
+   * entity wants (as IONOS' user and group jobs already may).
+   *
    * @returns `false`, without writing, when `idpId` no longer holds `targetId`
-   * @throws {TargetBusyError} when another write to it is under way (retried)
    */
   async whileHolding(
     kind: EntityKind,
@@ -290,25 +262,15 @@ export class TargetLinks {
     targetId: string,
     write: () => Promise<unknown>,
   ): Promise<boolean> {
-    const lease = this.#keys.writing(kind, targetId);
-    const token = crypto.randomUUID();
-    const taken = await LEASE_SCRIPT.run(
+    // Contabo's calls are done when they return: nothing to wait for after (no `landed`).
+    const outcome = await whileHoldingLease(
       this.#redis,
-      [this.#keys.managed(kind), lease],
-      [targetId, idpId, token, LEASE_MS],
+      { index: this.#keys.managed(kind), lease: this.#keys.writing(kind, targetId) },
+      targetId,
+      idpId,
+      async () => ({ value: await write() }),
     );
-    if (taken === 0) return false;
-    if (taken !== 1) throw new TargetBusyError(this.target, kind, targetId);
-    const renew = setInterval(() => {
-      RENEW_SCRIPT.run(this.#redis, [lease], [token, LEASE_MS]).catch(() => {});
-    }, RENEW_EVERY_MS);
-    try {
-      await write();
-      return true;
-    } finally {
-      clearInterval(renew);
-      await RENEW_SCRIPT.run(this.#redis, [lease], [token, 0]);
-    }
+    return outcome.held;
   }
 
   /**
@@ -320,7 +282,7 @@ export class TargetLinks {
   async handOver(kind: EntityKind, holder: string, targetId: string): Promise<boolean> {
     const done = await HAND_OVER_SCRIPT.run(
       this.#redis,
-      [this.#keys.link(kind, holder), this.#keys.managed(kind), this.#keys.writing(kind, targetId)],
+      [this.#keys.writing(kind, targetId), this.#keys.link(kind, holder), this.#keys.managed(kind)],
       [targetId, holder],
     );
     return done === 1;

@@ -1,18 +1,19 @@
 /**
- * Shared write leases on one target object (an IONOS user), held only while the writing IdP
- * entity is the object's holder in a managed index (hash: target id -> IdP id).
+ * Shared write leases on one target object (an IONOS or Contabo user), held only while the
+ * writing IdP entity is the object's holder in a managed index (hash: target id -> IdP id).
  *
  * Why: a job reads its record and the object, then writes. In between, the object may pass to
  * another IdP entity (its IdP user deleted with the account kept, the person re-created under a
  * new id: a take-over). Written then, the old user's deactivation lands on the new owner after
  * its job ran, or the old user's `administrator` or group membership is given to it. The check
  * and the write cannot be one call to the cloud, hence a lease: the check and the lease are one
- * Redis script, a take-over (`idleScriptGuard`) refuses while any lease is held, and a write
+ * Redis script, a take-over (`IDLE_GUARD`) refuses while any lease is held, and a write
  * after the take-over is not made. Several jobs of the same holder may write at once (its user
  * job, and group jobs adding it as a member): the lease is a sorted set of tokens and deadlines,
  * not a lock. A worker that dies lets go when the deadline passes.
  *
- * (Contabo's `TargetLinks.whileHolding()` is the exclusive, one-writer form of the same rule.)
+ * Used by `IonosRecords.whileHolding()` and Contabo's `TargetLinks.whileHolding()`, whose writes
+ * are done when the call returns (no `landed`).
  */
 import type { Redis } from "ioredis";
 import { LuaScript } from "../store/lua_script.ts";

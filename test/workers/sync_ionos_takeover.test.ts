@@ -195,14 +195,19 @@ describe("IonosRecords.whileHolding() and handOver()", () => {
     expect(wrote).toEqual({ held: true, value: 1 });
     // Accepted (202) but not DONE: the account does not pass on yet; the holder may still write.
     expect(await records.handOver("old", "i-1")).toBe(false);
-    expect((await records.whileHolding("old", "i-1", async () => ({ value: 2 }))).held).toBe(true);
+    expect((await records.whileHolding("old", "i-1", () => Promise.resolve({ value: 2 }))).held)
+      .toBe(true);
     landed();
     await new Promise((r) => setTimeout(r, 50));
     expect(await records.handOver("old", "i-1")).toBe(true);
     expect(await records.get("user", "old")).toBeUndefined();
     // Passed on: the old holder neither writes nor links it back.
     let called = false;
-    const late = await records.whileHolding("old", "i-1", async () => ({ value: called = true }));
+    const late = await records.whileHolding(
+      "old",
+      "i-1",
+      () => Promise.resolve({ value: called = true }),
+    );
     expect(late.held).toBe(false);
     expect(called).toBe(false);
     expect(await records.set("user", "new", { ionosId: "i-1", origin: "created" })).toBe(true);
