@@ -1,6 +1,6 @@
 /** Errors the sync steps raise themselves; `failure_policy.ts` reads `retryable`. */
 import type { PendingRequest } from "../src/targets/ionos/pending_writes.ts";
-import type { InterruptedUpdate } from "../src/queue/sync_queue.ts";
+import type { AfterDone, InterruptedUpdate } from "../src/queue/sync_queue.ts";
 
 /** The step cannot go on yet because another entity's sync must finish first. */
 export class WaitingForDependencyError extends Error {
@@ -12,6 +12,21 @@ export class WaitingForDependencyError extends Error {
 export class SyncConflictError extends Error {
   override name = "SyncConflictError";
   readonly retryable = false;
+  /**
+   * What the step's writes still owe once they are DONE, as a successful step returns it (the
+   * record's final state, the groups to enqueue): a conflict found after "the rest was applied"
+   * must not drop it, or the user stays "creating" and its groups never add it (model test,
+   * ionos seed 733). The step runner applies it after the writes ended DONE.
+   */
+  readonly afterDone: AfterDone | undefined;
+
+  constructor(
+    message?: string,
+    options: ErrorOptions & { afterDone?: AfterDone | undefined } = {},
+  ) {
+    super(message, options);
+    this.afterDone = options.afterDone;
+  }
 }
 
 /**

@@ -33,7 +33,7 @@ import {
 } from "../src/queue/sync_queue.ts";
 import type { IonosTwin } from "../src/targets/ionos/records.ts";
 import type { SyncContext, SyncOutcome } from "./context.ts";
-import { AwaitingRequestsError } from "./errors.ts";
+import { AwaitingRequestsError, SyncConflictError } from "./errors.ts";
 import { classifyFailure, decideOnRequests, stepRoundsExceeded } from "./failure_policy.ts";
 import { wantedFingerprint } from "./wanted_fingerprint.ts";
 
@@ -204,6 +204,12 @@ export async function runStepJob(
     // A failing step's writes are watched to their end before the failure goes up (the slot is
     // held: failures are rare), so the retry never plans while they still run.
     await ctx.ionos.requestsSettled(writes.requests).catch(() => {});
+    // A conflict after the rest was applied still owes what a finished step would have done
+    // once its writes are DONE (errors.ts); with one of them not DONE the next run decides.
+    if (
+      error instanceof SyncConflictError && error.afterDone &&
+      writes.requests.every((r) => ctx.ionos.checkRequest(r).state === "DONE")
+    ) await applyAfterDone(ctx, error.afterDone);
     ctx.ionos.forgetRequests(writes.requests);
     throw error;
   }

@@ -188,7 +188,9 @@ async function syncUserOnce(ctx: SyncContext, id: string): Promise<SyncOutcome> 
       afterDone = { record: { kind: "user", id, patch: { state, request: "" } }, enqueue: keys };
     } else await enqueueSync(ctx.queue, keys);
   }
-  if (conflict) throw new SyncConflictError(`${conflict} (the rest was applied: ${result})`);
+  if (conflict) {
+    throw new SyncConflictError(`${conflict} (the rest was applied: ${result})`, { afterDone });
+  }
   return { result, ionosId: current.id, changes, afterDone };
 }
 
