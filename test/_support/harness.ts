@@ -209,3 +209,26 @@ export function userEvent(
     },
   };
 }
+
+/** Polls `check` every 20 ms until it holds. @throws {Error} naming `what` after `ms` */
+export async function until(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  ms = 15_000,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The IONOS twin record of IdP user `id`, read on a connection of its own. */
+export async function ionosUserTwin(h: Harness, id: string): Promise<Record<string, string>> {
+  const r = h.redis.client();
+  try {
+    return await r.hgetall(`sync:ionos:user:${id}`);
+  } finally {
+    r.disconnect();
+  }
+}

@@ -7,30 +7,19 @@
  * ionos seed 733). Real service, real Redis, the IONOS simulator over HTTP.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { type Harness, startHarness, userEvent } from "../_support/harness.ts";
+import {
+  type Harness,
+  ionosUserTwin as twin,
+  startHarness,
+  until,
+  userEvent,
+} from "../_support/harness.ts";
 
 let h: Harness | undefined;
 afterEach(async () => {
   await h?.stop();
   h = undefined;
 });
-
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function twin(h: Harness, id: string): Promise<Record<string, string>> {
-  const r = h.redis.client();
-  try {
-    return await r.hgetall(`sync:ionos:user:${id}`);
-  } finally {
-    r.disconnect();
-  }
-}
 
 describe("own create found after a lost answer, with an email conflict in the same run", () => {
   it("still settles the record and lets the group add the user", async () => {

@@ -6,7 +6,13 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { RequestTiming } from "../../src/targets/ionos/simulator/mod.ts";
-import { type Harness, startHarness, userEvent } from "../_support/harness.ts";
+import {
+  type Harness,
+  ionosUserTwin as twin,
+  startHarness,
+  until,
+  userEvent,
+} from "../_support/harness.ts";
 
 const SLOW_MS = 3000;
 const slow: RequestTiming = { duration: { kind: "fixed", ms: SLOW_MS }, failRate: 0 };
@@ -18,25 +24,8 @@ afterEach(async () => {
   h = undefined;
 });
 
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 const userCreates = (h: Harness) =>
   h.sim.sim.callLog.filter((c) => c.method === "POST" && c.path.endsWith("/um/users"));
-
-async function twin(h: Harness, id: string): Promise<Record<string, string>> {
-  const r = h.redis.client();
-  try {
-    return await r.hgetall(`sync:ionos:user:${id}`);
-  } finally {
-    r.disconnect();
-  }
-}
 
 describe("a job waiting for a slow IONOS request", () => {
   it("gives its only worker slot to another job meanwhile", async () => {
